@@ -1,0 +1,34 @@
+package io.xensnap.api;
+
+/**
+ * Stable error codes of xensnap. The names are part of the API: they appear in exceptions, in JMX error messages as
+ * {@code [CODE] message} and in console output, and they never change meaning.
+ */
+public enum SnapshotError {
+    /** No running domain has this domid, or no domain is known under this uuid. */
+    NO_SUCH_DOMAIN,
+    /** The domain has no disk with this virtual device name. */
+    NO_SUCH_DISK,
+    /** The domain has no snapshot with this name. */
+    NO_SUCH_SNAPSHOT,
+    /** A snapshot with this name already exists for the domain, or a file that would be created already exists. */
+    SNAPSHOT_EXISTS,
+    /** The request is malformed: a bad name, path, format or combination of options. Nothing was changed. */
+    INVALID_ARGUMENT,
+    /** The request is well formed but cannot be done for this disk or domain (the message says why). */
+    UNSUPPORTED,
+    /** The domain or snapshot is in a state that does not allow the operation (for example running during revert). */
+    INVALID_STATE,
+    /** Another operation on the same domain is in progress. */
+    BUSY,
+    /** A lock held by someone else (libxl's domain userdata lock) was not released in time. */
+    LOCK_TIMEOUT,
+    /** QEMU or xenstored refused or failed the operation; the message keeps their own error text. */
+    HYPERVISOR_ERROR,
+    /** An external tool (qemu-img) failed; the message keeps its exit code and standard error. */
+    TOOL_FAILED,
+    /** A peer did not answer within the configured time. */
+    TIMEOUT,
+    /** A defect or an unexpected condition inside xensnap. */
+    INTERNAL
+}

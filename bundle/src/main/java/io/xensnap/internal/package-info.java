@@ -1,0 +1,2 @@
+/** Implementation of xensnap; private to the bundle. */
+package io.xensnap.internal;

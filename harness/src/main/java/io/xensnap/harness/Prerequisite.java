@@ -1,0 +1,63 @@
+package io.xensnap.harness;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A program the tests need, and the Debian package that brings it. A missing one fails loudly with the package name:
+ * tests never skip themselves.
+ */
+public enum Prerequisite {
+    QEMU_SYSTEM("qemu-system-x86_64", "qemu-system-x86"),
+    QEMU_IMG("qemu-img", "qemu-utils"),
+    XENSTORED("/usr/lib/xen-4.17/bin/xenstored", "xen-utils-4.17"),
+    OXENSTORED("/usr/lib/xen-4.17/bin/oxenstored", "xen-utils-4.17"),
+    XENSTORE_CLI("xenstore-read", "xenstore-utils"),
+    GCC("gcc", "gcc"),
+    SETPRIV("setpriv", "util-linux"),
+    FLOCK("flock", "util-linux");
+
+    private final String program;
+    private final String debianPackage;
+
+    Prerequisite(String program, String debianPackage) {
+        this.program = program;
+        this.debianPackage = debianPackage;
+    }
+
+    /** @return the Debian package that provides the program */
+    public String debianPackage() {
+        return debianPackage;
+    }
+
+    /**
+     * @return the absolute path of the program
+     * @throws IllegalStateException naming the package to install when the program is missing
+     */
+    public Path require() {
+        Path found = find();
+        if (found == null) {
+            throw new IllegalStateException(program + " is missing: install the Debian package " + debianPackage
+                    + " (scripts/prereqs installs everything the tests need)");
+        }
+        return found;
+    }
+
+    private Path find() {
+        if (program.startsWith("/")) {
+            Path p = Path.of(program);
+            return Files.isExecutable(p) ? p : null;
+        }
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+        for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(dir, program);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}
