@@ -94,6 +94,16 @@ public final class ManagedProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** @return {@code true} when the process ended within {@code timeout} */
+    public boolean waitFor(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
     /** @return the exit code, or -1 when the process is still running */
     public int exitCode() {
         return process.isAlive() ? -1 : process.exitValue();

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 public enum Prerequisite {
     QEMU_SYSTEM("qemu-system-x86_64", "qemu-system-x86"),
     QEMU_IMG("qemu-img", "qemu-utils"),
+    QEMU_IO("qemu-io", "qemu-utils"),
     XENSTORED("/usr/lib/xen-4.17/bin/xenstored", "xen-utils-4.17"),
     OXENSTORED("/usr/lib/xen-4.17/bin/oxenstored", "xen-utils-4.17"),
     XENSTORE_CLI("xenstore-read", "xenstore-utils"),
