@@ -1,0 +1,60 @@
+package io.xensnap.api;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Creates, reverts, deletes and lists disk snapshots of Xen domains. Registered as an OSGi service.
+ *
+ * <p>Operations on one domain are serialized; operations on different domains run in parallel. Every operation
+ * either completes or leaves the domain's images, xenstore, libxl's stored config and the snapshot catalog as they
+ * were. Bad input is refused with {@link SnapshotError#INVALID_ARGUMENT} (or the more specific code listed) before
+ * anything is changed.
+ */
+@ProviderType
+public interface DiskSnapshotProvider {
+
+    /**
+     * Snapshots the disks of a domain atomically.
+     *
+     * @return the new snapshot, which becomes the domain's current one
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_DISK}, {@code SNAPSHOT_EXISTS} (the name, or
+     *                           an overlay file that exists), {@code INVALID_ARGUMENT}, {@code UNSUPPORTED} (internal
+     *                           on raw, any snapshot of a phy disk of a running domain), {@code INVALID_STATE},
+     *                           {@code BUSY}, {@code LOCK_TIMEOUT}, {@code HYPERVISOR_ERROR}, {@code TOOL_FAILED},
+     *                           {@code TIMEOUT}, {@code INTERNAL}
+     */
+    SnapshotInfo create(SnapshotRequest request) throws SnapshotException;
+
+    /**
+     * Brings the disks of a shut-off domain back to a snapshot.
+     *
+     * @return the snapshot and the image each disk must now be started from
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INVALID_STATE} (the domain
+     *                           runs: no device model may hold the images), {@code BUSY}, {@code LOCK_TIMEOUT},
+     *                           {@code TOOL_FAILED}, {@code TIMEOUT}, {@code INTERNAL}
+     */
+    RevertResult revert(DomainRef domain, String snapshot) throws SnapshotException;
+
+    /**
+     * Deletes a snapshot. Internal snapshots are removed from their images; external ones are merged so that the
+     * domain's data stays as it is.
+     *
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INVALID_STATE}, {@code BUSY},
+     *                           {@code LOCK_TIMEOUT}, {@code HYPERVISOR_ERROR}, {@code TOOL_FAILED}, {@code TIMEOUT},
+     *                           {@code INTERNAL}
+     */
+    void delete(DomainRef domain, String snapshot) throws SnapshotException;
+
+    /**
+     * @return every snapshot of the domain as a tree (empty when it has none)
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code INTERNAL} (for example a corrupt catalog, which is
+     *                           reported and never silently replaced)
+     */
+    SnapshotTree list(DomainRef domain) throws SnapshotException;
+
+    /**
+     * @return the snapshot called {@code snapshot}
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INTERNAL}
+     */
+    SnapshotInfo get(DomainRef domain, String snapshot) throws SnapshotException;
+}

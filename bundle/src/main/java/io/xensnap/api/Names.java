@@ -1,0 +1,78 @@
+package io.xensnap.api;
+
+import java.util.regex.Pattern;
+
+/** The input rules for names, shared by every value of the API. */
+public final class Names {
+
+    private static final Pattern SNAPSHOT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
+    private static final Pattern ALL_DIGITS = Pattern.compile("[0-9]+");
+    private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)[a-z]{1,3}|[0-9]{1,9}");
+    private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    private Names() {
+    }
+
+    /**
+     * A snapshot name is 1 to 64 characters of {@code [A-Za-z0-9._-]}, does not start with {@code .} or {@code -},
+     * and is not all digits (qemu-img would take it for a snapshot id).
+     *
+     * @return {@code name}
+     * @throws IllegalArgumentException when the name breaks a rule; the message says which
+     */
+    public static String snapshot(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("snapshot name is empty");
+        }
+        if (!SNAPSHOT.matcher(name).matches()) {
+            throw new IllegalArgumentException("invalid snapshot name '" + printable(name)
+                    + "': use 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -");
+        }
+        if (ALL_DIGITS.matcher(name).matches()) {
+            throw new IllegalArgumentException("invalid snapshot name '" + name
+                    + "': all digits would be taken for a snapshot id by qemu-img");
+        }
+        return name;
+    }
+
+    /**
+     * A virtual device name as libxl accepts it: {@code xvdX}, {@code hdX}, {@code sdX} or a plain device number.
+     *
+     * @return {@code vdev}
+     * @throws IllegalArgumentException otherwise
+     */
+    public static String vdev(String vdev) {
+        if (vdev == null || !VDEV.matcher(vdev).matches()) {
+            throw new IllegalArgumentException("invalid virtual device '" + printable(vdev)
+                    + "': expected xvdX, hdX, sdX or a device number");
+        }
+        return vdev;
+    }
+
+    /**
+     * A domain uuid in libxl's lowercase 8-4-4-4-12 form.
+     *
+     * @return {@code uuid}
+     * @throws IllegalArgumentException otherwise
+     */
+    public static String uuid(String uuid) {
+        if (uuid == null || !UUID.matcher(uuid).matches()) {
+            throw new IllegalArgumentException("invalid domain uuid '" + printable(uuid)
+                    + "': expected lowercase 8-4-4-4-12 hex");
+        }
+        return uuid;
+    }
+
+    /** Bad input is echoed in messages; keep control characters and huge values out of logs and terminals. */
+    static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return s.length() > 80 ? b + "…(" + s.length() + " chars)" : b.toString();
+    }
+}

@@ -1,0 +1,34 @@
+package io.xensnap.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A snapshot of a domain.
+ *
+ * @param domainUuid  the domain's uuid
+ * @param name        the snapshot's name, unique per domain
+ * @param description free text, may be empty
+ * @param created     when the snapshot was taken
+ * @param parent      the snapshot the domain was at when this one was taken, or {@code null} for a root
+ * @param disks       one entry per disk the snapshot covers
+ */
+public record SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
+                           List<DiskSnapshot> disks) {
+
+    /** @throws IllegalArgumentException for bad names */
+    public SnapshotInfo {
+        Names.uuid(domainUuid);
+        Names.snapshot(name);
+        description = description == null ? "" : description;
+        Objects.requireNonNull(created, "created");
+        if (parent != null) {
+            Names.snapshot(parent);
+        }
+        disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+        if (disks.isEmpty()) {
+            throw new IllegalArgumentException("snapshot " + name + " covers no disk");
+        }
+    }
+}

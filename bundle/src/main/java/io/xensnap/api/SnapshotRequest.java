@@ -1,0 +1,40 @@
+package io.xensnap.api;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A request to snapshot some or all disks of a domain, atomically: every disk is snapshotted, or none is.
+ *
+ * @param domain      the domain
+ * @param name        the snapshot's name, unique per domain (see {@link Names#snapshot(String)})
+ * @param description free text for people, may be empty, at most 1024 characters
+ * @param disks       what to do per disk; empty means every disk, internal for qcow2 and external beside the image
+ *                    for raw
+ */
+public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
+
+    /** @throws IllegalArgumentException for a bad name, a too long description or a disk given twice */
+    public SnapshotRequest {
+        Objects.requireNonNull(domain, "domain");
+        Names.snapshot(name);
+        description = description == null ? "" : description;
+        if (description.length() > 1024) {
+            throw new IllegalArgumentException("description is longer than 1024 characters");
+        }
+        disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+        Set<String> seen = new HashSet<>();
+        for (DiskSpec d : disks) {
+            if (!seen.add(d.vdev())) {
+                throw new IllegalArgumentException("disk " + d.vdev() + " is given twice");
+            }
+        }
+    }
+
+    /** @return a request for every disk of {@code domain}, with the defaults */
+    public static SnapshotRequest allDisks(DomainRef domain, String name, String description) {
+        return new SnapshotRequest(domain, name, description, List.of());
+    }
+}
