@@ -1,0 +1,200 @@
+package io.xensnap.internal.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+
+/**
+ * Keeps one JSON file per domain uuid under {@code <stateDir>/domains/}. Writes are atomic (temp file, fsync,
+ * rename, fsync of the directory), so a crash leaves either the old or the new catalog, never half of one.
+ */
+public final class CatalogStore {
+
+    static final int FORMAT_VERSION = 1;
+
+    private final Path dir;
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public CatalogStore(Path stateDir) {
+        this.dir = stateDir.resolve("domains");
+    }
+
+    /** @return the file that holds the catalog of {@code uuid} */
+    public Path file(String uuid) {
+        return dir.resolve(uuid + ".json");
+    }
+
+    /** @return the catalog of {@code uuid}, empty when the domain has none yet */
+    public DomainCatalog load(String uuid) throws CatalogException {
+        Path f = file(uuid);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            return DomainCatalog.empty(uuid);
+        } catch (IOException e) {
+            throw new CatalogException(f, "cannot be read: " + e.getMessage(), e);
+        }
+        try {
+            DomainCatalog c = fromJson(json.readTree(bytes));
+            if (!c.uuid().equals(uuid)) {
+                throw new IllegalArgumentException("holds domain " + c.uuid());
+            }
+            return c;
+        } catch (IOException | RuntimeException e) {
+            throw new CatalogException(f, "is corrupt (left as it is for inspection): " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the uuids that have a catalog */
+    public List<String> uuids() throws CatalogException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (var s = Files.list(dir)) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
+                    .map(n -> n.substring(0, n.length() - 5)).sorted().forEach(out::add);
+        } catch (IOException e) {
+            throw new CatalogException(dir, "cannot be listed: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    public void save(DomainCatalog c) throws CatalogException {
+        Path f = file(c.uuid());
+        Path tmp = dir.resolve("." + c.uuid() + ".json.tmp");
+        try {
+            Files.createDirectories(dir);
+            byte[] bytes = json.writeValueAsBytes(toJson(c));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException("the state directory does not support atomic rename", e);
+            }
+            // the rename is durable only once the directory entry is on disk
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new CatalogException(f, "cannot be written: " + e.getMessage(), e);
+        }
+    }
+
+    private ObjectNode toJson(DomainCatalog c) {
+        ObjectNode root = json.createObjectNode();
+        root.put("version", FORMAT_VERSION);
+        root.put("uuid", c.uuid());
+        root.put("name", c.name());
+        root.put("current", c.current());
+        ArrayNode disks = root.putArray("disks");
+        for (DiskImage d : c.disks()) {
+            disks.addObject().put("vdev", d.vdev()).put("image", d.image().toString()).put("format", d.format().id());
+        }
+        if (c.pending().isPresent()) {
+            PendingOperation p = c.pending().get();
+            root.putObject("pending").put("kind", p.kind().name()).put("snapshot", p.snapshot())
+                    .put("started", p.started().toString());
+        }
+        ArrayNode snaps = root.putArray("snapshots");
+        for (SnapshotInfo s : c.snapshots()) {
+            ObjectNode n = snaps.addObject();
+            n.put("name", s.name()).put("description", s.description()).put("created", s.created().toString())
+                    .put("parent", s.parent());
+            ArrayNode sd = n.putArray("disks");
+            for (DiskSnapshot d : s.disks()) {
+                ObjectNode dn = sd.addObject().put("vdev", d.vdev()).put("kind", d.kind().name())
+                        .put("image", d.image().toString()).put("format", d.format().id());
+                if (d.overlay() != null) {
+                    dn.put("overlay", d.overlay().toString());
+                }
+            }
+        }
+        return root;
+    }
+
+    private static DomainCatalog fromJson(JsonNode root) {
+        int version = req(root, "version").asInt();
+        if (version != FORMAT_VERSION) {
+            throw new IllegalArgumentException("format version " + version + ", this xensnap reads " + FORMAT_VERSION);
+        }
+        String uuid = text(root, "uuid");
+        List<DiskImage> disks = new ArrayList<>();
+        for (JsonNode d : req(root, "disks")) {
+            disks.add(new DiskImage(text(d, "vdev"), Path.of(text(d, "image")), DiskFormat.of(text(d, "format"))));
+        }
+        Optional<PendingOperation> pending = Optional.empty();
+        JsonNode p = root.get("pending");
+        if (p != null && !p.isNull()) {
+            pending = Optional.of(new PendingOperation(PendingOperation.Kind.valueOf(text(p, "kind")),
+                    text(p, "snapshot"), Instant.parse(text(p, "started"))));
+        }
+        List<SnapshotInfo> snaps = new ArrayList<>();
+        for (JsonNode s : req(root, "snapshots")) {
+            List<DiskSnapshot> sd = new ArrayList<>();
+            for (JsonNode d : req(s, "disks")) {
+                JsonNode ov = d.get("overlay");
+                sd.add(new DiskSnapshot(text(d, "vdev"), SnapshotKind.valueOf(text(d, "kind")),
+                        Path.of(text(d, "image")), DiskFormat.of(text(d, "format")),
+                        ov == null || ov.isNull() ? null : Path.of(ov.asText())));
+            }
+            JsonNode parent = s.get("parent");
+            snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
+                    parent == null || parent.isNull() ? null : parent.asText(), sd));
+        }
+        JsonNode cur = root.get("current");
+        return new DomainCatalog(uuid, text(root, "name"), cur == null || cur.isNull() ? null : cur.asText(), disks,
+                pending, snaps);
+    }
+
+    private static JsonNode req(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            throw new IllegalArgumentException("field '" + field + "' is missing");
+        }
+        return v;
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = req(n, field);
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("field '" + field + "' is not a string");
+        }
+        return v.asText();
+    }
+}

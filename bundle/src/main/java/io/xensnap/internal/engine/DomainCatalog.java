@@ -1,0 +1,91 @@
+package io.xensnap.internal.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.Names;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotTree;
+
+/**
+ * What xensnap remembers about one domain: its snapshots, the current one, the disks it last saw, and an operation
+ * that was in progress when the process stopped (so a crash can be reconciled).
+ *
+ * @param uuid      the domain's uuid (the catalog's key: domids change every boot)
+ * @param name      the domain's name when last seen, may be empty
+ * @param current   the current snapshot, or {@code null}
+ * @param disks     the domain's disks as last seen (the top image of each)
+ * @param pending   the operation in progress, if one was interrupted
+ * @param snapshots the snapshots, oldest first
+ */
+public record DomainCatalog(String uuid, String name, String current, List<DiskImage> disks,
+                            Optional<PendingOperation> pending, List<SnapshotInfo> snapshots) {
+
+    public DomainCatalog {
+        Names.uuid(uuid);
+        name = name == null ? "" : name;
+        disks = List.copyOf(disks);
+        Objects.requireNonNull(pending, "pending");
+        snapshots = List.copyOf(snapshots);
+        // the tree's constructor checks names, parents and current
+        new SnapshotTree(uuid, current, snapshots);
+    }
+
+    /** @return the catalog of a domain with no snapshots yet */
+    public static DomainCatalog empty(String uuid) {
+        return new DomainCatalog(uuid, "", null, List.of(), Optional.empty(), List.of());
+    }
+
+    public SnapshotTree tree() {
+        return new SnapshotTree(uuid, current, snapshots);
+    }
+
+    public Optional<SnapshotInfo> snapshot(String snapshotName) {
+        return snapshots.stream().filter(s -> s.name().equals(snapshotName)).findFirst();
+    }
+
+    /** @return this catalog with {@code s} added, made current */
+    public DomainCatalog withSnapshot(SnapshotInfo s, List<DiskImage> disksAfter) {
+        if (snapshot(s.name()).isPresent()) {
+            throw new IllegalArgumentException("snapshot " + s.name() + " exists");
+        }
+        List<SnapshotInfo> all = new ArrayList<>(snapshots);
+        all.add(s);
+        return new DomainCatalog(uuid, name, s.name(), disksAfter, pending, all);
+    }
+
+    /**
+     * @return this catalog without {@code snapshotName}; its children take its parent, and if it was current its
+     *         parent becomes current
+     */
+    public DomainCatalog withoutSnapshot(String snapshotName) {
+        SnapshotInfo gone = snapshot(snapshotName)
+                .orElseThrow(() -> new IllegalArgumentException("no snapshot " + snapshotName));
+        List<SnapshotInfo> all = new ArrayList<>();
+        for (SnapshotInfo s : snapshots) {
+            if (s.name().equals(snapshotName)) {
+                continue;
+            }
+            all.add(snapshotName.equals(s.parent())
+                    ? new SnapshotInfo(s.domainUuid(), s.name(), s.description(), s.created(), gone.parent(), s.disks())
+                    : s);
+        }
+        String cur = snapshotName.equals(current) ? gone.parent() : current;
+        return new DomainCatalog(uuid, name, cur, disks, pending, all);
+    }
+
+    public DomainCatalog withCurrent(String snapshotName, List<DiskImage> disksAfter) {
+        return new DomainCatalog(uuid, name, snapshotName, disksAfter, pending, snapshots);
+    }
+
+    public DomainCatalog withName(String domainName) {
+        return new DomainCatalog(uuid, domainName, current, disks, pending, snapshots);
+    }
+
+    public DomainCatalog withPending(Optional<PendingOperation> op) {
+        return new DomainCatalog(uuid, name, current, disks, op, snapshots);
+    }
+}
