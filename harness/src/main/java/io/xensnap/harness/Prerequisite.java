@@ -15,6 +15,8 @@ public enum Prerequisite {
     OXENSTORED("/usr/lib/xen-4.17/bin/oxenstored", "xen-utils-4.17"),
     XENSTORE_CLI("xenstore-read", "xenstore-utils"),
     GCC("gcc", "gcc"),
+    /** Lists the Xen calls a xenstored binary imports (ABI drift check); gcc depends on binutils anyway. */
+    NM("nm", "binutils"),
     SETPRIV("setpriv", "util-linux"),
     FLOCK("flock", "util-linux");
 
