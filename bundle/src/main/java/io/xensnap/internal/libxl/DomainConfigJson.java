@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * The bytes of a {@code .libxl-json} file and the tree they hold. libxl stores {@code strlen + 1} bytes, so the file
@@ -16,12 +17,11 @@ import java.util.Arrays;
  */
 final class DomainConfigJson {
 
-    // Duplicate keys would silently lose data on the way back; floats are read exactly so that printing can round
-    // them the way libxl's strtod + yajl_gen_double do.
+    // Duplicate keys would silently lose data on the way back. Floats are read as doubles, as libxl's strtod reads
+    // them: BigDecimal would lose the sign of -0.0, which yajl writes as "-0.0".
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .build();
 
     private DomainConfigJson() {
@@ -43,7 +43,7 @@ final class DomainConfigJson {
         }
         JsonNode root;
         try {
-            root = MAPPER.readTree(Arrays.copyOf(file, length));
+            root = readTree(Arrays.copyOf(file, length));
         } catch (JacksonException e) {
             throw new LibxlConfigException(LibxlConfigException.Reason.MALFORMED,
                     name + " is not valid JSON: " + e.getOriginalMessage(), e);
@@ -54,7 +54,30 @@ final class DomainConfigJson {
             throw new LibxlConfigException(LibxlConfigException.Reason.MALFORMED,
                     name + " holds a JSON " + root.getNodeType() + ", not a domain config object");
         }
+        Optional<JsonNode> huge = nonFiniteNumber(object);
+        if (huge.isPresent()) {
+            // yajl_gen_double cannot write it either; libxl would keep it as text, which Jackson's tree has lost
+            throw new LibxlConfigException(LibxlConfigException.Reason.MALFORMED,
+                    name + " has a number beyond double range: " + huge.get());
+        }
         return object;
+    }
+
+    private static Optional<JsonNode> nonFiniteNumber(JsonNode node) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue()) ? Optional.empty() : Optional.of(node);
+        }
+        for (JsonNode child : node) {
+            Optional<JsonNode> found = nonFiniteNumber(child);
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    static JsonNode readTree(byte[] json) throws IOException {
+        return MAPPER.readTree(json);
     }
 
     /** @return the file content libxl would write for {@code config}: yajl output plus the trailing NUL */

@@ -2,7 +2,6 @@ package io.xensnap.internal.libxl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
@@ -20,9 +19,9 @@ import java.util.Map;
  *   <li>a newline follows the complete top-level value;</li>
  *   <li>strings escape only {@code " \ \b \f \n \r \t} and other bytes below 0x20 (as backslash-u00XX, upper-case hex);
  *       everything else, '/' and non-ASCII included, passes through as UTF-8;</li>
- *   <li>integers print as {@code %lld} (libxl's uint64 fields as {@code %PRIu64}); doubles as {@link YajlDoubles}.
- *       A number out of range for its C type is kept as text by libxl and written back verbatim; here an integer keeps
- *       its digits exactly, and a float beyond double range keeps its value (in BigDecimal's spelling).</li>
+ *   <li>integers print as {@code %lld} (libxl's uint64 fields as {@code %PRIu64}); an integer beyond 64 bits, which
+ *       libxl keeps as text, keeps its digits; doubles print as {@link YajlDoubles}, which is also how a double that
+ *       yajl wrote reads back to the same text.</li>
  * </ul>
  */
 final class YajlPrinter {
@@ -121,9 +120,6 @@ final class YajlPrinter {
             out.append(node.bigIntegerValue());
             return;
         }
-        BigDecimal exact = node.decimalValue();
-        double d = exact.doubleValue();
-        // libxl keeps a float that strtod cannot hold (ERANGE) as text; only its spelling may differ here.
-        out.append(Double.isFinite(d) ? YajlDoubles.format(d) : exact.toString());
+        out.append(YajlDoubles.format(node.doubleValue()));
     }
 }
