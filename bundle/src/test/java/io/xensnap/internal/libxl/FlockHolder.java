@@ -3,8 +3,9 @@ package io.xensnap.internal.libxl;
 import io.xensnap.harness.ManagedProcess;
 import io.xensnap.harness.Prerequisite;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -69,9 +70,27 @@ final class FlockHolder implements AutoCloseable {
         release();
     }
 
+    // Polled rather than onExit(): for a process that is not our child (the re-parented command) the JDK polls from
+    // 300 ms upwards. A zombie counts as gone: it holds no descriptors any more, and reaping it is up to its new
+    // parent, which here takes more than a second.
     private static void await(List<ProcessHandle> handles) {
+        Instant deadline = Instant.now().plusSeconds(5);
         for (ProcessHandle h : handles) {
-            h.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
+            while (h.isAlive() && !isZombie(h.pid())) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("pid " + h.pid() + " survived SIGKILL for 5 s");
+                }
+                sleep(2);
+            }
+        }
+    }
+
+    private static boolean isZombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true;
         }
     }
 
@@ -82,9 +101,5 @@ final class FlockHolder implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    static Duration shortTimeout() {
-        return Duration.ofMillis(300);
     }
 }
