@@ -53,6 +53,7 @@ public final class DomainConfigStore {
     public LibxlDisk readDisk(LibxlDomain domain, String vdev) throws LibxlConfigException {
         Path config = existingConfig(domain);
         try (UserdataLock lock = locker.lock(files.lock(domain))) {
+            LOG.trace("[{}] holding {}", domain.domid(), lock);
             return DomainConfigDisks.read(load(config), vdev, config.toString());
         }
     }
@@ -85,6 +86,7 @@ public final class DomainConfigStore {
         Objects.requireNonNull(change, "change");
         Path config = existingConfig(domain);
         try (UserdataLock lock = locker.lock(files.lock(domain))) {
+            LOG.trace("[{}] holding {}", domain.domid(), lock);
             ObjectNode tree = load(config);
             LibxlDisk before = DomainConfigDisks.read(tree, vdev, config.toString());
             LibxlDisk after = Objects.requireNonNull(change.apply(before), "change returned null");

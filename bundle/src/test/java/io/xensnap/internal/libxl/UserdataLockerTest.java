@@ -132,7 +132,7 @@ class UserdataLockerTest {
                 .cause().hasMessageContaining("pid " + second.pid() + " (");
         second.release();
         try (UserdataLock lock = locker.lock(lockFile)) {
-            assertThat(lockFile).exists();
+            assertThat(lock.path()).exists();
         }
         assertThat(lockFile).doesNotExist();
     }
@@ -141,6 +141,7 @@ class UserdataLockerTest {
     void twoLocksInOneJvmExcludeEachOther() throws Exception {
         UserdataLocker locker = new UserdataLocker(Clock.systemUTC(), Duration.ofMillis(200));
         try (UserdataLock held = locker.lock(lockFile)) {
+            assertThat(held.path()).exists();
             CompletableFuture<UserdataLock> other = CompletableFuture.supplyAsync(() -> {
                 try {
                     return locker.lock(lockFile);
