@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,25 +103,19 @@ final class DomainConfigDisks {
 
     private static void insertInIdlOrder(ObjectNode disk, String field, JsonNode value) {
         List<String> before = IDL_ORDER.subList(0, IDL_ORDER.indexOf(field));
-        Map<String, JsonNode> reordered = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>();
         disk.fieldNames().forEachRemaining(keys::add);
-        // Insert after the last field that the IDL declares before this one; with none, it is the first field.
+        // After the last field that the IDL declares before this one; with none, it is the first field.
         int at = 0;
         for (int i = 0; i < keys.size(); i++) {
             if (before.contains(keys.get(i))) {
                 at = i + 1;
             }
         }
-        Iterator<String> it = keys.iterator();
-        for (int i = 0; i <= keys.size(); i++) {
-            if (i == at) {
-                reordered.put(field, value);
-            }
-            if (it.hasNext()) {
-                String key = it.next();
-                reordered.put(key, disk.get(key));
-            }
+        keys.add(at, field);
+        Map<String, JsonNode> reordered = new LinkedHashMap<>();
+        for (String key : keys) {
+            reordered.put(key, key.equals(field) ? value : disk.get(key));
         }
         disk.removeAll();
         disk.setAll(reordered);

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -108,8 +109,13 @@ public final class DomainConfigStore {
     // Checked before locking so that asking about a domain that has no config does not create a lock file for it.
     private Path existingConfig(LibxlDomain domain) throws LibxlConfigException {
         Path config = files.config(domain);
-        if (!Files.isRegularFile(config)) {
-            throw notFound(domain, config);
+        try {
+            Files.readAttributes(config, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new LibxlConfigException(LibxlConfigException.Reason.NOT_FOUND,
+                    "no libxl config for " + domain + ": " + config + " does not exist", e);
+        } catch (IOException e) {
+            throw new LibxlConfigException(LibxlConfigException.Reason.IO, "cannot stat " + config, e);
         }
         return config;
     }
@@ -125,10 +131,5 @@ public final class DomainConfigStore {
             throw new LibxlConfigException(LibxlConfigException.Reason.IO, "cannot read " + config, e);
         }
         return DomainConfigJson.parse(bytes, config.toString());
-    }
-
-    private static LibxlConfigException notFound(LibxlDomain domain, Path config) {
-        return new LibxlConfigException(LibxlConfigException.Reason.NOT_FOUND,
-                "no libxl config for " + domain + ": " + config + " does not exist");
     }
 }

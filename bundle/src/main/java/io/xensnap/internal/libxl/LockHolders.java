@@ -21,6 +21,8 @@ import java.util.stream.Collectors;
  */
 final class LockHolders {
 
+    private static final int MAX_CMDLINE = 200;
+
     private final Path proc;
 
     LockHolders(Path proc) {
@@ -75,6 +77,10 @@ final class LockHolders {
         try {
             byte[] raw = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("cmdline"));
             String cmdline = new String(raw, StandardCharsets.UTF_8).replace('\0', ' ').trim();
+            if (cmdline.length() > MAX_CMDLINE) {
+                // a JVM's command line carries its whole class path
+                cmdline = cmdline.substring(0, MAX_CMDLINE) + "...";
+            }
             return "pid " + pid + " (" + (cmdline.isEmpty() ? "no command line" : cmdline) + ")";
         } catch (IOException e) {
             return "pid " + pid + " (exited; a process that inherited its descriptor holds the lock)";

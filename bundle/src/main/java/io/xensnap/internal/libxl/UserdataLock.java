@@ -1,9 +1,10 @@
 package io.xensnap.internal.libxl;
 
 import com.sun.jna.LastErrorException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -13,6 +14,8 @@ import java.nio.file.Path;
  * gone (or a new inode there) and starts over, so two holders can never both believe they own the current file.
  */
 final class UserdataLock implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UserdataLock.class);
 
     private final LibC libc;
     private final Path path;
@@ -29,30 +32,27 @@ final class UserdataLock implements AutoCloseable {
         return path;
     }
 
-    /** @throws UncheckedIOException when the unlink or close fails; the lock is released either way once fd is closed */
+    /**
+     * Never throws, like libxl__unlock_file, which ignores both results: a lock file left behind only makes the next
+     * locker reuse it (its inode still matches the path), and close(2) frees the descriptor, and with it the flock,
+     * even when it reports an error. Failing the caller's already finished work for either would be wrong.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        IOException unlinkFailure = null;
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
-            unlinkFailure = e;
+            LOG.warn("cannot unlink libxl lock file {} (harmless: the next locker reuses it): {}", path, e.toString());
         }
         try {
             libc.close(fd);
         } catch (LastErrorException e) {
-            IOException closeFailure = new IOException("close(" + path + ") failed, errno " + e.getErrorCode(), e);
-            if (unlinkFailure != null) {
-                closeFailure.addSuppressed(unlinkFailure);
-            }
-            throw new UncheckedIOException(closeFailure);
-        }
-        if (unlinkFailure != null) {
-            throw new UncheckedIOException("cannot unlink lock file " + path, unlinkFailure);
+            LOG.warn("close of libxl lock file {} reported errno {}; the descriptor is released anyway", path,
+                    e.getErrorCode());
         }
     }
 
