@@ -68,6 +68,26 @@ class UserdataLockerTest {
         return DomainConfigDisks.read(DomainConfigJson.parse(Files.readAllBytes(config), "config"), "xvda", "config");
     }
 
+    /** Waits until a descriptor of this JVM refers to {@code file}: the locker has opened it and is polling flock. */
+    private static void awaitOpenInThisJvm(Path file) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(5);
+        while (true) {
+            try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+                if (fds.anyMatch(fd -> {
+                    try {
+                        return Files.readSymbolicLink(fd).equals(file);
+                    } catch (java.io.IOException e) {
+                        return false; // closed between list and readlink
+                    }
+                })) {
+                    return;
+                }
+            }
+            assertThat(Instant.now()).as("the locker never opened %s", file).isBefore(deadline);
+            Thread.sleep(2);
+        }
+    }
+
     @Test
     void whileFlockHoldsTheLockTheStoreTimesOutNamingTheHolder() throws Exception {
         FlockHolder holder = hold(lockFile);
@@ -82,7 +102,7 @@ class UserdataLockerTest {
                 .hasMessageContaining("pid " + holder.pid() + " (")
                 .hasMessageContaining("flock -x " + lockFile);
 
-        assertThat(Duration.between(start, Instant.now())).isBetween(Duration.ofMillis(300), Duration.ofSeconds(3));
+        assertThat(Duration.between(start, Instant.now())).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
         assertThat(TestFiles.snapshot(xenLib)).isEqualTo(before);
     }
 
@@ -121,7 +141,7 @@ class UserdataLockerTest {
         FlockHolder first = hold(lockFile);
         UserdataLocker locker = new UserdataLocker(Clock.systemUTC(), Duration.ofMillis(800));
         Future<UserdataLock> attempt = background.submit(() -> locker.lock(lockFile));
-        Thread.sleep(100);
+        awaitOpenInThisJvm(lockFile);
 
         // What libxl's unlock does (unlink, then close) while a second holder takes the new file at the same path.
         Files.delete(lockFile);
