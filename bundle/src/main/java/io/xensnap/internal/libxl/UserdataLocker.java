@@ -30,7 +30,7 @@ import java.util.Objects;
 final class UserdataLocker {
 
     private static final Duration FIRST_POLL = Duration.ofMillis(1);
-    static final Duration MAX_POLL = Duration.ofMillis(50);
+    private static final Duration MAX_POLL = Duration.ofMillis(50);
 
     private final LibC libc;
     private final Clock clock;
@@ -100,7 +100,7 @@ final class UserdataLocker {
             Duration left = Duration.between(clock.instant(), deadline);
             if (left.isNegative() || left.isZero()) {
                 throw new LibxlConfigException(LibxlConfigException.Reason.LOCK_TIMEOUT,
-                        "libxl lock " + path + " still held after " + timeout + " by " + holderOf(fd));
+                        "libxl lock " + path + " still held after " + timeout.toMillis() + " ms by " + holderOf(fd));
             }
             sleep(min(pause, left));
             pause = min(pause.multipliedBy(2), MAX_POLL);
@@ -153,9 +153,9 @@ final class UserdataLocker {
         try {
             libc.close(fd);
         } catch (LastErrorException e) {
-            // Reached only on a retry (stale inode) or while another failure propagates. close(2) frees the
-            // descriptor even when it reports an error and this descriptor never held the lock, so nothing is left
-            // to undo, and the failure that matters is the one already propagating.
+            // Reached only on a retry (a flock on a stale inode, which excludes nobody) or while another failure
+            // propagates. close(2) frees the descriptor, and any flock on it, even when it reports an error, so
+            // nothing is left to undo, and the failure that matters is the one already propagating.
         }
     }
 

@@ -98,7 +98,7 @@ class UserdataLockerTest {
                 .isInstanceOfSatisfying(LibxlConfigException.class,
                         e -> assertThat(e.reason()).isEqualTo(LibxlConfigException.Reason.LOCK_TIMEOUT))
                 .hasMessageContaining(lockFile.toString())
-                .hasMessageContaining("PT0.3S")
+                .hasMessageContaining("after 300 ms by")
                 .hasMessageContaining("pid " + holder.pid() + " (")
                 .hasMessageContaining("flock -x " + lockFile);
 
