@@ -1,0 +1,135 @@
+package io.xensnap.internal.libxl;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * libxl's stored domain configuration ({@code userdata-d.<domid>.<uuid>.libxl-json}), read and changed under libxl's
+ * domain-userdata lock so that neither side loses the other's update. A change touches one disk's {@code pdev_path}
+ * and {@code format} and nothing else: every other field, its order and its spelling stay as libxl wrote them.
+ * Thread-safe: every call takes the lock on its own descriptor, and flock excludes descriptors, not processes.
+ */
+public final class DomainConfigStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DomainConfigStore.class);
+
+    private final UserdataFiles files;
+    private final UserdataLocker locker;
+
+    /**
+     * @param xenLibDir   libxl's XEN_LIB_DIR, {@code /var/lib/xen} on Debian
+     * @param clock       for the lock deadline
+     * @param lockTimeout how long to wait for another holder (libxl, xl) of the domain-userdata lock
+     */
+    public DomainConfigStore(Path xenLibDir, Clock clock, Duration lockTimeout) {
+        this(new UserdataFiles(xenLibDir), new UserdataLocker(clock, lockTimeout));
+    }
+
+    DomainConfigStore(UserdataFiles files, UserdataLocker locker) {
+        this.files = Objects.requireNonNull(files, "files");
+        this.locker = Objects.requireNonNull(locker, "locker");
+    }
+
+    /**
+     * Finds the domain's uuid from the file names alone, for callers without xenstore at hand.
+     *
+     * @throws LibxlConfigException NOT_FOUND, AMBIGUOUS (stale files of an earlier domain with this domid), IO
+     */
+    public LibxlDomain find(int domid) throws LibxlConfigException {
+        return files.find(domid);
+    }
+
+    /** @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, LOCK_TIMEOUT, INTERRUPTED, IO */
+    public LibxlDisk readDisk(LibxlDomain domain, String vdev) throws LibxlConfigException {
+        Path config = existingConfig(domain);
+        try (UserdataLock lock = locker.lock(files.lock(domain))) {
+            LOG.trace("[{}] holding {}", domain.domid(), lock);
+            return DomainConfigDisks.read(load(config), vdev, config.toString());
+        }
+    }
+
+    /**
+     * Points a disk at {@code pdevPath} in {@code format}.
+     *
+     * @return the disk as it was before
+     * @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, LOCK_TIMEOUT, INTERRUPTED, IO
+     */
+    public LibxlDisk setDisk(LibxlDomain domain, String vdev, String pdevPath, LibxlDiskFormat format)
+            throws LibxlConfigException {
+        Objects.requireNonNull(pdevPath, "pdevPath");
+        Objects.requireNonNull(format, "format");
+        return updateDisk(domain, vdev, disk -> disk.withBacking(pdevPath, format));
+    }
+
+    /**
+     * Reads a disk, applies {@code change} and writes the result, all under one hold of the lock, so that a change
+     * computed from the current value (compare-and-set) cannot race with libxl or another updater. When the change
+     * returns an equal disk nothing is written.
+     *
+     * @param change maps the current disk to the wanted one; it must keep the vdev
+     * @return the disk as it was before
+     * @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, LOCK_TIMEOUT, INTERRUPTED, IO; on any of them
+     *                              the stored config is unchanged and no {@code userdata-n} file is left behind
+     */
+    public LibxlDisk updateDisk(LibxlDomain domain, String vdev, UnaryOperator<LibxlDisk> change)
+            throws LibxlConfigException {
+        Objects.requireNonNull(change, "change");
+        Path config = existingConfig(domain);
+        try (UserdataLock lock = locker.lock(files.lock(domain))) {
+            LOG.trace("[{}] holding {}", domain.domid(), lock);
+            ObjectNode tree = load(config);
+            LibxlDisk before = DomainConfigDisks.read(tree, vdev, config.toString());
+            LibxlDisk after = Objects.requireNonNull(change.apply(before), "change returned null");
+            if (!after.vdev().equals(vdev)) {
+                throw new IllegalArgumentException("a disk change must keep the vdev: " + vdev + " -> " + after.vdev());
+            }
+            if (after.equals(before)) {
+                return before;
+            }
+            DomainConfigDisks.write(tree, after, config.toString());
+            UserdataWriter.replace(config, files.newConfig(domain), DomainConfigJson.print(tree));
+            LOG.debug("[{}] libxl config disk {}: pdev_path {} -> {}, format {} -> {}", domain.domid(), vdev,
+                    before.pdevPath().orElse("(none)"), after.pdevPath().orElse("(none)"), before.format(),
+                    after.format());
+            return before;
+        }
+    }
+
+    // Checked before locking so that asking about a domain that has no config does not create a lock file for it.
+    private Path existingConfig(LibxlDomain domain) throws LibxlConfigException {
+        Path config = files.config(domain);
+        try {
+            Files.readAttributes(config, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new LibxlConfigException(LibxlConfigException.Reason.NOT_FOUND,
+                    "no libxl config for " + domain + ": " + config + " does not exist", e);
+        } catch (IOException e) {
+            throw new LibxlConfigException(LibxlConfigException.Reason.IO, "cannot stat " + config, e);
+        }
+        return config;
+    }
+
+    // Read again under the lock: the domain may have been destroyed (and its userdata removed) while we waited.
+    private static ObjectNode load(Path config) throws LibxlConfigException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(config);
+        } catch (NoSuchFileException e) {
+            throw new LibxlConfigException(LibxlConfigException.Reason.NOT_FOUND, config + " disappeared", e);
+        } catch (IOException e) {
+            throw new LibxlConfigException(LibxlConfigException.Reason.IO, "cannot read " + config, e);
+        }
+        return DomainConfigJson.parse(bytes, config.toString());
+    }
+}
