@@ -62,6 +62,8 @@ final class KarafOptions {
         // Karaf's default 8101 would collide with a second build or a running demo.
         o.add(editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())));
         o.add(systemProperty("xensnap.itestRepo").value(required("xensnap.itestRepo")));
+        // JNA unpacks its native library; keep it inside target/, not in ~/.cache
+        o.add(systemProperty("jna.tmpdir").value(new File(required("xensnap.examDir"), "jna").getAbsolutePath()));
         o.addAll(java17Flags(karafVersion));
         return o;
     }
