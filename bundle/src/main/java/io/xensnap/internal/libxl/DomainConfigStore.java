@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -103,6 +105,61 @@ public final class DomainConfigStore {
                     before.pdevPath().orElse("(none)"), after.pdevPath().orElse("(none)"), before.format(),
                     after.format());
             return before;
+        }
+    }
+
+    /**
+     * Takes the domain-userdata lock and keeps it until the returned session is closed, so that libxl cannot read or
+     * write the domain's config while a snapshot that changes it is in flight (libxl reads it under the same lock).
+     *
+     * @throws LibxlConfigException NOT_FOUND, LOCK_TIMEOUT, INTERRUPTED, IO
+     */
+    public Session hold(LibxlDomain domain) throws LibxlConfigException {
+        Path config = existingConfig(domain);
+        return new Session(domain, config, locker.lock(files.lock(domain)));
+    }
+
+    /** The config of one domain while this process holds libxl's lock on it. Not thread-safe. */
+    public final class Session implements AutoCloseable {
+
+        private final LibxlDomain domain;
+        private final Path config;
+        private final UserdataLock lock;
+
+        private Session(LibxlDomain domain, Path config, UserdataLock lock) {
+            this.domain = domain;
+            this.config = config;
+            this.lock = lock;
+        }
+
+        /** @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, IO */
+        public LibxlDisk readDisk(String vdev) throws LibxlConfigException {
+            return DomainConfigDisks.read(load(config), vdev, config.toString());
+        }
+
+        /**
+         * Points several disks at new images in one write: a reader sees all of them changed or none.
+         *
+         * @return the disks as they were before, in the order given
+         * @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, IO; the stored config is then unchanged
+         */
+        public List<LibxlDisk> setDisks(List<LibxlDisk> wanted) throws LibxlConfigException {
+            ObjectNode tree = load(config);
+            List<LibxlDisk> before = new ArrayList<>();
+            for (LibxlDisk w : wanted) {
+                before.add(DomainConfigDisks.read(tree, w.vdev(), config.toString()));
+                DomainConfigDisks.write(tree, w, config.toString());
+            }
+            if (!before.equals(wanted)) {
+                UserdataWriter.replace(config, files.newConfig(domain), DomainConfigJson.print(tree));
+                LOG.debug("[{}] libxl config disks now {}", domain.domid(), wanted);
+            }
+            return before;
+        }
+
+        @Override
+        public void close() {
+            lock.close();
         }
     }
 

@@ -1,0 +1,111 @@
+package io.xensnap.internal.engine;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.xenstore.BackendKind;
+import io.xensnap.internal.xenstore.DomainDisk;
+import io.xensnap.internal.xenstore.DomainDisks;
+import io.xensnap.internal.xenstore.XenDomain;
+import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xenstore.XenstoreException;
+
+/** Turns what the caller named into a {@link DomainView}: from xenstore when running, from the caller and catalog when not. */
+final class DomainResolver {
+
+    private final Connectors.Xenstore xenstore;
+
+    DomainResolver(Connectors.Xenstore xenstore) {
+        this.xenstore = xenstore;
+    }
+
+    /** @return the uuid of the domain, without reading its disks */
+    String uuid(DomainRef ref) throws SnapshotException {
+        if (ref instanceof DomainRef.ShutOff s) {
+            return s.uuid();
+        }
+        int domid = ((DomainRef.Running) ref).domid();
+        try (XenstoreClient xs = xenstore.open()) {
+            return new DomainDisks(xs).domain(domid).uuid();
+        } catch (XenstoreException e) {
+            throw notFoundOr(domid, e);
+        }
+    }
+
+    DomainView resolve(DomainRef ref, DomainCatalog catalog) throws SnapshotException {
+        if (ref instanceof DomainRef.Running r) {
+            return running(r.domid());
+        }
+        DomainRef.ShutOff s = (DomainRef.ShutOff) ref;
+        List<DiskImage> known = s.disks().isEmpty() ? catalog.disks() : s.disks();
+        List<DiskView> disks = new ArrayList<>();
+        for (DiskImage d : known) {
+            disks.add(new DiskView(d.vdev(), DiskView.Backend.IMAGE, d.format(), d.format().id(), d.image(), true,
+                    false, null));
+        }
+        return new DomainView(s.uuid(), catalog.name(), OptionalInt.empty(), disks);
+    }
+
+    /**
+     * A shut-off domain must really be shut off: qemu-img on an image that a qdisk holds ({@code locking=off}) corrupts
+     * it silently.
+     *
+     * @throws SnapshotException INVALID_STATE naming the domid when a running domain has this uuid
+     */
+    void requireShutOff(String uuid) throws SnapshotException {
+        try (XenstoreClient xs = xenstore.open()) {
+            for (String id : xs.directory("/local/domain")) {
+                String vm;
+                try {
+                    vm = xs.read("/local/domain/" + id + "/vm");
+                } catch (XenstoreException e) {
+                    if (e.is(XenstoreException.ENOENT)) {
+                        continue;
+                    }
+                    throw e;
+                }
+                if (vm.equals("/vm/" + uuid)) {
+                    throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + uuid + " is running as domid "
+                            + id + ": shut it down first (a device model may hold its images)");
+                }
+            }
+        } catch (XenstoreException e) {
+            throw Errors.xenstore("cannot check that domain " + uuid + " is shut off", e);
+        }
+    }
+
+    private DomainView running(int domid) throws SnapshotException {
+        try (XenstoreClient xs = xenstore.open()) {
+            DomainDisks dd = new DomainDisks(xs);
+            XenDomain d = dd.domain(domid);
+            List<DiskView> disks = new ArrayList<>();
+            for (DomainDisk x : dd.disks(domid)) {
+                DiskFormat f = switch (x.format()) {
+                    case QCOW2 -> DiskFormat.QCOW2;
+                    case RAW -> DiskFormat.RAW;
+                    default -> null;
+                };
+                DiskView.Backend b = x.kind() == BackendKind.QDISK ? DiskView.Backend.QDISK : DiskView.Backend.PHY;
+                disks.add(new DiskView(x.vdev(), b, f, x.format().libxlName(), Path.of(x.target()), x.writable(),
+                        x.cdrom(), x));
+            }
+            return new DomainView(d.uuid(), d.name(), OptionalInt.of(domid), disks);
+        } catch (XenstoreException e) {
+            throw notFoundOr(domid, e);
+        }
+    }
+
+    private static SnapshotException notFoundOr(int domid, XenstoreException e) {
+        if (e.is(XenstoreException.ENOENT)) {
+            return new SnapshotException(SnapshotError.NO_SUCH_DOMAIN, "no running domain has domid " + domid, e);
+        }
+        return Errors.xenstore("cannot read domain " + domid, e);
+    }
+}
