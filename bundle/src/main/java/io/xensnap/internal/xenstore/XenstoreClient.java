@@ -74,13 +74,21 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
         return connect(socket, name, timeout, DEFAULT_TX_ATTEMPTS);
     }
 
+    /** As {@link #connect(Path, String, Duration)}, with its own bound on transaction attempts. */
     public static XenstoreClient connect(Path socket, String name, Duration timeout, int txAttempts)
             throws XenstoreException {
+        UnixSocketTransport transport;
         try {
-            return new XenstoreClient(UnixSocketTransport.connect(socket, timeout), name, timeout, txAttempts);
+            transport = UnixSocketTransport.connect(socket, timeout);
         } catch (IOException e) {
             throw new XenstoreException(XenstoreException.ECONNREFUSED, "cannot connect to xenstored on " + socket
                     + ": " + e, e);
+        }
+        try {
+            return new XenstoreClient(transport, name, timeout, txAttempts);
+        } catch (RuntimeException e) {
+            transport.close();
+            throw e;
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.Objects;
  *   <li>{@code EPROTO}: the daemon sent something the protocol does not allow;</li>
  *   <li>{@code EAGAIN} after the transaction retry bound: the last conflict, with the attempts in the message;</li>
  *   <li>{@code EINTR}: the waiting thread was interrupted;</li>
- *   <li>{@code ENOTSUP}, {@code EINVAL} from the disk readers: a layout this code does not understand.</li>
+ *   <li>{@code ENOTSUP}, {@code EINVAL} from the disk readers: a layout this code does not understand;</li>
+ *   <li>{@code ESTALE} from the disk swap: the disk changed since it was listed.</li>
  * </ul>
  */
 public final class XenstoreException extends Exception {
@@ -30,6 +31,7 @@ public final class XenstoreException extends Exception {
     public static final String EINTR = "EINTR";
     public static final String EPROTO = "EPROTO";
     public static final String ENOTSUP = "ENOTSUP";
+    public static final String ESTALE = "ESTALE";
 
     private final String errno;
     private final String detail;

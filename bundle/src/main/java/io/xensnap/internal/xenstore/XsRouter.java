@@ -154,8 +154,14 @@ final class XsRouter implements AutoCloseable {
         }
         try {
             events.execute(() -> {
-                if (watches.get(event.token()) == listener) {
+                if (watches.get(event.token()) != listener) {
+                    return;
+                }
+                try {
                     listener.accept(event);
+                } catch (RuntimeException e) {
+                    // Nobody up the stack to hand it to: the event thread must survive for the next event.
+                    LOG.warn("[{}] watch listener failed on {}", name, event, e);
                 }
             });
         } catch (RejectedExecutionException e) {

@@ -78,9 +78,15 @@ final class ScriptedXenstored implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        server.close();
-        thread.join(5000);
-        dir.close();
+    public void close() throws IOException {
+        try {
+            server.close();
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping the scripted server", e);
+        } finally {
+            dir.close();
+        }
     }
 }

@@ -30,6 +30,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Every client operation against the real cxenstored and oxenstored 4.17. Each test works below its own node. */
+// A watch opened in try-with-resources only has to be closed when the block ends.
+@SuppressWarnings("try")
 class XenstoreClientTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -227,6 +229,21 @@ class XenstoreClientTest {
             }
         })) {
             assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo("value");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void aListenerThatThrowsDoesNotStopLaterEvents(Profile p) throws Exception {
+        XenstoreClient xs = client(p);
+        BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+        try (XsWatch ignored = xs.watch(base + "/w", e -> {
+            seen.add(e.path());
+            throw new IllegalStateException("listener bug (expected in this test)");
+        })) {
+            assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo(base + "/w");
+            xs.write(base + "/w/after", "1");
+            assertThat(seen.poll(5, TimeUnit.SECONDS)).isEqualTo(base + "/w/after");
         }
     }
 
