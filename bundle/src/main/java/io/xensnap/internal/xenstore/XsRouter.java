@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * the event of a WRITE before its OK). Listeners run on a separate single event thread, in arrival order, so that a
  * listener may call the client without waiting on the reader it would block.
  *
- * <p>When the connection ends for any reason, every waiting call fails with {@code ECONNRESET} and both threads end.
+ * <p>When the connection ends for any reason, every waiting and every later call fails with the reason
+ * ({@code ECONNRESET}, or {@code EPROTO} after a framing error), the socket is closed and the reader ends; the event
+ * thread ends with {@link #close()}.
  */
 final class XsRouter implements AutoCloseable {
 
@@ -61,7 +63,7 @@ final class XsRouter implements AutoCloseable {
     /**
      * Registers the slot for a reply; call before sending the request, which may be answered before send returns.
      *
-     * @throws XenstoreException {@code ECONNRESET} when the connection has already ended
+     * @throws XenstoreException with the reason the connection ended, when it has
      */
     CompletableFuture<XsPacket> expect(int reqId) throws XenstoreException {
         CompletableFuture<XsPacket> slot = new CompletableFuture<>();
