@@ -1,0 +1,126 @@
+package io.xensnap.internal.xenstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.xensnap.harness.RealXenstored;
+import io.xensnap.harness.RealXenstored.Profile;
+import io.xensnap.harness.XenHost;
+import io.xensnap.harness.XenHost.Backend;
+import io.xensnap.harness.XenHost.Format;
+import io.xensnap.harness.XenstoreCli;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+// The XenHost in try-with-resources is the layout the test reads; closing it is all the body needs of it.
+@SuppressWarnings("try")
+class DiskImageSwapTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private static XenHost host(RealXenstored xs) {
+        return XenHost.builder(xs).domid(4)
+                .disk("xvda", Backend.QDISK, Format.RAW, Path.of("/images/base.img"))
+                .disk("xvdb", Backend.PHY, Format.RAW, Path.of("/dev/vg0/data"))
+                .build();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void swapShowsTheNewParamsInTheBackendAndLibxlCopyToTheCli(Profile p) throws Exception {
+        try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
+             XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
+            DomainDisk xvda = new DomainDisks(client).disks(4).get(0);
+            DomainDisk after = new DiskImageSwap(client).swap(xvda, DiskFormat.QCOW2, "/images/overlay-1.qcow2");
+
+            XenstoreCli cli = new XenstoreCli(xs.socketPath());
+            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params"))
+                    .isEqualTo("qcow2:/images/overlay-1.qcow2");
+            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("qcow2:/images/overlay-1.qcow2");
+            assertThat(after.format()).isEqualTo(DiskFormat.QCOW2);
+            assertThat(new DomainDisks(client).disks(4).get(0)).isEqualTo(after);
+            // Nothing else changed: the other disk and this disk's other keys.
+            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/mode")).isEqualTo("w");
+            assertThat(cli.read("/local/domain/0/backend/vbd/4/51728/params")).isEqualTo("/dev/vg0/data");
+
+            // And back, as a revert does: raw is written the libxl way, aio.
+            new DiskImageSwap(client).swap(after, DiskFormat.RAW, "/images/base.img");
+            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params")).isEqualTo("aio:/images/base.img");
+            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("aio:/images/base.img");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void aReaderNeverSeesTheBackendAndTheLibxlCopyDisagree(Profile p) throws Exception {
+        try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
+             XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT);
+             XenstoreClient reader = XenstoreClient.connect(xs.socketPath(), "reader", TIMEOUT)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            List<String> torn = new ArrayList<>();
+            int[] reads = {0};
+            Thread watcher = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        List<String> pair = reader.transaction(tx -> List.of(
+                                tx.read("/local/domain/0/backend/qdisk/4/51712/params"),
+                                tx.read("/libxl/4/device/vbd/51712/params")));
+                        reads[0]++;
+                        if (!pair.get(0).equals(pair.get(1))) {
+                            torn.add(pair.toString());
+                        }
+                    }
+                } catch (XenstoreException e) {
+                    torn.add(e.toString());
+                }
+            });
+            watcher.start();
+            DiskImageSwap swap = new DiskImageSwap(client);
+            DomainDisk disk = new DomainDisks(client).disks(4).get(0);
+            for (int i = 0; i < 50; i++) {
+                disk = swap.swap(disk, DiskFormat.QCOW2, "/images/overlay-" + i + ".qcow2");
+            }
+            stop.set(true);
+            watcher.join(TimeUnit.SECONDS.toMillis(10));
+            assertThat(torn).isEmpty();
+            assertThat(reads[0]).isPositive();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void aDiskChangedSinceItWasListedIsNotSwapped(Profile p) throws Exception {
+        try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
+             XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
+            DomainDisk listed = new DomainDisks(client).disks(4).get(0);
+            XenstoreCli cli = new XenstoreCli(xs.socketPath());
+            cli.write("/local/domain/0/backend/qdisk/4/51712/params", "qcow2:/images/someone-else.qcow2");
+
+            assertThatThrownBy(() -> new DiskImageSwap(client).swap(listed, DiskFormat.QCOW2, "/images/mine.qcow2"))
+                    .isInstanceOfSatisfying(XenstoreException.class, e -> assertThat(e.errno()).isEqualTo("ESTALE"));
+            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params"))
+                    .isEqualTo("qcow2:/images/someone-else.qcow2");
+            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("aio:/images/base.img");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void aPhyDiskTakesRawImagesOnly(Profile p) throws Exception {
+        try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
+             XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
+            DomainDisk xvdb = new DomainDisks(client).disks(4).get(1);
+            assertThatThrownBy(() -> new DiskImageSwap(client).swap(xvdb, DiskFormat.QCOW2, "/images/x.qcow2"))
+                    .isInstanceOf(IllegalArgumentException.class);
+            new DiskImageSwap(client).swap(xvdb, DiskFormat.RAW, "/dev/vg0/data-snap");
+            assertThat(new XenstoreCli(xs.socketPath()).read("/local/domain/0/backend/vbd/4/51728/params"))
+                    .isEqualTo("/dev/vg0/data-snap");
+        }
+    }
+}
