@@ -60,13 +60,17 @@ final class FakeQmpServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         server.close();
         SocketChannel c = client;
         if (c != null) {
             c.close();
         }
-        thread.join(5000);
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (thread.isAlive()) {
             throw new IllegalStateException("fake QMP server thread did not end");
         }
