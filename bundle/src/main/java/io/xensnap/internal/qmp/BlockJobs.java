@@ -18,15 +18,32 @@ public final class BlockJobs {
     private final QmpConnection qmp;
     private final Duration timeout;
     private final Duration pollInterval;
+    private final long speed;
 
     /**
      * @param timeout      upper bound for one job, start to dismissal
      * @param pollInterval how often progress is read while no event arrives
      */
     public BlockJobs(QmpConnection qmp, Duration timeout, Duration pollInterval) {
+        this(qmp, timeout, pollInterval, 0);
+    }
+
+    private BlockJobs(QmpConnection qmp, Duration timeout, Duration pollInterval, long speed) {
         this.qmp = qmp;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+        if (speed < 0) {
+            throw new IllegalArgumentException("speed must not be negative: " + speed);
+        }
+        this.speed = speed;
+    }
+
+    /**
+     * @return jobs limited to {@code bytesPerSecond} (QEMU's {@code speed}; 0 means unlimited), so that they do not
+     *         starve the host's other I/O
+     */
+    public BlockJobs withSpeed(long bytesPerSecond) {
+        return new BlockJobs(qmp, timeout, pollInterval, bytesPerSecond);
     }
 
     /**
@@ -107,6 +124,9 @@ public final class BlockJobs {
                      Consumer<JobProgress> progress) throws QmpException {
         long deadline = System.nanoTime() + timeout.toNanos();
         args.put("job-id", jobId).put("auto-dismiss", false);
+        if (speed > 0) {
+            args.put("speed", speed);
+        }
         try (EventSubscription events = qmp.subscribe()) {
             qmp.execute(command, args);
             JobProgress last = null;
