@@ -67,7 +67,7 @@ public final class QemuImg {
         ProcessResult r = runOk(argv);
         JsonNode layers = parse(r);
         if (!layers.isArray() || layers.isEmpty()) {
-            throw badOutput(r, "expected a non-empty JSON array");
+            throw badOutput(r, "expected a non-empty JSON array", null);
         }
         List<ImageInfo> chain = new ArrayList<>();
         for (JsonNode layer : layers) {
@@ -86,7 +86,7 @@ public final class QemuImg {
             throw QemuImgException.refused(Reason.DUPLICATE_NAME, "snapshot '" + name + "' exists already in "
                     + image.path());
         }
-        runOk(argv("snapshot", "-f", image.format(), "-c", name, image.path().toString()));
+        runOk(argv("snapshot", "--image-opts", "-c", name, imageOpts(image)));
     }
 
     /**
@@ -96,13 +96,13 @@ public final class QemuImg {
      */
     public void applySnapshot(DiskImage image, String name) throws QemuImgException {
         requireInTopLayer(image, name);
-        runOk(argv("snapshot", "-f", image.format(), "-a", name, image.path().toString()));
+        runOk(argv("snapshot", "--image-opts", "-a", name, imageOpts(image)));
     }
 
     /** {@code qemu-img snapshot -d}, with the same checks as {@link #applySnapshot}. */
     public void deleteSnapshot(DiskImage image, String name) throws QemuImgException {
         requireInTopLayer(image, name);
-        runOk(argv("snapshot", "-f", image.format(), "-d", name, image.path().toString()));
+        runOk(argv("snapshot", "--image-opts", "-d", name, imageOpts(image)));
     }
 
     /**
@@ -168,6 +168,14 @@ public final class QemuImg {
             throw QemuImgException.refused(Reason.INVALID_NAME, "snapshot name '" + name
                     + "' is all digits and would be taken for a snapshot id");
         }
+    }
+
+    /**
+     * {@code qemu-img snapshot} has no {@code -f}: {@code --image-opts} with this option string is its only way to
+     * name the format instead of probing it.
+     */
+    static String imageOpts(DiskImage image) {
+        return "driver=" + image.format() + ",file.filename=" + escapeOptionValue(image.path().toString());
     }
 
     /** qemu-img's option syntax: a comma inside a value is written as two. */
@@ -237,24 +245,22 @@ public final class QemuImg {
         try {
             JsonNode n = json.readTree(r.stdout());
             if (n == null || n.isMissingNode()) {
-                throw badOutput(r, "no JSON on stdout");
+                throw badOutput(r, "no JSON on stdout", null);
             }
             return n;
         } catch (JsonProcessingException e) {
-            QemuImgException bad = badOutput(r, "not JSON: " + e.getOriginalMessage());
-            bad.initCause(e);
-            throw bad;
+            throw badOutput(r, "not JSON: " + e.getOriginalMessage(), e);
         }
     }
 
-    private static QemuImgException badOutput(ProcessResult r, String why) {
+    private static QemuImgException badOutput(ProcessResult r, String why, Throwable cause) {
         return new QemuImgException(Reason.BAD_OUTPUT, r.argv(), r.exitCode(), r.stderr(),
-                String.join(" ", r.argv()) + ": " + why + "; stdout was: " + r.stdout(), null);
+                String.join(" ", r.argv()) + ": " + why + "; stdout was: " + r.stdout(), cause);
     }
 
     private static ImageInfo imageInfo(ProcessResult r, JsonNode n) throws QemuImgException {
         if (!n.isObject() || !n.has("filename") || !n.has("format")) {
-            throw badOutput(r, "an image description without filename or format");
+            throw badOutput(r, "an image description without filename or format", null);
         }
         List<ImageSnapshot> snapshots = new ArrayList<>();
         for (JsonNode s : n.path("snapshots")) {
