@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -178,7 +177,7 @@ public final class QmpConnection implements AutoCloseable {
      *
      * @return a handle that removes the listener when closed
      */
-    public AutoCloseable addListener(QmpEventListener listener) {
+    public Registration addListener(QmpEventListener listener) {
         listeners.add(listener);
         QmpException broken = failure.get();
         if (broken != null) {
@@ -319,6 +318,12 @@ public final class QmpConnection implements AutoCloseable {
     @Override
     public String toString() {
         return "QmpConnection[" + domain + ", " + socket + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    /** Removes a listener again. */
+    public interface Registration extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Receives events on the reader thread. */

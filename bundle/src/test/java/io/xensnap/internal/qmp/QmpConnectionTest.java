@@ -90,6 +90,22 @@ class QmpConnectionTest {
     }
 
     @Test
+    void aListenerHearsEventsUntilItIsRemoved() throws Exception {
+        qemu = RealQemu.builder(Profile.PLAIN).start();
+        java.util.List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (QmpConnection c = QmpTesting.client(qemu).connect(); EventSubscription sync = c.subscribe()) {
+            VmControl vm = new VmControl(c);
+            try (QmpConnection.Registration r = c.addListener(e -> heard.add(e.name()))) {
+                vm.stop();
+                sync.await(e -> e.name().equals("STOP"), Duration.ofSeconds(5), "STOP");
+            }
+            vm.cont();
+            sync.await(e -> e.name().equals("RESUME"), Duration.ofSeconds(5), "RESUME");
+        }
+        assertThat(heard).containsExactly("STOP");
+    }
+
+    @Test
     void quitEndsTheConnectionAndWaitingSubscribersLearnIt() throws Exception {
         qemu = RealQemu.builder(Profile.PLAIN).start();
         try (QmpConnection c = QmpTesting.client(qemu).connect(); EventSubscription events = c.subscribe()) {
