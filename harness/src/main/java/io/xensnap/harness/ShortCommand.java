@@ -7,11 +7,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A short-lived tool run by the harness itself (qemu-img, qemu-io): argv only, bounded in time, output kept. */
-final class ShortCommand {
+/**
+ * A short-lived tool run by the harness or a test to set up or inspect a peer independently of the code under test
+ * (qemu-img, qemu-io): argv only, bounded in time, stdout and stderr kept together.
+ */
+public final class ShortCommand {
 
-    record Result(List<String> argv, int exitCode, String output) {
-        Result orThrow() {
+    public record Result(List<String> argv, int exitCode, String output) {
+        /** @return this result; throws naming the command and its output when it exited non-zero */
+        public Result orThrow() {
             if (exitCode != 0) {
                 throw new IllegalStateException(String.join(" ", argv) + " exited with " + exitCode + ": " + output);
             }
@@ -22,7 +26,12 @@ final class ShortCommand {
     private ShortCommand() {
     }
 
-    static Result run(Duration timeout, List<String> argv) {
+    /** Runs {@code argv} with a 30 s bound and fails unless it exits 0. */
+    public static Result ok(String... argv) {
+        return run(Duration.ofSeconds(30), List.of(argv)).orThrow();
+    }
+
+    public static Result run(Duration timeout, List<String> argv) {
         ProcessBuilder pb = new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(java.nio.file.Path.of("/dev/null").toFile()))
                 .redirectErrorStream(true);

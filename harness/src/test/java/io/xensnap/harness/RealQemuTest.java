@@ -165,6 +165,8 @@ class RealQemuTest {
             }
             assertThat(gone(qemuPid)).as("QEMU pid %d gone after its JVM was killed", qemuPid).isTrue();
         } finally {
+            // a failing run must not leave the orphan behind either
+            ProcessHandle.of(qemuPid).ifPresent(ProcessHandle::destroyForcibly);
             // the killed JVM could not remove its directory
             TempRoot.deleteTree(socket.getParent());
         }

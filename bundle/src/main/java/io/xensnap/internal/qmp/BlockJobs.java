@@ -1,0 +1,187 @@
+package io.xensnap.internal.qmp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.xensnap.internal.qmp.QmpException.Kind;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Runs {@code block-commit} and {@code block-stream} to completion. Jobs are started with {@code auto-dismiss: false}
+ * so that a concluded job stays in {@code query-jobs} with its {@code error} until we dismiss it: the events alone do
+ * not carry the reason of a failure.
+ */
+public final class BlockJobs {
+
+    private final QmpConnection qmp;
+    private final Duration timeout;
+    private final Duration pollInterval;
+    private final long speed;
+
+    /**
+     * @param timeout      upper bound for one job, start to dismissal
+     * @param pollInterval how often progress is read while no event arrives
+     */
+    public BlockJobs(QmpConnection qmp, Duration timeout, Duration pollInterval) {
+        this(qmp, timeout, pollInterval, 0);
+    }
+
+    private BlockJobs(QmpConnection qmp, Duration timeout, Duration pollInterval, long speed) {
+        this.qmp = qmp;
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+        if (speed < 0) {
+            throw new IllegalArgumentException("speed must not be negative: " + speed);
+        }
+        this.speed = speed;
+    }
+
+    /**
+     * @return jobs limited to {@code bytesPerSecond} (QEMU's {@code speed}; 0 means unlimited), so that they do not
+     *         starve the host's other I/O
+     */
+    public BlockJobs withSpeed(long bytesPerSecond) {
+        return new BlockJobs(qmp, timeout, pollInterval, bytesPerSecond);
+    }
+
+    /**
+     * Active commit: merges the root layer of {@code device} (and everything down to {@code baseNode}) into
+     * {@code baseNode}, which becomes the new root. QEMU mirrors guest writes until {@code BLOCK_JOB_READY}; then
+     * {@code block-job-complete} switches over.
+     *
+     * @param device   the current root node-name or BlockBackend name
+     * @param baseNode the node to commit into, or {@code null} for the bottom of the chain
+     */
+    public void commitActive(String jobId, String device, String baseNode, Consumer<JobProgress> progress)
+            throws QmpException {
+        ObjectNode args = qmp.arguments().put("device", device);
+        if (baseNode != null) {
+            args.put("base-node", baseNode);
+        }
+        run("block-commit", jobId, args, true, progress);
+    }
+
+    /**
+     * Intermediate commit: merges {@code topNode} (below the root) into {@code baseNode}; the root is untouched.
+     */
+    public void commit(String jobId, String device, String topNode, String baseNode, Consumer<JobProgress> progress)
+            throws QmpException {
+        ObjectNode args = qmp.arguments().put("device", device).put("top-node", topNode);
+        if (baseNode != null) {
+            args.put("base-node", baseNode);
+        }
+        run("block-commit", jobId, args, false, progress);
+    }
+
+    /**
+     * Copies the data of the backing chain above {@code baseNode} into {@code node}, which then sits directly on
+     * {@code baseNode} (or on nothing when it is {@code null}).
+     */
+    public void stream(String jobId, String node, String baseNode, Consumer<JobProgress> progress)
+            throws QmpException {
+        ObjectNode args = qmp.arguments().put("device", node);
+        if (baseNode != null) {
+            args.put("base-node", baseNode);
+        }
+        run("block-stream", jobId, args, false, progress);
+    }
+
+    /**
+     * Cancels a job that is no longer wanted (e.g. after a timeout), waits until it concluded and dismisses it. A
+     * ready active commit cancelled this way leaves the chain as it was.
+     */
+    public void cancel(String jobId) throws QmpException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (EventSubscription events = qmp.subscribe()) {
+            qmp.execute("job-cancel", qmp.arguments().put("id", jobId));
+            while (true) {
+                Optional<JobProgress> job = query(jobId);
+                if (job.isEmpty()) {
+                    return;
+                }
+                if (job.get().status().equals("concluded")) {
+                    qmp.execute("job-dismiss", qmp.arguments().put("id", jobId));
+                    return;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw QmpException.of(Kind.TIMEOUT, qmp.domain(), "job " + jobId + " still "
+                            + job.get().status() + " " + timeout + " after job-cancel");
+                }
+                events.poll(Duration.ofNanos(Math.min(left, pollInterval.toNanos())));
+            }
+        }
+    }
+
+    /** @return the job as {@code query-jobs} lists it, if it exists */
+    public Optional<JobProgress> query(String jobId) throws QmpException {
+        return find(qmp.execute("query-jobs"), jobId).map(BlockJobs::progressOf);
+    }
+
+    private void run(String command, String jobId, ObjectNode args, boolean completeWhenReady,
+                     Consumer<JobProgress> progress) throws QmpException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        args.put("job-id", jobId).put("auto-dismiss", false);
+        if (speed > 0) {
+            args.put("speed", speed);
+        }
+        try (EventSubscription events = qmp.subscribe()) {
+            qmp.execute(command, args);
+            JobProgress last = null;
+            boolean completing = false;
+            while (true) {
+                JsonNode job = find(qmp.execute("query-jobs"), jobId).orElseThrow(() -> QmpException.of(
+                        Kind.PROTOCOL, qmp.domain(), "job " + jobId + " vanished from query-jobs"));
+                JobProgress now = progressOf(job);
+                if (!now.equals(last)) {
+                    progress.accept(now);
+                    last = now;
+                }
+                switch (now.status()) {
+                    case "ready" -> {
+                        if (completeWhenReady && !completing) {
+                            qmp.execute("block-job-complete", qmp.arguments().put("device", jobId));
+                            completing = true;
+                            continue;
+                        }
+                    }
+                    case "concluded" -> {
+                        qmp.execute("job-dismiss", qmp.arguments().put("id", jobId));
+                        if (job.hasNonNull("error")) {
+                            String error = job.get("error").asText();
+                            throw QmpException.reported(Kind.JOB_FAILED, qmp.domain(), error,
+                                    command + " job " + jobId + " failed: " + error);
+                        }
+                        return;
+                    }
+                    default -> {
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw QmpException.of(Kind.TIMEOUT, qmp.domain(), command + " job " + jobId + " still "
+                            + now.status() + " after " + timeout + " (" + now.current() + "/" + now.total()
+                            + "); it keeps running until cancelled");
+                }
+                // any event may mean a state change; otherwise look again after pollInterval for progress
+                events.poll(Duration.ofNanos(Math.min(left, pollInterval.toNanos())));
+            }
+        }
+    }
+
+    private static Optional<JsonNode> find(JsonNode jobs, String jobId) {
+        for (JsonNode j : jobs) {
+            if (jobId.equals(j.path("id").asText())) {
+                return Optional.of(j);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static JobProgress progressOf(JsonNode job) {
+        return new JobProgress(job.path("id").asText(), job.path("type").asText(""), job.path("status").asText(""),
+                job.path("current-progress").asLong(), job.path("total-progress").asLong());
+    }
+}

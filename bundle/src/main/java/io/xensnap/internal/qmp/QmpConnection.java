@@ -1,0 +1,337 @@
+package io.xensnap.internal.qmp;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.xensnap.internal.qmp.QmpException.Kind;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One negotiated QMP session. A single reader thread owns the socket's input: it matches replies to pending calls by
+ * {@code id} and hands events to listeners. Any failure of the connection (peer closed, framing error, malformed or
+ * unexpected message, a reply that did not come in time) closes it and fails every pending call; the connection is
+ * not usable afterwards. {@link #close()} returns only after the reader thread has ended.
+ *
+ * <p>Thread-safe: commands may be executed from several threads; each waits for its own reply.
+ */
+public final class QmpConnection implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QmpConnection.class);
+    private static final Duration READER_JOIN = Duration.ofSeconds(5);
+
+    private final String domain;
+    private final Path socket;
+    private final QmpTimeouts timeouts;
+    private final ObjectMapper json;
+    private final QmpLineChannel channel;
+    private final Thread reader;
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
+    private final CopyOnWriteArrayList<QmpEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicReference<QmpException> failure = new AtomicReference<>();
+
+    private QmpConnection(String domain, Path socket, QmpTimeouts timeouts, ObjectMapper json, QmpLineChannel channel) {
+        this.domain = domain;
+        this.socket = socket;
+        this.timeouts = timeouts;
+        this.json = json;
+        this.channel = channel;
+        this.reader = new Thread(this::readLoop, "qmp-reader-" + domain);
+        this.reader.setDaemon(true);
+    }
+
+    /** Connects, waits for the greeting and negotiates capabilities, each bounded by {@code timeouts}. */
+    static QmpConnection open(String domain, Path socket, QmpTimeouts timeouts, ObjectMapper json) throws QmpException {
+        QmpLineChannel channel;
+        try {
+            channel = QmpLineChannel.connect(socket, timeouts.connect());
+        } catch (SocketTimeoutException e) {
+            throw QmpException.of(Kind.TIMEOUT, domain, "cannot connect to QMP socket " + socket + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw QmpException.of(Kind.CONNECTION, domain, "cannot connect to QMP socket " + socket + ": "
+                    + e.getMessage(), e);
+        }
+        QmpConnection c = new QmpConnection(domain, socket, timeouts, json, channel);
+        LOG.trace("[{}] connected to {}", domain, socket);
+        c.reader.start();
+        try {
+            c.awaitGreeting();
+            c.execute("qmp_capabilities");
+            return c;
+        } catch (QmpException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void awaitGreeting() throws QmpException {
+        try {
+            greeting.get(timeouts.greeting().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // QEMU greets a client only once the previous one has left (qemu.md §5)
+            throw abort(QmpException.of(Kind.TIMEOUT, domain, "no QMP greeting on " + socket + " within "
+                    + timeouts.greeting() + " (is another client connected to this monitor?)"));
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause(), "waiting for the greeting");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw abort(QmpException.of(Kind.CONNECTION, domain, "interrupted while waiting for the greeting", e));
+        }
+    }
+
+    /** @return QEMU's greeting, e.g. {@code {"QMP": {"version": …, "capabilities": ["oob"]}}} */
+    public JsonNode greeting() {
+        return greeting.getNow(null);
+    }
+
+    public String domain() {
+        return domain;
+    }
+
+    /** A new, empty arguments object to fill and pass to {@link #execute(String, ObjectNode)}. */
+    public ObjectNode arguments() {
+        return json.createObjectNode();
+    }
+
+    public JsonNode execute(String command) throws QmpException {
+        return execute(command, null, timeouts.reply());
+    }
+
+    public JsonNode execute(String command, ObjectNode arguments) throws QmpException {
+        return execute(command, arguments, timeouts.reply());
+    }
+
+    /**
+     * Sends {@code command} and waits for its reply.
+     *
+     * @return the {@code return} member of the reply
+     * @throws QmpException ERROR_REPLY when QEMU answered with an error; TIMEOUT (and the connection is closed, since
+     *                      a late reply would be unmatched) when no reply came within {@code timeout}; CONNECTION or
+     *                      PROTOCOL when the connection failed
+     */
+    public JsonNode execute(String command, ObjectNode arguments, Duration timeout) throws QmpException {
+        QmpException broken = failure.get();
+        if (broken != null) {
+            throw broken.rethrownFor("sending " + command);
+        }
+        String id = domain + "-" + ids.incrementAndGet();
+        ObjectNode request = json.createObjectNode().put("execute", command);
+        if (arguments != null) {
+            request.set("arguments", arguments);
+        }
+        request.put("id", id);
+        CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+        // registered before the write: the reply may arrive before write() returns
+        pending.put(id, reply);
+        String line = request.toString();
+        try {
+            LOG.trace("[{}] -> {}", domain, line);
+            channel.writeLine(line);
+        } catch (IOException e) {
+            pending.remove(id);
+            throw abort(QmpException.of(Kind.CONNECTION, domain, "cannot send " + command + ": " + e.getMessage(), e));
+        }
+        JsonNode message;
+        try {
+            message = reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            pending.remove(id);
+            throw abort(QmpException.of(Kind.TIMEOUT, domain, "no reply to " + command + " within " + timeout));
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause(), "waiting for the reply to " + command);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw abort(QmpException.of(Kind.CONNECTION, domain, "interrupted while waiting for " + command, e));
+        }
+        JsonNode error = message.get("error");
+        if (error != null) {
+            throw QmpException.errorReply(domain, command, error.path("class").asText(""),
+                    error.path("desc").asText(""));
+        }
+        JsonNode ret = message.get("return");
+        if (ret == null) {
+            throw abort(QmpException.of(Kind.PROTOCOL, domain, "reply to " + command
+                    + " has neither return nor error: " + QmpLineChannel.abbreviate(message.toString())));
+        }
+        return ret;
+    }
+
+    /**
+     * Registers {@code listener} for every event from now on. Listeners run on the reader thread and must not block.
+     *
+     * @return a handle that removes the listener when closed
+     */
+    public Registration addListener(QmpEventListener listener) {
+        listeners.add(listener);
+        QmpException broken = failure.get();
+        if (broken != null) {
+            listener.onClose(broken);
+        }
+        return () -> listeners.remove(listener);
+    }
+
+    /**
+     * Starts collecting events. Subscribe <em>before</em> sending the command that triggers them: QEMU may emit
+     * them before its reply.
+     */
+    public EventSubscription subscribe() {
+        EventSubscription s = new EventSubscription(domain, listeners::remove);
+        addListener(s);
+        return s;
+    }
+
+    /** @return {@code true} until the connection failed or was closed */
+    public boolean isOpen() {
+        return failure.get() == null;
+    }
+
+    /** Closes the socket, fails every pending call and waits for the reader thread to end. */
+    @Override
+    public void close() {
+        fail(QmpException.of(Kind.CONNECTION, domain, "the connection to " + socket + " was closed by xensnap"));
+        if (Thread.currentThread() != reader) {
+            boolean interrupted = false;
+            long deadline = System.nanoTime() + READER_JOIN.toNanos();
+            while (reader.isAlive() && System.nanoTime() - deadline < 0) {
+                try {
+                    reader.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (reader.isAlive()) {
+                throw new IllegalStateException("QMP reader thread of " + domain + " did not end after close");
+            }
+        }
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                String line = channel.readLine();
+                LOG.trace("[{}] <- {}", domain, line);
+                dispatch(line);
+            }
+        } catch (QmpLineChannel.ClosedByPeerException e) {
+            fail(QmpException.of(Kind.CONNECTION, domain, "QMP connection " + e.getMessage(), e));
+        } catch (QmpLineChannel.FramingException e) {
+            fail(QmpException.of(Kind.PROTOCOL, domain, e.getMessage(), e));
+        } catch (IOException e) {
+            fail(QmpException.of(Kind.CONNECTION, domain, "reading from " + socket + " failed: " + e, e));
+        } catch (QmpException e) {
+            fail(e);
+        } catch (RuntimeException e) {
+            fail(QmpException.of(Kind.PROTOCOL, domain, "handling a QMP message failed: " + e, e));
+        }
+    }
+
+    private void dispatch(String line) throws QmpException {
+        JsonNode message;
+        try {
+            message = json.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw QmpException.of(Kind.PROTOCOL, domain, "not a JSON message: " + QmpLineChannel.abbreviate(line), e);
+        }
+        if (message == null || !message.isObject()) {
+            throw QmpException.of(Kind.PROTOCOL, domain, "not a JSON object: " + QmpLineChannel.abbreviate(line));
+        }
+        if (!greeting.isDone()) {
+            if (!message.has("QMP")) {
+                throw QmpException.of(Kind.PROTOCOL, domain, "expected the QMP greeting, got: "
+                        + QmpLineChannel.abbreviate(line));
+            }
+            greeting.complete(message);
+            return;
+        }
+        if (message.has("event")) {
+            JsonNode ts = message.path("timestamp");
+            QmpEvent event = new QmpEvent(message.path("event").asText(), message.get("data"),
+                    ts.path("seconds").asLong() * 1_000_000 + ts.path("microseconds").asLong());
+            for (QmpEventListener l : listeners) {
+                l.onEvent(event);
+            }
+            return;
+        }
+        JsonNode id = message.get("id");
+        if (id == null) {
+            // every command we send carries an id; QEMU drops it only when it could not parse the command
+            throw QmpException.of(Kind.PROTOCOL, domain, "a message without id: " + QmpLineChannel.abbreviate(line));
+        }
+        CompletableFuture<JsonNode> waiting = pending.remove(id.asText());
+        if (waiting == null) {
+            throw QmpException.of(Kind.PROTOCOL, domain, "a reply with unknown id " + id + ": "
+                    + QmpLineChannel.abbreviate(line));
+        }
+        waiting.complete(message);
+    }
+
+    /** Marks the connection failed (first failure wins), closes the socket, fails all waiters. */
+    private QmpException fail(QmpException cause) {
+        QmpException first = failure.compareAndExchange(null, cause);
+        QmpException effective = first == null ? cause : first;
+        if (first == null) {
+            LOG.trace("[{}] connection ends: {}", domain, cause.getMessage());
+            channel.close();
+            greeting.completeExceptionally(effective);
+            pending.values().forEach(f -> f.completeExceptionally(effective));
+            pending.clear();
+            listeners.forEach(l -> l.onClose(effective));
+        }
+        return cause;
+    }
+
+    /** {@link #fail} and {@link #close}: once a call gives up, nothing of this connection keeps running. */
+    private QmpException abort(QmpException cause) {
+        fail(cause);
+        close();
+        return cause;
+    }
+
+    private QmpException rethrow(Throwable cause, String what) {
+        if (cause instanceof QmpException q) {
+            close();
+            return q.rethrownFor(what);
+        }
+        close();
+        return QmpException.of(Kind.PROTOCOL, domain, "unexpected failure while " + what + ": " + cause, cause);
+    }
+
+    @Override
+    public String toString() {
+        return "QmpConnection[" + domain + ", " + socket + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    /** Removes a listener again. */
+    public interface Registration extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Receives events on the reader thread. */
+    public interface QmpEventListener {
+        void onEvent(QmpEvent event);
+
+        /** The connection failed or was closed; no more events will come. */
+        default void onClose(QmpException cause) {
+        }
+    }
+}
