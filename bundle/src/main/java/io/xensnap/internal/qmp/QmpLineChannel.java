@@ -34,9 +34,10 @@ final class QmpLineChannel implements AutoCloseable {
         private static final long serialVersionUID = 1L;
         private final String partial;
 
-        ClosedByPeerException(String partial) {
-            super(partial.isEmpty() ? "closed by QEMU"
-                    : "closed by QEMU in the middle of a message: " + abbreviate(partial));
+        ClosedByPeerException(String partial, SocketException reset) {
+            super((partial.isEmpty() ? "closed by QEMU"
+                    : "closed by QEMU in the middle of a message: " + abbreviate(partial))
+                    + (reset == null ? "" : " (" + reset.getMessage() + ")"), reset);
             this.partial = partial;
         }
 
@@ -132,10 +133,20 @@ final class QmpLineChannel implements AutoCloseable {
                 }
             }
             in.clear();
-            int n = channel.read(in);
-            in.flip();
+            int n;
+            try {
+                n = channel.read(in);
+            } catch (SocketException e) {
+                // QEMU closing with unread input on its side (e.g. right after quit) arrives as a reset, not EOF
+                if (String.valueOf(e.getMessage()).contains("Connection reset")) {
+                    throw new ClosedByPeerException(line.toString(StandardCharsets.UTF_8), e);
+                }
+                throw e;
+            } finally {
+                in.flip();
+            }
             if (n < 0) {
-                throw new ClosedByPeerException(line.toString(StandardCharsets.UTF_8));
+                throw new ClosedByPeerException(line.toString(StandardCharsets.UTF_8), null);
             }
         }
     }
