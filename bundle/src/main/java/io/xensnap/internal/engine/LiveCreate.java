@@ -1,0 +1,222 @@
+package io.xensnap.internal.engine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.internal.libxl.DomainConfigStore;
+import io.xensnap.internal.libxl.LibxlConfigException;
+import io.xensnap.internal.libxl.LibxlDisk;
+import io.xensnap.internal.libxl.LibxlDiskFormat;
+import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.qmp.BlockDevice;
+import io.xensnap.internal.qmp.BlockDevices;
+import io.xensnap.internal.qmp.QmpConnection;
+import io.xensnap.internal.qmp.QmpException;
+import io.xensnap.internal.qmp.QmpTransactionException;
+import io.xensnap.internal.qmp.RunState;
+import io.xensnap.internal.qmp.SnapshotTransaction;
+import io.xensnap.internal.qmp.TransactionAction;
+import io.xensnap.internal.qmp.VmControl;
+import io.xensnap.internal.xenstore.DiskImageSwap;
+import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xenstore.XenstoreException;
+
+/**
+ * Create on a running domain: all disks in one QMP transaction, so QEMU applies every action or none. For external
+ * disks libxl's config and the xenstore backend follow the overlay afterwards; libxl's lock is held from before the
+ * transaction until its config says the same as QEMU, so libxl never reads a config that names the old image.
+ */
+final class LiveCreate {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveCreate.class);
+
+    /** Run states in which QEMU serves the disks and takes snapshots. */
+    private static final Set<String> SNAPSHOT_STATES = Set.of("running", "paused", "prelaunch", "suspended");
+
+    private final Peers peers;
+
+    LiveCreate(Peers peers) {
+        this.peers = peers;
+    }
+
+    SnapshotInfo run(CreatePlan plan) throws SnapshotException {
+        DomainView domain = plan.domain();
+        int domid = domain.domid().getAsInt();
+        String label = domain.label();
+        UndoLog undo = new UndoLog();
+        DomainConfigStore.Session libxl = null;
+        try (QmpConnection qmp = peers.qmp().connect(domid)) {
+            requireSnapshotState(label, new VmControl(qmp).status());
+            BlockDevices devices = new BlockDevices(qmp);
+            List<TransactionAction> actions = new ArrayList<>();
+            for (DiskPlan d : plan.disks()) {
+                actions.add(action(plan, d, devices.resolve(d.disk().vdev())));
+            }
+            boolean external = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
+            if (external) {
+                libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(domain.uuid())));
+            }
+
+            DomainCatalog before = plan.catalog();
+            DomainCatalog marked = before.withName(domain.name())
+                    .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
+                            peers.clock().instant())));
+            peers.catalogs().save(marked);
+            undo.done("mark create of " + plan.name() + " in the catalog", () -> peers.catalogs().save(before));
+
+            try {
+                new SnapshotTransaction(qmp).run(actions);
+            } catch (QmpTransactionException e) {
+                // QEMU rolled every action back but leaves the overlay files it had created already
+                for (Path f : e.createdFiles()) {
+                    undo.done("overlay " + f + " left by the failed transaction", () -> Files.deleteIfExists(f));
+                }
+                throw Errors.qmp(label + ": snapshot " + plan.name() + " refused, nothing changed", e);
+            } catch (QmpException e) {
+                if (e.kind() == QmpException.Kind.PRECONDITION) {
+                    throw Errors.qmp(label, e);
+                }
+                // The transaction may or may not have been applied: keep the catalog's mark and every file, and
+                // let reconcile look at QEMU's chains instead of guessing here.
+                undo.commit();
+                throw Errors.qmp(label + ": the outcome of snapshot " + plan.name()
+                        + " is unknown (QEMU did not answer); the catalog marks it pending for reconcile", e);
+            }
+
+            // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
+            // would need another transaction that can fail too. From here on we go forward: make libxl's config,
+            // xenstore and the catalog say what QEMU does, and if one of them fails, leave the pending mark so
+            // reconcile can finish the job.
+            undo.commit();
+            return finish(plan, domid, libxl, marked);
+        } catch (QmpException e) {
+            SnapshotException se = Errors.qmp(label, e);
+            undo.rollback(se);
+            throw se;
+        } catch (LibxlConfigException e) {
+            SnapshotException se = Errors.libxl(label, e);
+            undo.rollback(se);
+            throw se;
+        } catch (CatalogException e) {
+            SnapshotException se = Errors.catalog(e);
+            undo.rollback(se);
+            throw se;
+        } catch (SnapshotException e) {
+            undo.rollback(e);
+            throw e;
+        } catch (RuntimeException e) {
+            undo.rollback(e);
+            throw e;
+        } finally {
+            if (libxl != null) {
+                libxl.close();
+            }
+        }
+    }
+
+    private TransactionAction action(CreatePlan plan, DiskPlan d, BlockDevice device) throws SnapshotException {
+        String what = plan.domain().label() + " disk " + d.disk().vdev();
+        if (!device.file().equals(d.disk().image().toString())) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, what + ": QEMU serves " + device.file()
+                    + " but xenstore says " + d.disk().image() + "; reconcile the domain first");
+        }
+        if (d.kind() == SnapshotKind.INTERNAL) {
+            if (device.hasSnapshot(plan.name())) {
+                throw new SnapshotException(SnapshotError.SNAPSHOT_EXISTS,
+                        what + ": image " + device.file() + " already holds an internal snapshot named " + plan.name());
+            }
+            return new TransactionAction.InternalSnapshot(device.target(), plan.name());
+        }
+        return TransactionAction.ExternalSnapshot.create(device.nodeName(), d.overlay(),
+                overlayNode(d.disk().vdev(), plan.name()));
+    }
+
+    /** QEMU node names: a letter first, at most 31 characters; unique enough per disk and moment. */
+    private String overlayNode(String vdev, String name) {
+        long stamp = peers.clock().millis() ^ name.hashCode();
+        return "xs-" + vdev + "-" + Long.toHexString(stamp & 0xffffffffL);
+    }
+
+    private SnapshotInfo finish(CreatePlan plan, int domid, DomainConfigStore.Session libxl, DomainCatalog marked)
+            throws SnapshotException {
+        String label = plan.domain().label();
+        List<String> failures = new ArrayList<>();
+        List<DiskSnapshot> taken = new ArrayList<>();
+        List<DiskImage> after = new ArrayList<>();
+        List<LibxlDisk> libxlDisks = new ArrayList<>();
+        for (DiskView d : plan.domain().disks()) {
+            Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
+            if (p.isPresent() && p.get().kind() == SnapshotKind.EXTERNAL) {
+                taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), p.get().overlay()));
+                after.add(new DiskImage(d.vdev(), p.get().overlay(), DiskFormat.QCOW2));
+                libxlDisks.add(new LibxlDisk(d.vdev(), p.get().overlay().toString(), LibxlDiskFormat.QCOW2));
+            } else {
+                if (p.isPresent()) {
+                    taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2, null));
+                }
+                if (d.format() != null) {
+                    after.add(new DiskImage(d.vdev(), d.image(), d.format()));
+                }
+            }
+        }
+        if (!libxlDisks.isEmpty()) {
+            try {
+                libxl.setDisks(libxlDisks);
+            } catch (LibxlConfigException e) {
+                failures.add("libxl's config still names the old images: " + e.getMessage());
+            }
+            try (XenstoreClient xs = peers.xenstore().open()) {
+                DiskImageSwap swap = new DiskImageSwap(xs);
+                for (DiskPlan p : plan.disks()) {
+                    if (p.kind() == SnapshotKind.EXTERNAL) {
+                        swap.swap(p.disk().xenstore(), io.xensnap.internal.xenstore.DiskFormat.QCOW2,
+                                p.overlay().toString());
+                    }
+                }
+            } catch (XenstoreException e) {
+                failures.add("the xenstore backend still names the old images: " + e.getMessage());
+            }
+        }
+        SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
+                peers.clock().instant(), marked.current(), taken);
+        DomainCatalog done = marked.withSnapshot(info, after);
+        if (failures.isEmpty()) {
+            done = done.withPending(Optional.empty());
+        }
+        try {
+            peers.catalogs().save(done);
+        } catch (CatalogException e) {
+            failures.add("the catalog was not updated: " + e.getMessage());
+        }
+        if (!failures.isEmpty()) {
+            throw new SnapshotException(SnapshotError.INTERNAL, label + ": snapshot " + plan.name()
+                    + " was taken and QEMU uses it, but " + String.join("; ", failures)
+                    + ". The catalog marks the create pending: reconcile the domain to finish it");
+        }
+        LOG.info("{}: snapshot {} created on {}", label, plan.name(),
+                plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());
+        return info;
+    }
+
+    private static void requireSnapshotState(String label, RunState state) throws SnapshotException {
+        if (!SNAPSHOT_STATES.contains(state.status())) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE,
+                    label + " is in state " + state.status() + "; snapshots need it running or paused");
+        }
+    }
+}
