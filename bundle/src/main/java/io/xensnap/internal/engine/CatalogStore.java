@@ -116,6 +116,27 @@ public final class CatalogStore {
         }
     }
 
+    /** @return whether a catalog file exists for {@code uuid} */
+    public boolean exists(String uuid) {
+        return Files.exists(file(uuid));
+    }
+
+    /**
+     * Puts back what was there before an operation began: {@code previous}, or no file at all when there was none,
+     * so that a refused first operation leaves no trace.
+     */
+    public void restore(DomainCatalog previous, boolean existed) throws CatalogException {
+        if (existed) {
+            save(previous);
+            return;
+        }
+        try {
+            Files.deleteIfExists(file(previous.uuid()));
+        } catch (IOException e) {
+            throw new CatalogException(file(previous.uuid()), "cannot be removed: " + e.getMessage(), e);
+        }
+    }
+
     private ObjectNode toJson(DomainCatalog c) {
         ObjectNode root = json.createObjectNode();
         root.put("version", FORMAT_VERSION);

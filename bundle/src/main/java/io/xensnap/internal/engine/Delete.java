@@ -71,6 +71,7 @@ final class Delete {
         }
         validate(domain, catalog, snap);
 
+        boolean existed = peers.catalogs().exists(catalog.uuid());
         DomainCatalog marked = catalog.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.DELETE,
                 name, peers.clock().instant())));
         save(marked);
@@ -82,7 +83,7 @@ final class Delete {
             // stays so that reconcile can see which disks were merged.
             if (e.getCause() instanceof NothingChanged) {
                 try {
-                    peers.catalogs().save(catalog);
+                    peers.catalogs().restore(catalog, existed);
                 } catch (CatalogException ce) {
                     e.addSuppressed(ce);
                 }

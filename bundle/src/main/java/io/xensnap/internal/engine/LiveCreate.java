@@ -49,9 +49,11 @@ final class LiveCreate {
     private static final Set<String> SNAPSHOT_STATES = Set.of("running", "paused", "prelaunch", "suspended");
 
     private final Peers peers;
+    private final EngineHooks hooks;
 
-    LiveCreate(Peers peers) {
+    LiveCreate(Peers peers, EngineHooks hooks) {
         this.peers = peers;
+        this.hooks = hooks;
     }
 
     SnapshotInfo run(CreatePlan plan) throws SnapshotException {
@@ -73,12 +75,15 @@ final class LiveCreate {
             }
 
             DomainCatalog before = plan.catalog();
+            boolean existed = peers.catalogs().exists(before.uuid());
             DomainCatalog marked = before.withName(domain.name())
                     .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
                             peers.clock().instant())));
             peers.catalogs().save(marked);
-            undo.done("mark create of " + plan.name() + " in the catalog", () -> peers.catalogs().save(before));
+            undo.done("mark create of " + plan.name() + " in the catalog",
+                    () -> peers.catalogs().restore(before, existed));
 
+            hook(() -> hooks.beforeTransaction(plan));
             try {
                 new SnapshotTransaction(qmp).run(actions);
             } catch (QmpTransactionException e) {
@@ -103,6 +108,7 @@ final class LiveCreate {
             // xenstore and the catalog say what QEMU does, and if one of them fails, leave the pending mark so
             // reconcile can finish the job.
             undo.commit();
+            hook(() -> hooks.afterPointOfNoReturn(plan));
             return finish(plan, domid, libxl, marked);
         } catch (QmpException e) {
             SnapshotException se = Errors.qmp(label, e);
@@ -126,6 +132,16 @@ final class LiveCreate {
             if (libxl != null) {
                 libxl.close();
             }
+        }
+    }
+
+    private static void hook(EngineHooks.Step step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("test hook failed", e);
         }
     }
 

@@ -44,11 +44,17 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     public SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                           CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
                           int parallelism, java.time.Duration jobTimeout) {
+        this(xenstore, qmp, qemuImg, libxl, catalogs, overlays, locks, clock, parallelism, jobTimeout, EngineHooks.NONE);
+    }
+
+    SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
+                   CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
+                   int parallelism, java.time.Duration jobTimeout, EngineHooks hooks) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock);
         this.resolver = new DomainResolver(xenstore);
         this.planner = new CreatePlanner(overlays);
         this.locks = locks;
-        this.liveCreate = new LiveCreate(peers);
+        this.liveCreate = new LiveCreate(peers, hooks);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism);
         this.delete = new Delete(peers, resolver, jobTimeout);

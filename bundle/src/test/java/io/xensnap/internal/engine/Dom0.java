@@ -1,0 +1,253 @@
+package io.xensnap.internal.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.xensnap.harness.RawQmp;
+import io.xensnap.harness.RealQemu;
+import io.xensnap.harness.RealXenstored;
+import io.xensnap.harness.ShortCommand;
+import io.xensnap.harness.XenHost;
+import io.xensnap.harness.XenstoreCli;
+import io.xensnap.internal.libxl.DomainConfigStore;
+import io.xensnap.internal.qemuimg.JdkProcessRunner;
+import io.xensnap.internal.qemuimg.QemuImg;
+import io.xensnap.internal.qmp.QmpClient;
+import io.xensnap.internal.qmp.QmpTimeouts;
+import io.xensnap.internal.xenstore.XenstoreClient;
+
+/**
+ * A dom0 for engine tests, all real: xenstored, a libxl layout, and per domain a Xen-like QEMU with three qdisks
+ * (xvda and xvdb qcow2, xvdc raw) holding recognisable data (0x41, 0x42, 0x43 over the first MiB).
+ */
+final class Dom0 implements AutoCloseable {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final RealXenstored xenstored;
+    final XenHost host;
+    final Path images;
+    final Path state;
+    final List<RealQemu> qemus = new ArrayList<>();
+
+    Dom0(RealXenstored.Profile profile) throws IOException {
+        xenstored = RealXenstored.start(profile);
+        host = XenHost.create(xenstored.socketPath());
+        images = Files.createDirectories(host.root().resolve("var/lib/xen/images"));
+        state = Files.createDirectories(host.root().resolve("var/lib/xensnap"));
+    }
+
+    static String uuid(int domid) {
+        return String.format("6f1e4a52-0d3b-4c8e-9a1f-%012d", domid);
+    }
+
+    /** Starts a running domain: its QEMU, its xenstore nodes, its userdata JSON. */
+    RealQemu domain(int domid) throws IOException {
+        RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
+                .formats(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2, RealQemu.Format.RAW)
+                .directory(Files.createDirectories(images.resolve("vm" + domid)))
+                .libxlQmpSocket(host.root(), domid)
+                .withData(0x41)
+                .start();
+        qemus.add(qemu);
+        List<XenHost.Disk> disks = new ArrayList<>();
+        for (RealQemu.Disk d : qemu.disks()) {
+            disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
+                    d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
+        }
+        host.addDomain(new XenHost.Domain(domid, "vm" + domid, uuid(domid), disks));
+        return qemu;
+    }
+
+    /** The domain shuts down: QEMU exits and libxl removes its xenstore nodes (the images and catalog stay). */
+    void shutDown(int domid, RealQemu qemu) {
+        qemu.close();
+        XenstoreCli cli = host.cli();
+        cli.rm("/local/domain/" + domid);
+        cli.rm("/local/domain/0/backend/qdisk/" + domid);
+        cli.rm("/libxl/" + domid);
+        cli.rm("/vm/" + uuid(domid));
+    }
+
+    SnapshotEngine engine(EngineHooks hooks) {
+        return new SnapshotEngine(
+                () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", Duration.ofSeconds(5)),
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect(),
+                new QemuImg(new JdkProcessRunner(), Path.of("/usr/bin/qemu-img").toString(), Duration.ofSeconds(30), JSON),
+                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)),
+                new CatalogStore(state),
+                new OverlayPolicy(List.of(images)),
+                new DomainLocks(Duration.ofSeconds(20)),
+                Clock.systemUTC(), 2, Duration.ofMinutes(2), hooks);
+    }
+
+    SnapshotEngine engine() {
+        return engine(EngineHooks.NONE);
+    }
+
+    /** @return query-block of the domain's QEMU, from outside the product's client */
+    JsonNode queryBlock(int domid) throws IOException {
+        return JSON.readTree(RawQmp.execute(host.qmpSocketPath(domid), Duration.ofSeconds(5),
+                "{\"execute\":\"query-block\"}")).get("return");
+    }
+
+    /** @return the block device of {@code vdev} in query-block */
+    JsonNode device(int domid, String vdev) throws IOException {
+        for (JsonNode b : queryBlock(domid)) {
+            if (b.path("qdev").asText().contains("/" + vdev + "/")) {
+                return b;
+            }
+        }
+        throw new AssertionError("no device " + vdev + " in " + queryBlock(domid));
+    }
+
+    String rootFile(int domid, String vdev) throws IOException {
+        return device(domid, vdev).path("inserted").path("file").asText();
+    }
+
+    List<String> internalSnapshots(int domid, String vdev) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (JsonNode s : device(domid, vdev).path("inserted").path("image").path("snapshots")) {
+            names.add(s.get("name").asText());
+        }
+        return names;
+    }
+
+    /** The guest writes: {@code pattern} over the first MiB of {@code vdev}, through QEMU (HMP qemu-io). */
+    void guestWrites(int domid, String vdev, int pattern) throws IOException {
+        // -d: through the guest device's own BlockBackend, which holds the write permission
+        String qdev = device(domid, vdev).path("qdev").asText();
+        String reply = RawQmp.execute(host.qmpSocketPath(domid), Duration.ofSeconds(10),
+                "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
+                        + " \\\"write -P 0x" + Integer.toHexString(pattern) + " 0 1M\\\"\"}}");
+        if (!reply.contains("\"return\": \"\"") && !reply.contains("wrote")) {
+            throw new AssertionError("guest write failed: " + reply);
+        }
+    }
+
+    String xenstoreRead(String path) {
+        return host.cli().read(path);
+    }
+
+    String backendParams(int domid, String vdev) {
+        int devid = 51712 + 16 * (vdev.charAt(3) - 'a');
+        return xenstoreRead("/local/domain/0/backend/qdisk/" + domid + "/" + devid + "/params");
+    }
+
+    /** @return libxl's stored config of the domain, without the trailing NUL */
+    JsonNode userdata(int domid) throws IOException {
+        byte[] b = Files.readAllBytes(host.userdataPath(domid));
+        if (b[b.length - 1] != 0) {
+            throw new AssertionError("userdata JSON lost its trailing NUL");
+        }
+        return JSON.readTree(new String(b, 0, b.length - 1, StandardCharsets.UTF_8));
+    }
+
+    JsonNode libxlDisk(int domid, String vdev) throws IOException {
+        for (JsonNode d : userdata(domid).get("disks")) {
+            if (d.get("vdev").asText().equals(vdev)) {
+                return d;
+            }
+        }
+        throw new AssertionError("no disk " + vdev);
+    }
+
+    /** @return {@code qemu-img info --backing-chain -U} of {@code image}: the file names, top first */
+    static List<String> chain(Path image) throws IOException {
+        String out = ShortCommand.ok("qemu-img", "info", "--output=json", "--backing-chain", "-U", image.toString())
+                .output();
+        List<String> files = new ArrayList<>();
+        for (JsonNode layer : JSON.readTree(out)) {
+            files.add(layer.get("filename").asText());
+        }
+        return files;
+    }
+
+    /**
+     * A fingerprint of everything xensnap may touch: every file below the dom0 root (name and content), the whole
+     * xenstore tree and QEMU's view of every domain's disks. Equal before and after means nothing changed.
+     */
+    String fingerprint() throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        StringBuilder listing = new StringBuilder();
+        try (Stream<Path> files = Files.walk(host.root())) {
+            for (Path p : files.sorted().toList()) {
+                String file = p.getFileName().toString();
+                if (Files.isRegularFile(p) && !file.endsWith(".log")) {
+                    listing.append(host.root().relativize(p)).append('\n');
+                    if (file.endsWith(".qcow2") || file.endsWith(".raw")) {
+                        // an image's bytes move when QEMU adds and drops a snapshot; compare what it holds instead
+                        listing.append(imageState(p)).append('\n');
+                        continue;
+                    }
+                    try (InputStream in = Files.newInputStream(p)) {
+                        byte[] buf = new byte[1 << 16];
+                        for (int n; (n = in.read(buf)) > 0; ) {
+                            md.update(buf, 0, n);
+                        }
+                    }
+                }
+            }
+        }
+        listing.append(host.cli().lsFullWithPerms("/").lines().sorted().toList());
+        for (RealQemu q : qemus) {
+            if (q.isAlive()) {
+                for (JsonNode b : JSON.readTree(RawQmp.execute(q.qmpSocket(), Duration.ofSeconds(5),
+                        "{\"execute\":\"query-block\"}")).get("return")) {
+                    JsonNode in = b.path("inserted");
+                    listing.append(in.path("node-name").asText()).append(in.path("file").asText())
+                            .append(in.path("image").path("snapshots").findValuesAsText("name"));
+                }
+            }
+        }
+        md.update(listing.toString().getBytes(StandardCharsets.UTF_8));
+        return listing.length() + ":" + HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Format, size, backing file, snapshot names and a hash of the first 2 MiB of guest-visible data. */
+    private static String imageState(Path image) throws Exception {
+        JsonNode info = JSON.readTree(ShortCommand.ok("qemu-img", "info", "-U", "--output=json", image.toString())
+                .output());
+        Path data = Files.createTempFile("xs-fp-", ".raw");
+        try {
+            Files.delete(data);
+            ShortCommand.ok("qemu-img", "dd", "-U", "-f", info.get("format").asText(), "-O", "raw", "bs=1M", "count=2",
+                    "if=" + image, "of=" + data);
+            return info.get("format").asText() + " " + info.get("virtual-size").asText() + " "
+                    + info.path("backing-filename").asText("-") + " " + info.path("snapshots").findValuesAsText("name")
+                    + " " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(data)));
+        } finally {
+            Files.deleteIfExists(data);
+        }
+    }
+
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        for (RealQemu q : qemus) {
+            try {
+                q.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        host.close();
+        xenstored.close();
+        if (first != null) {
+            throw first;
+        }
+    }
+}

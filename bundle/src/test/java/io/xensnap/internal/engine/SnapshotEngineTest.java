@@ -1,0 +1,263 @@
+package io.xensnap.internal.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.RevertResult;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.api.SnapshotTree;
+import io.xensnap.harness.RealQemu;
+import io.xensnap.harness.RealXenstored;
+
+/** The engine end to end against a real xenstored, a libxl layout and a Xen-like QEMU per domain. */
+class SnapshotEngineTest {
+
+    private static final int DOMID = 7;
+    private static final DomainRef DOM = DomainRef.running(DOMID);
+
+    private Dom0 dom0;
+    private RealQemu qemu;
+    private SnapshotEngine engine;
+
+    @BeforeEach
+    void start() throws Exception {
+        dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
+        qemu = dom0.domain(DOMID);
+        engine = dom0.engine();
+    }
+
+    @AfterEach
+    void stop() {
+        dom0.close();
+    }
+
+    private Path image(int disk) {
+        return qemu.disk(disk).image();
+    }
+
+    @Test
+    void createWithoutDisksSnapshotsEveryDiskInOneTransactionAndTheDomainFollowsTheOverlay() throws Exception {
+        SnapshotInfo s1 = engine.create(SnapshotRequest.allDisks(DOM, "s1", "before upgrade"));
+
+        Path overlay = image(2).resolveSibling("disk2.s1.qcow2");
+        assertThat(s1.disks()).extracting(d -> d.vdev() + ":" + d.kind())
+                .containsExactly("xvda:INTERNAL", "xvdb:INTERNAL", "xvdc:EXTERNAL");
+        assertThat(s1.disks().get(2).overlay()).isEqualTo(overlay);
+        // QEMU: internal snapshots in the qcow2 roots, the raw disk now runs on the overlay
+        assertThat(dom0.internalSnapshots(DOMID, "xvda")).containsExactly("s1");
+        assertThat(dom0.internalSnapshots(DOMID, "xvdb")).containsExactly("s1");
+        assertThat(dom0.rootFile(DOMID, "xvdc")).isEqualTo(overlay.toString());
+        assertThat(Dom0.chain(overlay)).containsExactly(overlay.toString(), image(2).toString());
+        // xenstore backend (and libxl's copy) and libxl's stored config point at the overlay
+        assertThat(dom0.backendParams(DOMID, "xvdc")).isEqualTo("qcow2:" + overlay);
+        assertThat(dom0.xenstoreRead("/libxl/" + DOMID + "/device/vbd/51744/params")).isEqualTo("qcow2:" + overlay);
+        assertThat(dom0.libxlDisk(DOMID, "xvdc").get("pdev_path").asText()).isEqualTo(overlay.toString());
+        assertThat(dom0.libxlDisk(DOMID, "xvdc").get("format").asText()).isEqualTo("qcow2");
+        assertThat(dom0.libxlDisk(DOMID, "xvda").get("pdev_path").asText()).isEqualTo(image(0).toString());
+        // the catalog
+        SnapshotTree tree = engine.list(DOM);
+        assertThat(tree.current()).isEqualTo("s1");
+        assertThat(tree.snapshots()).containsExactly(s1);
+        assertThat(engine.get(DOM, "s1").description()).isEqualTo("before upgrade");
+    }
+
+    @Test
+    void aSecondSnapshotIsAChildOfTheFirstAndExternalOnQcow2Works() throws Exception {
+        engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
+        Path ov = dom0.images.resolve("vm7/a-s2.qcow2");
+        SnapshotInfo s2 = engine.create(new SnapshotRequest(DOM, "s2", "",
+                List.of(DiskSpec.external("xvda", ov), DiskSpec.internal("xvdb"))));
+
+        assertThat(s2.parent()).isEqualTo("s1");
+        assertThat(dom0.rootFile(DOMID, "xvda")).isEqualTo(ov.toString());
+        assertThat(Dom0.chain(ov)).containsExactly(ov.toString(), image(0).toString());
+        assertThat(dom0.internalSnapshots(DOMID, "xvdb")).containsExactly("s1", "s2");
+        assertThat(dom0.backendParams(DOMID, "xvda")).isEqualTo("qcow2:" + ov);
+        assertThat(engine.list(DOM).children("s1")).extracting(SnapshotInfo::name).containsExactly("s2");
+    }
+
+    @Test
+    void aTransactionRefusedByQemuLeavesEverythingAsItWas() throws Exception {
+        Path gone = Files.createDirectories(dom0.images.resolve("vanishing"));
+        String before = dom0.fingerprint();
+        EngineHooks removeDirectory = new EngineHooks() {
+            @Override
+            public void beforeTransaction(CreatePlan plan) throws Exception {
+                Files.delete(gone);
+            }
+        };
+        SnapshotEngine faulty = dom0.engine(removeDirectory);
+
+        assertThatThrownBy(() -> faulty.create(new SnapshotRequest(DOM, "s1", "", List.of(
+                DiskSpec.internal("xvda"),
+                DiskSpec.external("xvdb", dom0.images.resolve("vm7/b-s1.qcow2")),
+                DiskSpec.external("xvdc", gone.resolve("c-s1.qcow2"))))))
+                .isInstanceOf(SnapshotException.class)
+                .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.HYPERVISOR_ERROR))
+                .hasMessageContaining("Could not create");
+
+        Files.createDirectories(gone);
+        assertThat(dom0.fingerprint()).as("chains, snapshots, files, xenstore, JSON, catalog").isEqualTo(before);
+        assertThat(dom0.images.resolve("vm7/b-s1.qcow2")).as("the overlay QEMU left behind").doesNotExist();
+        assertThat(engine.list(DOM).snapshots()).isEmpty();
+    }
+
+    @Test
+    void refusedRequestsChangeNothingAndSayWhy() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"))));
+        Files.writeString(dom0.images.resolve("vm7/taken.qcow2"), "someone's data");
+        String before = dom0.fingerprint();
+
+        expect(SnapshotError.NO_SUCH_DOMAIN, () -> engine.create(SnapshotRequest.allDisks(DomainRef.running(99), "x", "")));
+        expect(SnapshotError.NO_SUCH_DISK, () -> engine.create(
+                new SnapshotRequest(DOM, "x", "", List.of(DiskSpec.internal("xvdz")))));
+        expect(SnapshotError.UNSUPPORTED, () -> engine.create(
+                new SnapshotRequest(DOM, "x", "", List.of(DiskSpec.internal("xvda"), DiskSpec.internal("xvdc")))));
+        expect(SnapshotError.SNAPSHOT_EXISTS, () -> engine.create(SnapshotRequest.allDisks(DOM, "s1", "")));
+        expect(SnapshotError.SNAPSHOT_EXISTS, () -> engine.create(new SnapshotRequest(DOM, "x", "",
+                List.of(DiskSpec.external("xvda", dom0.images.resolve("vm7/taken.qcow2"))))));
+        expect(SnapshotError.INVALID_ARGUMENT, () -> engine.create(new SnapshotRequest(DOM, "x", "",
+                List.of(DiskSpec.external("xvda", Path.of("/tmp/outside-the-roots.qcow2"))))));
+        expect(SnapshotError.INVALID_ARGUMENT, () -> engine.create(new SnapshotRequest(DOM, "x", "",
+                List.of(DiskSpec.external("xvda", dom0.images.resolve("no-such-dir/x.qcow2"))))));
+        expect(SnapshotError.INVALID_STATE, () -> engine.revert(DOM, "s1"));
+        expect(SnapshotError.NO_SUCH_SNAPSHOT, () -> engine.delete(DOM, "nope"));
+        expect(SnapshotError.INVALID_ARGUMENT, () -> engine.get(DOM, "../etc"));
+
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    @Test
+    void revertOfAShutOffDomainBringsEveryDiskBackByContent() throws Exception {
+        engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
+        dom0.guestWrites(DOMID, "xvda", 0x91);
+        dom0.guestWrites(DOMID, "xvdb", 0x92);
+        dom0.guestWrites(DOMID, "xvdc", 0x93);
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.shutDown(DOMID, qemu);
+        assertThat(RealQemu.hasPattern(image(0), RealQemu.Format.QCOW2, 0x91)).isTrue();
+
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+        RevertResult r = engine.revert(off, "s1");
+
+        assertThat(RealQemu.hasPattern(image(0), RealQemu.Format.QCOW2, 0x41)).isTrue();
+        assertThat(RealQemu.hasPattern(image(1), RealQemu.Format.QCOW2, 0x42)).isTrue();
+        // the raw disk's overlay was not needed by any snapshot: replaced by a fresh one at the same path
+        assertThat(r.disks()).contains(new DiskImage("xvdc", overlay, DiskFormat.QCOW2));
+        assertThat(RealQemu.hasPattern(overlay, RealQemu.Format.QCOW2, 0x43)).isTrue();
+        assertThat(Dom0.chain(overlay)).containsExactly(overlay.toString(), image(2).toString());
+        assertThat(RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x43)).as("the frozen image").isTrue();
+        assertThat(engine.list(off).current()).isEqualTo("s1");
+        try (var files = Files.list(overlay.getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("xensnap"));
+        }
+        assertThat(dom0.engine().list(off).snapshots()).extracting(SnapshotInfo::name).containsExactly("s1");
+    }
+
+    @Test
+    void offlineCreateAndDeleteWorkWithQemuImg() throws Exception {
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of(
+                new DiskImage("xvda", image(0), DiskFormat.QCOW2),
+                new DiskImage("xvdc", image(2), DiskFormat.RAW)));
+
+        SnapshotInfo s = engine.create(SnapshotRequest.allDisks(off, "cold", ""));
+        Path ov = image(2).resolveSibling("disk2.cold.qcow2");
+        assertThat(s.disks()).extracting(d -> d.vdev() + ":" + d.kind()).containsExactly("xvda:INTERNAL", "xvdc:EXTERNAL");
+        assertThat(Dom0.chain(ov)).containsExactly(ov.toString(), image(2).toString());
+
+        DomainRef remembered = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+        engine.delete(remembered, "cold");
+        assertThat(ov).doesNotExist();
+        assertThat(engine.list(remembered).snapshots()).isEmpty();
+        assertThat(io.xensnap.harness.ShortCommand.ok("qemu-img", "snapshot", "-l", image(0).toString()).output())
+                .doesNotContain("cold");
+    }
+
+    @Test
+    void deleteWhileRunningMergesTheOverlayBackAndTheDomainFollows() throws Exception {
+        engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x77);
+
+        engine.delete(DOM, "s1");
+
+        assertThat(dom0.internalSnapshots(DOMID, "xvda")).isEmpty();
+        assertThat(dom0.rootFile(DOMID, "xvdc")).isEqualTo(image(2).toString());
+        assertThat(overlay).doesNotExist();
+        assertThat(RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x77)).as("the guest's write survived").isTrue();
+        assertThat(dom0.backendParams(DOMID, "xvdc")).isEqualTo("aio:" + image(2));
+        assertThat(dom0.libxlDisk(DOMID, "xvdc").get("pdev_path").asText()).isEqualTo(image(2).toString());
+        assertThat(dom0.libxlDisk(DOMID, "xvdc").get("format").asText()).isEqualTo("raw");
+        assertThat(engine.list(DOM).snapshots()).isEmpty();
+        assertThat(engine.list(DOM).current()).isNull();
+    }
+
+    @Test
+    void createsOnOneDomainSerializeAndOtherDomainsRunAlongside() throws Exception {
+        dom0.domain(8);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Callable<SnapshotInfo>> jobs = List.of(
+                    () -> engine.create(new SnapshotRequest(DOM, "a1", "", List.of(DiskSpec.internal("xvda")))),
+                    () -> engine.create(new SnapshotRequest(DOM, "a2", "", List.of(DiskSpec.internal("xvda")))),
+                    () -> engine.create(new SnapshotRequest(DomainRef.running(8), "b1", "", List.of(DiskSpec.internal("xvdb")))),
+                    () -> engine.create(new SnapshotRequest(DomainRef.running(8), "b2", "", List.of(DiskSpec.internal("xvdb")))));
+            List<Future<SnapshotInfo>> done = pool.invokeAll(jobs, 60, TimeUnit.SECONDS);
+            for (Future<SnapshotInfo> f : done) {
+                assertThat(f.get().name()).isNotEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        SnapshotTree t7 = engine.list(DOM);
+        assertThat(t7.snapshots()).extracting(SnapshotInfo::name).containsExactlyInAnyOrder("a1", "a2");
+        assertThat(t7.roots()).hasSize(1);
+        assertThat(dom0.internalSnapshots(DOMID, "xvda")).containsExactlyInAnyOrder("a1", "a2");
+        assertThat(engine.list(DomainRef.running(8)).snapshots()).hasSize(2);
+    }
+
+    @ParameterizedTest
+    @EnumSource(RealXenstored.Profile.class)
+    void theCatalogSurvivesANewEngineOnBothDaemons(RealXenstored.Profile profile) throws Exception {
+        try (Dom0 other = new Dom0(profile)) {
+            other.domain(3);
+            other.engine().create(SnapshotRequest.allDisks(DomainRef.running(3), "s1", ""));
+            SnapshotTree again = other.engine().list(DomainRef.running(3));
+            assertThat(again.current()).isEqualTo("s1");
+            assertThat(again.snapshots().get(0).disks()).hasSize(3);
+        }
+    }
+
+    private static void expect(SnapshotError code, ThrowingCall call) {
+        assertThatThrownBy(call::run).isInstanceOf(SnapshotException.class)
+                .satisfies(e -> assertThat(((SnapshotException) e).code()).as(e.getMessage()).isEqualTo(code));
+    }
+
+    @FunctionalInterface
+    interface ThrowingCall {
+        void run() throws Exception;
+    }
+}
