@@ -56,6 +56,11 @@ final class Dom0 implements AutoCloseable {
 
     /** Starts a running domain: its QEMU, its xenstore nodes, its userdata JSON. */
     RealQemu domain(int domid) throws IOException {
+        return domain(domid, List.of());
+    }
+
+    /** The same, with extra disks that QEMU does not serve (phy disks on blkback). */
+    RealQemu domain(int domid, List<XenHost.Disk> extra) throws IOException {
         RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
                 .formats(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2, RealQemu.Format.RAW)
                 .directory(Files.createDirectories(images.resolve("vm" + domid)))
@@ -68,6 +73,7 @@ final class Dom0 implements AutoCloseable {
             disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
                     d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
         }
+        disks.addAll(extra);
         host.addDomain(new XenHost.Domain(domid, "vm" + domid, uuid(domid), disks));
         return qemu;
     }

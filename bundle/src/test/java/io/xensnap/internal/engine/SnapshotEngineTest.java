@@ -150,6 +150,60 @@ class SnapshotEngineTest {
     }
 
     @Test
+    void aPhyDiskOfARunningDomainIsRefusedWithTheReason() throws Exception {
+        dom0.domain(9, List.of(io.xensnap.harness.XenHost.Disk.of("xvdd", io.xensnap.harness.XenHost.Backend.PHY,
+                io.xensnap.harness.XenHost.Format.RAW, Path.of("/dev/vg0/vm9-data"))));
+        String before = dom0.fingerprint();
+        DomainRef vm9 = DomainRef.running(9);
+
+        for (DiskSpec spec : List.of(DiskSpec.internal("xvdd"), DiskSpec.external("xvdd", null))) {
+            assertThatThrownBy(() -> engine.create(new SnapshotRequest(vm9, "s1", "", List.of(spec))))
+                    .isInstanceOf(SnapshotException.class).hasMessageContaining("blkback")
+                    .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.UNSUPPORTED));
+        }
+        assertThatThrownBy(() -> engine.create(SnapshotRequest.allDisks(vm9, "s1", "")))
+                .hasMessageContaining("xvdd").hasMessageContaining("blkback");
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    @Test
+    void anInternalNameTakenOnDisk2OutsideXensnapIsRefusedBeforeAnythingChanges() throws Exception {
+        String node = dom0.device(DOMID, "xvdb").path("inserted").path("node-name").asText();
+        io.xensnap.harness.RawQmp.execute(dom0.host.qmpSocketPath(DOMID), java.time.Duration.ofSeconds(5),
+                "{\"execute\":\"blockdev-snapshot-internal-sync\",\"arguments\":{\"device\":\"" + node
+                        + "\",\"name\":\"dup\"}}");
+        String before = dom0.fingerprint();
+
+        assertThatThrownBy(() -> engine.create(new SnapshotRequest(DOM, "dup", "", List.of(
+                DiskSpec.internal("xvda"), DiskSpec.internal("xvdb"), DiskSpec.external("xvdc", null)))))
+                .isInstanceOf(SnapshotException.class).hasMessageContaining("xvdb")
+                .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.SNAPSHOT_EXISTS));
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    @Test
+    void revertToAnOlderExternalSnapshotGivesANewOverlayWhenTheCurrentOneIsFrozen() throws Exception {
+        engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
+        Path s1Overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x55);
+        // now qcow2: the default is internal, so s2 lives inside s1's overlay and freezes it
+        engine.create(SnapshotRequest.allDisks(DOM, "s2", ""));
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+
+        assertThatThrownBy(() -> engine.delete(off, "s1")).hasMessageContaining("delete s2 first");
+        RevertResult r = engine.revert(off, "s1");
+
+        Path fresh = r.disks().stream().filter(d -> d.vdev().equals("xvdc")).findFirst().orElseThrow().image();
+        assertThat(fresh).isNotEqualTo(s1Overlay).isEqualTo(image(2).resolveSibling("disk2.s1-revert.qcow2"));
+        assertThat(RealQemu.hasPattern(fresh, RealQemu.Format.QCOW2, 0x43)).isTrue();
+        assertThat(RealQemu.hasPattern(s1Overlay, RealQemu.Format.QCOW2, 0x55)).as("s2's image untouched").isTrue();
+        assertThat(engine.list(off).current()).isEqualTo("s1");
+        // and back to s2: its internal snapshot lives in the old overlay, which is not the disk's image any more
+        assertThatThrownBy(() -> engine.revert(off, "s2")).hasMessageContaining("now runs on " + fresh);
+    }
+
+    @Test
     void revertOfAShutOffDomainBringsEveryDiskBackByContent() throws Exception {
         engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
         dom0.guestWrites(DOMID, "xvda", 0x91);
