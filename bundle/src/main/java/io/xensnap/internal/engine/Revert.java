@@ -29,7 +29,8 @@ import io.xensnap.internal.qemuimg.QemuImgException;
  *   <li>Internal: {@code qemu-img snapshot -a} on every disk in parallel. Each disk first gets a temporary internal
  *       snapshot of its current state (metadata only, cheap), so that a failure on one disk can put the others back.</li>
  *   <li>External: a fresh overlay on the snapshot's frozen image. The disk keeps its current path when that file is
- *       not frozen by any snapshot (it is then replaced); otherwise the new overlay gets a new name.</li>
+ *       an overlay xensnap made and no snapshot needs it (it is then replaced); otherwise the new overlay gets a new
+ *       name, and the old file stays.</li>
  * </ul>
  */
 final class Revert {
@@ -117,7 +118,8 @@ final class Revert {
                 }
                 plan.add(new DiskRevert(d, cur, null));
             } else {
-                boolean reusable = !cur.image().equals(d.image()) && !frozen(catalog, cur.image());
+                boolean reusable = !cur.image().equals(d.image()) && !frozen(catalog, cur.image())
+                        && ours(catalog, cur.image());
                 plan.add(new DiskRevert(d, cur, reusable ? cur.image() : freshPath(d.image(), snap.name())));
             }
         }
@@ -127,6 +129,16 @@ final class Revert {
     /** @return whether some snapshot needs {@code image} as it is (it holds internal snapshots or is a frozen layer) */
     private static boolean frozen(DomainCatalog catalog, Path image) {
         return catalog.snapshots().stream().flatMap(s -> s.disks().stream()).anyMatch(d -> d.image().equals(image));
+    }
+
+    /**
+     * Only a file xensnap made may be replaced: an overlay some snapshot created, or an earlier revert's overlay. A
+     * disk the caller pointed at some other image keeps that image untouched.
+     */
+    private static boolean ours(DomainCatalog catalog, Path image) {
+        boolean anOverlay = catalog.snapshots().stream().flatMap(s -> s.disks().stream())
+                .anyMatch(d -> image.equals(d.overlay()));
+        return anOverlay || image.getFileName().toString().matches(".+\\.[A-Za-z0-9._-]+-revert[0-9]*\\.qcow2");
     }
 
     private static Path freshPath(Path frozen, String snapshot) {

@@ -251,6 +251,24 @@ class SnapshotEngineTest {
     }
 
     @Test
+    void revertNeverReplacesAnImageXensnapDidNotMake() throws Exception {
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of(new DiskImage("xvdc", image(2), DiskFormat.RAW)));
+        engine.create(SnapshotRequest.allDisks(off, "s1", ""));
+        Path users = dom0.images.resolve("vm7/users-own.qcow2");
+        io.xensnap.harness.ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", users.toString(), "64M");
+        String usersBefore = Files.readString(users, java.nio.charset.StandardCharsets.ISO_8859_1);
+
+        RevertResult r = engine.revert(DomainRef.shutOff(Dom0.uuid(DOMID),
+                List.of(new DiskImage("xvdc", users, DiskFormat.QCOW2))), "s1");
+
+        assertThat(r.disks()).containsExactly(new DiskImage("xvdc",
+                image(2).resolveSibling("disk2.s1-revert.qcow2"), DiskFormat.QCOW2));
+        assertThat(Files.readString(users, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo(usersBefore);
+        assertThat(RealQemu.hasPattern(r.disks().get(0).image(), RealQemu.Format.QCOW2, 0x43)).isTrue();
+    }
+
+    @Test
     void deleteWhileRunningMergesTheOverlayBackAndTheDomainFollows() throws Exception {
         engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
         Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
