@@ -46,6 +46,11 @@ public final class CatalogStore {
         return dir.resolve(uuid + ".json");
     }
 
+    /** @return the temporary file a write of {@code uuid}'s catalog goes through before its rename */
+    public Path tempFile(String uuid) {
+        return dir.resolve("." + uuid + ".json.tmp");
+    }
+
     /** @return the catalog of {@code uuid}, empty when the domain has none yet */
     public DomainCatalog load(String uuid) throws CatalogException {
         Path f = file(uuid);
@@ -85,7 +90,7 @@ public final class CatalogStore {
 
     public void save(DomainCatalog c) throws CatalogException {
         Path f = file(c.uuid());
-        Path tmp = dir.resolve("." + c.uuid() + ".json.tmp");
+        Path tmp = tempFile(c.uuid());
         try {
             Files.createDirectories(dir);
             byte[] bytes = json.writeValueAsBytes(toJson(c));
@@ -149,24 +154,42 @@ public final class CatalogStore {
         }
         if (c.pending().isPresent()) {
             PendingOperation p = c.pending().get();
-            root.putObject("pending").put("kind", p.kind().name()).put("snapshot", p.snapshot())
+            ObjectNode pn = root.putObject("pending").put("kind", p.kind().name()).put("snapshot", p.snapshot())
                     .put("started", p.started().toString());
+            if (!p.disks().isEmpty()) {
+                pn.put("description", p.description());
+                diskSnapshots(pn.putArray("disks"), p.disks());
+            }
         }
         ArrayNode snaps = root.putArray("snapshots");
         for (SnapshotInfo s : c.snapshots()) {
             ObjectNode n = snaps.addObject();
             n.put("name", s.name()).put("description", s.description()).put("created", s.created().toString())
                     .put("parent", s.parent());
-            ArrayNode sd = n.putArray("disks");
-            for (DiskSnapshot d : s.disks()) {
-                ObjectNode dn = sd.addObject().put("vdev", d.vdev()).put("kind", d.kind().name())
-                        .put("image", d.image().toString()).put("format", d.format().id());
-                if (d.overlay() != null) {
-                    dn.put("overlay", d.overlay().toString());
-                }
-            }
+            diskSnapshots(n.putArray("disks"), s.disks());
         }
         return root;
+    }
+
+    private static void diskSnapshots(ArrayNode into, List<DiskSnapshot> disks) {
+        for (DiskSnapshot d : disks) {
+            ObjectNode dn = into.addObject().put("vdev", d.vdev()).put("kind", d.kind().name())
+                    .put("image", d.image().toString()).put("format", d.format().id());
+            if (d.overlay() != null) {
+                dn.put("overlay", d.overlay().toString());
+            }
+        }
+    }
+
+    private static List<DiskSnapshot> diskSnapshots(JsonNode array) {
+        List<DiskSnapshot> sd = new ArrayList<>();
+        for (JsonNode d : array) {
+            JsonNode ov = d.get("overlay");
+            sd.add(new DiskSnapshot(text(d, "vdev"), SnapshotKind.valueOf(text(d, "kind")),
+                    Path.of(text(d, "image")), DiskFormat.of(text(d, "format")),
+                    ov == null || ov.isNull() ? null : Path.of(ov.asText())));
+        }
+        return sd;
     }
 
     private static DomainCatalog fromJson(JsonNode root) {
@@ -182,18 +205,15 @@ public final class CatalogStore {
         Optional<PendingOperation> pending = Optional.empty();
         JsonNode p = root.get("pending");
         if (p != null && !p.isNull()) {
+            JsonNode planned = p.get("disks");
             pending = Optional.of(new PendingOperation(PendingOperation.Kind.valueOf(text(p, "kind")),
-                    text(p, "snapshot"), Instant.parse(text(p, "started"))));
+                    text(p, "snapshot"), Instant.parse(text(p, "started")),
+                    p.hasNonNull("description") ? text(p, "description") : "",
+                    planned == null || planned.isNull() ? List.of() : diskSnapshots(planned)));
         }
         List<SnapshotInfo> snaps = new ArrayList<>();
         for (JsonNode s : req(root, "snapshots")) {
-            List<DiskSnapshot> sd = new ArrayList<>();
-            for (JsonNode d : req(s, "disks")) {
-                JsonNode ov = d.get("overlay");
-                sd.add(new DiskSnapshot(text(d, "vdev"), SnapshotKind.valueOf(text(d, "kind")),
-                        Path.of(text(d, "image")), DiskFormat.of(text(d, "format")),
-                        ov == null || ov.isNull() ? null : Path.of(ov.asText())));
-            }
+            List<DiskSnapshot> sd = diskSnapshots(req(s, "disks"));
             JsonNode parent = s.get("parent");
             snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
                     parent == null || parent.isNull() ? null : parent.asText(), sd));

@@ -51,11 +51,13 @@ final class Delete {
     private final Peers peers;
     private final DomainResolver resolver;
     private final Duration jobTimeout;
+    private final EngineHooks hooks;
 
-    Delete(Peers peers, DomainResolver resolver, Duration jobTimeout) {
+    Delete(Peers peers, DomainResolver resolver, Duration jobTimeout, EngineHooks hooks) {
         this.peers = peers;
         this.resolver = resolver;
         this.jobTimeout = jobTimeout;
+        this.hooks = hooks;
     }
 
     void run(DomainRef ref, DomainCatalog catalog, String name) throws SnapshotException {
@@ -71,28 +73,43 @@ final class Delete {
         }
         validate(domain, catalog, snap);
 
-        boolean existed = peers.catalogs().exists(catalog.uuid());
-        DomainCatalog marked = catalog.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.DELETE,
-                name, peers.clock().instant())));
-        save(marked);
-        List<DiskImage> after;
-        try {
-            after = domain.running() ? live(domain, snap) : offline(domain, snap);
-        } catch (SnapshotException e) {
-            // Nothing irreversible happened when the first disk failed validation inside QEMU; otherwise the mark
-            // stays so that reconcile can see which disks were merged.
-            if (e.getCause() instanceof NothingChanged) {
-                try {
-                    peers.catalogs().restore(catalog, existed);
-                } catch (CatalogException ce) {
-                    e.addSuppressed(ce);
+        // libxl's lock is taken before the first image changes, as for create: a lock that cannot be had must
+        // refuse the delete while nothing has happened, not leave a merged disk that libxl's config does not name.
+        boolean follows = domain.running() && snap.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
+        try (DomainConfigStore.Session libxl = follows ? hold(domain) : null) {
+            boolean existed = peers.catalogs().exists(catalog.uuid());
+            DomainCatalog marked = catalog.withPending(Optional.of(new PendingOperation(
+                    PendingOperation.Kind.DELETE, name, peers.clock().instant())));
+            save(marked);
+            EngineHooks.call(() -> hooks.beforeMerge(name));
+            List<DiskImage> after;
+            try {
+                after = domain.running() ? live(domain, snap, libxl) : offline(domain, snap);
+            } catch (SnapshotException e) {
+                // Nothing irreversible happened when the first disk failed validation inside QEMU; otherwise the
+                // mark stays so that reconcile can see which disks were merged.
+                if (e.getCause() instanceof NothingChanged) {
+                    try {
+                        peers.catalogs().restore(catalog, existed);
+                    } catch (CatalogException ce) {
+                        e.addSuppressed(ce);
+                    }
                 }
+                throw e;
             }
-            throw e;
+            EngineHooks.call(() -> hooks.beforeDeleteCommit(name));
+            save(marked.withoutSnapshot(name).withCurrent(marked.withoutSnapshot(name).current(), after)
+                    .withPending(Optional.empty()));
         }
-        save(marked.withoutSnapshot(name).withCurrent(marked.withoutSnapshot(name).current(), after)
-                .withPending(Optional.empty()));
         LOG.info("{}: snapshot {} deleted", domain.label(), name);
+    }
+
+    private DomainConfigStore.Session hold(DomainView domain) throws SnapshotException {
+        try {
+            return peers.libxl().hold(new LibxlDomain(domain.domid().getAsInt(), UUID.fromString(domain.uuid())));
+        } catch (LibxlConfigException e) {
+            throw Errors.libxl(domain.label(), e);
+        }
     }
 
     /** Every refusal happens here, before the catalog mark and before any image changes. */
@@ -124,7 +141,8 @@ final class Delete {
         }
     }
 
-    private List<DiskImage> live(DomainView domain, SnapshotInfo snap) throws SnapshotException {
+    private List<DiskImage> live(DomainView domain, SnapshotInfo snap, DomainConfigStore.Session libxl)
+            throws SnapshotException {
         int domid = domain.domid().getAsInt();
         String label = domain.label();
         List<DiskImage> after = current(domain);
@@ -160,8 +178,9 @@ final class Delete {
                 libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(), LibxlDiskFormat.valueOf(d.format().name())));
                 replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
             }
+            EngineHooks.call(() -> hooks.afterMerge(snap.name()));
             if (!libxlDisks.isEmpty()) {
-                follow(domain, domid, snap, libxlDisks);
+                follow(domain, libxl, snap, libxlDisks);
                 for (DiskSnapshot d : snap.disks()) {
                     if (d.kind() == SnapshotKind.EXTERNAL) {
                         Files.deleteIfExists(d.overlay());
@@ -178,9 +197,9 @@ final class Delete {
     }
 
     /** After a merge QEMU runs on the base image again: libxl's config and the xenstore backend must say so too. */
-    private void follow(DomainView domain, int domid, SnapshotInfo snap, List<LibxlDisk> disks) throws SnapshotException {
-        try (DomainConfigStore.Session libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(domain.uuid())));
-             XenstoreClient xs = peers.xenstore().open()) {
+    private void follow(DomainView domain, DomainConfigStore.Session libxl, SnapshotInfo snap, List<LibxlDisk> disks)
+            throws SnapshotException {
+        try (XenstoreClient xs = peers.xenstore().open()) {
             libxl.setDisks(disks);
             DiskImageSwap swap = new DiskImageSwap(xs);
             for (LibxlDisk d : disks) {

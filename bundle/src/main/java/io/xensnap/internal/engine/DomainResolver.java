@@ -41,10 +41,14 @@ final class DomainResolver {
 
     DomainView resolve(DomainRef ref, DomainCatalog catalog) throws SnapshotException {
         if (ref instanceof DomainRef.Running r) {
-            return running(r.domid());
+            return runningView(r.domid());
         }
         DomainRef.ShutOff s = (DomainRef.ShutOff) ref;
         List<DiskImage> known = s.disks().isEmpty() ? catalog.disks() : s.disks();
+        if (known.isEmpty() && catalog.snapshots().isEmpty()) {
+            throw new SnapshotException(SnapshotError.NO_SUCH_DOMAIN, "domain " + s.uuid() + " is not running and"
+                    + " xensnap knows none of its disks; name the domain with its disk images");
+        }
         List<DiskView> disks = new ArrayList<>();
         for (DiskImage d : known) {
             disks.add(new DiskView(d.vdev(), DiskView.Backend.IMAGE, d.format(), d.format().id(), d.image(), true,
@@ -60,6 +64,20 @@ final class DomainResolver {
      * @throws SnapshotException INVALID_STATE naming the domid when a running domain has this uuid
      */
     void requireShutOff(String uuid) throws SnapshotException {
+        OptionalInt domid;
+        try {
+            domid = runningDomid(uuid);
+        } catch (XenstoreException e) {
+            throw Errors.xenstore("cannot check that domain " + uuid + " is shut off", e);
+        }
+        if (domid.isPresent()) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + uuid + " is running as domid "
+                    + domid.getAsInt() + ": shut it down first (a device model may hold its images)");
+        }
+    }
+
+    /** @return the domid under which a domain with this uuid runs, empty when none does */
+    OptionalInt runningDomid(String uuid) throws XenstoreException {
         try (XenstoreClient xs = xenstore.open()) {
             for (String id : xs.directory("/local/domain")) {
                 String vm;
@@ -71,17 +89,20 @@ final class DomainResolver {
                     }
                     throw e;
                 }
-                if (vm.equals("/vm/" + uuid)) {
-                    throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + uuid + " is running as domid "
-                            + id + ": shut it down first (a device model may hold its images)");
+                if (vm.equals("/vm/" + uuid) && id.matches("[0-9]{1,5}")) {
+                    return OptionalInt.of(Integer.parseInt(id));
                 }
             }
-        } catch (XenstoreException e) {
-            throw Errors.xenstore("cannot check that domain " + uuid + " is shut off", e);
         }
+        return OptionalInt.empty();
     }
 
-    private DomainView running(int domid) throws SnapshotException {
+    /** @return the running domain {@code domid} as xenstore describes it */
+    DomainView running(int domid) throws SnapshotException {
+        return runningView(domid);
+    }
+
+    private DomainView runningView(int domid) throws SnapshotException {
         try (XenstoreClient xs = xenstore.open()) {
             DomainDisks dd = new DomainDisks(xs);
             XenDomain d = dd.domain(domid);

@@ -2,8 +2,8 @@ package io.xensnap.internal.engine;
 
 /**
  * Points inside an operation where tests inject faults that no peer can be made to produce on cue (a directory
- * vanishing between validation and the transaction, a crash right after the point of no return). Production uses
- * {@link #NONE}.
+ * vanishing between validation and the transaction, the process dying between two writes). Production uses
+ * {@link #NONE}; every hook is a no-op there.
  */
 interface EngineHooks {
 
@@ -16,11 +16,42 @@ interface EngineHooks {
         void run() throws Exception;
     }
 
-    /** Just before the QMP transaction of a live create is sent. */
+    /** Just before the QMP transaction of a live create is sent (the catalog already marks the create pending). */
     default void beforeTransaction(CreatePlan plan) throws Exception {
     }
 
     /** Just after the point of no return of a live create, before libxl's config, xenstore and the catalog. */
     default void afterPointOfNoReturn(CreatePlan plan) throws Exception {
+    }
+
+    /** Live create: libxl's config names the overlays, xenstore and the catalog do not yet. */
+    default void afterLibxlConfig(CreatePlan plan) throws Exception {
+    }
+
+    /** Live create: libxl's config and xenstore name the overlays, the catalog does not yet. */
+    default void afterXenstore(CreatePlan plan) throws Exception {
+    }
+
+    /** Delete: the catalog marks the delete pending, no image has changed yet. */
+    default void beforeMerge(String snapshot) throws Exception {
+    }
+
+    /** Live delete: every disk of the snapshot is merged or its internal snapshot deleted; libxl and xenstore next. */
+    default void afterMerge(String snapshot) throws Exception {
+    }
+
+    /** Delete: images, libxl's config and xenstore are done, the catalog still lists the snapshot as pending. */
+    default void beforeDeleteCommit(String snapshot) throws Exception {
+    }
+
+    /** Runs a hook; a checked exception from a test hook is a defect of the test. */
+    static void call(Step step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("test hook failed", e);
+        }
     }
 }

@@ -78,12 +78,12 @@ final class LiveCreate {
             boolean existed = peers.catalogs().exists(before.uuid());
             DomainCatalog marked = before.withName(domain.name())
                     .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
-                            peers.clock().instant())));
+                            peers.clock().instant(), plan.description(), planned(plan))));
             peers.catalogs().save(marked);
             undo.done("mark create of " + plan.name() + " in the catalog",
                     () -> peers.catalogs().restore(before, existed));
 
-            hook(() -> hooks.beforeTransaction(plan));
+            EngineHooks.call(() -> hooks.beforeTransaction(plan));
             try {
                 new SnapshotTransaction(qmp).run(actions);
             } catch (QmpTransactionException e) {
@@ -108,7 +108,7 @@ final class LiveCreate {
             // xenstore and the catalog say what QEMU does, and if one of them fails, leave the pending mark so
             // reconcile can finish the job.
             undo.commit();
-            hook(() -> hooks.afterPointOfNoReturn(plan));
+            EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
             return finish(plan, domid, libxl, marked);
         } catch (QmpException e) {
             SnapshotException se = Errors.qmp(label, e);
@@ -135,14 +135,16 @@ final class LiveCreate {
         }
     }
 
-    private static void hook(EngineHooks.Step step) {
-        try {
-            step.run();
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException("test hook failed", e);
+    /** What each disk will get, in the domain's disk order: the pending mark's record of the plan for reconcile. */
+    private static List<DiskSnapshot> planned(CreatePlan plan) {
+        List<DiskSnapshot> out = new ArrayList<>();
+        for (DiskView d : plan.domain().disks()) {
+            plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst().ifPresent(p ->
+                    out.add(p.kind() == SnapshotKind.EXTERNAL
+                            ? new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), p.overlay())
+                            : new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2, null)));
         }
+        return out;
     }
 
     private TransactionAction action(CreatePlan plan, DiskPlan d, BlockDevice device) throws SnapshotException {
@@ -196,6 +198,7 @@ final class LiveCreate {
             } catch (LibxlConfigException e) {
                 failures.add("libxl's config still names the old images: " + e.getMessage());
             }
+            EngineHooks.call(() -> hooks.afterLibxlConfig(plan));
             try (XenstoreClient xs = peers.xenstore().open()) {
                 DiskImageSwap swap = new DiskImageSwap(xs);
                 for (DiskPlan p : plan.disks()) {
@@ -207,6 +210,7 @@ final class LiveCreate {
             } catch (XenstoreException e) {
                 failures.add("the xenstore backend still names the old images: " + e.getMessage());
             }
+            EngineHooks.call(() -> hooks.afterXenstore(plan));
         }
         SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
                 peers.clock().instant(), marked.current(), taken);

@@ -40,6 +40,14 @@ public final class OverlayPolicy {
         if (!overlay.isAbsolute() || !overlay.normalize().equals(overlay)) {
             throw invalid(overlay, "must be absolute and normalized");
         }
+        String text = overlay.toString();
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw invalid(overlay, "contains a control character");
+        }
+        // The path ends up in xl disk specs and QEMU option strings, where a comma starts the next option.
+        if (text.indexOf(',') >= 0) {
+            throw invalid(overlay, "contains a comma, which xl's disk syntax and QEMU's option strings split on");
+        }
         if (Files.exists(overlay, LinkOption.NOFOLLOW_LINKS)) {
             throw new SnapshotException(SnapshotError.SNAPSHOT_EXISTS,
                     "overlay " + overlay + " exists already; xensnap never overwrites a file");
@@ -70,6 +78,8 @@ public final class OverlayPolicy {
     }
 
     private static SnapshotException invalid(Path overlay, String why) {
-        return new SnapshotException(SnapshotError.INVALID_ARGUMENT, "overlay path " + overlay + ": " + why);
+        // control characters are echoed as '?': the message reaches logs and terminals
+        String shown = overlay.toString().replaceAll("\\p{Cntrl}", "?");
+        return new SnapshotException(SnapshotError.INVALID_ARGUMENT, "overlay path " + shown + ": " + why);
     }
 }

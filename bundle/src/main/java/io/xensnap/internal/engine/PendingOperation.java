@@ -1,19 +1,28 @@
 package io.xensnap.internal.engine;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
+import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.Names;
 
 /**
  * An operation marked in the catalog before it starts changing images, and cleared when it is done. Finding one at
  * start means the process stopped in the middle: reconcile must look.
  *
- * @param kind     what was being done
- * @param snapshot the snapshot it was about
- * @param started  when it started
+ * <p>A create records its whole plan (description and, per disk, the image and the overlay it is about to make), so
+ * that reconcile can check each disk against QEMU and the image headers and finish or take back exactly that plan
+ * instead of inferring it from what it finds.
+ *
+ * @param kind        what was being done
+ * @param snapshot    the snapshot it was about
+ * @param started     when it started (a finished create's creation time)
+ * @param description create only: the new snapshot's description
+ * @param disks       create only: what each disk gets, in the domain's disk order; empty for other kinds
  */
-public record PendingOperation(Kind kind, String snapshot, Instant started) {
+public record PendingOperation(Kind kind, String snapshot, Instant started, String description,
+                               List<DiskSnapshot> disks) {
 
     public enum Kind { CREATE, REVERT, DELETE }
 
@@ -21,5 +30,12 @@ public record PendingOperation(Kind kind, String snapshot, Instant started) {
         Objects.requireNonNull(kind, "kind");
         Names.snapshot(snapshot);
         Objects.requireNonNull(started, "started");
+        description = description == null ? "" : description;
+        disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+    }
+
+    /** An operation whose plan is the catalog's own entry (delete, revert). */
+    public PendingOperation(Kind kind, String snapshot, Instant started) {
+        this(kind, snapshot, started, "", List.of());
     }
 }

@@ -1,7 +1,11 @@
 package io.xensnap.internal.engine;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
 
+import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshotProvider;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.Names;
@@ -13,6 +17,7 @@ import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
+import io.xensnap.internal.xenstore.XenstoreException;
 
 /**
  * The snapshot engine, in libvirt's shape: validate (no side effects) → prepare (an undo for every side effect) → one
@@ -28,6 +33,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final OfflineCreate offlineCreate;
     private final Revert revert;
     private final Delete delete;
+    private final Reconciler reconciler;
 
     /**
      * @param xenstore    opens a xenstore connection per operation
@@ -57,7 +63,8 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.liveCreate = new LiveCreate(peers, hooks);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism);
-        this.delete = new Delete(peers, resolver, jobTimeout);
+        this.delete = new Delete(peers, resolver, jobTimeout, hooks);
+        this.reconciler = new Reconciler(peers, resolver, jobTimeout);
     }
 
     @Override
@@ -100,6 +107,67 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         String uuid = resolver.uuid(domain);
         return load(uuid).snapshot(snapshotName(snapshot)).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_SNAPSHOT,
                 "domain " + uuid + " has no snapshot named " + snapshot));
+    }
+
+    /**
+     * Compares the catalog (with an interrupted operation it marks), the chain QEMU runs, the image headers, libxl's
+     * stored config and xenstore for one domain; settles an interrupted create or delete where what the disks show
+     * proves the outcome, removes empty overlays of ours that nothing references, and reports everything else without
+     * touching it. Running or shut off; waits for the domain like any operation.
+     *
+     * @return what was found and what was done; {@link ReconcileReport#clean()} when every view agreed
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN} (no running domain has the domid, or a shut-off uuid xensnap
+     *                           knows nothing about), {@code BUSY}; a peer that does not answer is a finding, not an
+     *                           exception
+     */
+    public ReconcileReport reconcile(DomainRef domain) throws SnapshotException {
+        String uuid = resolver.uuid(domain);
+        List<DiskImage> given = domain instanceof DomainRef.ShutOff s ? s.disks() : List.of();
+        if (domain instanceof DomainRef.ShutOff && given.isEmpty() && !peers.catalogs().exists(uuid)
+                && !java.nio.file.Files.exists(peers.catalogs().tempFile(uuid))) {
+            OptionalInt domid;
+            try {
+                domid = resolver.runningDomid(uuid);
+            } catch (XenstoreException e) {
+                throw Errors.xenstore("cannot tell whether domain " + uuid + " runs", e);
+            }
+            if (domid.isEmpty()) {
+                throw new SnapshotException(SnapshotError.NO_SUCH_DOMAIN, "domain " + uuid + " is not running and"
+                        + " has no catalog; name it with its disk images to check them");
+            }
+        }
+        try (DomainLocks.Held held = locks.acquire(uuid)) {
+            return reconciler.run(uuid, given);
+        }
+    }
+
+    /**
+     * Reconciles every domain that has a catalog (also one whose catalog is corrupt: that is reported). Meant for
+     * start-up, before the service is offered; a domain busy with an operation is skipped with a BUSY report line.
+     *
+     * @return one report per domain, in uuid order
+     * @throws SnapshotException {@code INTERNAL} when the state directory cannot be listed
+     */
+    public List<ReconcileReport> reconcileAll() throws SnapshotException {
+        List<String> uuids;
+        try {
+            uuids = peers.catalogs().uuids();
+        } catch (CatalogException e) {
+            throw Errors.catalog(e);
+        }
+        List<ReconcileReport> reports = new ArrayList<>();
+        for (String uuid : uuids) {
+            if (!uuid.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")) {
+                continue;
+            }
+            try (DomainLocks.Held held = locks.acquire(uuid)) {
+                reports.add(reconciler.run(uuid, List.of()));
+            } catch (SnapshotException e) {
+                reports.add(new ReconcileReport(uuid, List.of(new ReconcileReport.Finding(
+                        ReconcileReport.Code.DOMAIN_BUSY, false, "domain " + uuid, e.codedMessage()))));
+            }
+        }
+        return reports;
     }
 
     private static String snapshotName(String name) throws SnapshotException {

@@ -77,6 +77,32 @@ public final class QemuImg {
     }
 
     /**
+     * {@code qemu-img map --output=json}: whether the top layer of {@code image} holds anything of its own. A cluster
+     * written with zeroes counts too, because it hides what the backing file has there. An overlay that holds
+     * nothing can be removed without changing what the guest sees through it.
+     *
+     * @param forceShare {@code -U}: read even while a QEMU holds the image
+     */
+    public boolean holdsData(DiskImage image, boolean forceShare) throws QemuImgException {
+        List<String> argv = argv("map", "--output=json", "-f", image.format());
+        if (forceShare) {
+            argv.add("-U");
+        }
+        argv.add(image.path().toString());
+        ProcessResult r = runOk(argv);
+        JsonNode extents = parse(r);
+        if (!extents.isArray()) {
+            throw badOutput(r, "expected a JSON array of extents", null);
+        }
+        for (JsonNode e : extents) {
+            if (e.path("depth").asInt(-1) == 0 && e.path("present").asBoolean()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * {@code qemu-img snapshot -c}. Refuses what qemu-img would accept: an unusable name, or a name the image has
      * already (qemu-img would add a second snapshot with the same tag).
      */

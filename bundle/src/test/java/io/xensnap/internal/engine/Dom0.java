@@ -89,14 +89,22 @@ final class Dom0 implements AutoCloseable {
     }
 
     SnapshotEngine engine(EngineHooks hooks) {
+        return engine(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5));
+    }
+
+    /**
+     * @param lockWait         how long an operation waits for another one on the same domain before BUSY
+     * @param xenstoreTimeout  how long one xenstore call waits for its reply
+     */
+    SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout) {
         return new SnapshotEngine(
-                () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", Duration.ofSeconds(5)),
+                () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect(),
                 new QemuImg(new JdkProcessRunner(), Path.of("/usr/bin/qemu-img").toString(), Duration.ofSeconds(30), JSON),
                 new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)),
                 new CatalogStore(state),
                 new OverlayPolicy(List.of(images)),
-                new DomainLocks(Duration.ofSeconds(20)),
+                new DomainLocks(lockWait),
                 Clock.systemUTC(), 2, Duration.ofMinutes(2), hooks);
     }
 
@@ -141,6 +149,13 @@ final class Dom0 implements AutoCloseable {
                         + " \\\"write -P 0x" + Integer.toHexString(pattern) + " 0 1M\\\"\"}}");
         if (!reply.contains("\"return\": \"\"") && !reply.contains("wrote")) {
             throw new AssertionError("guest write failed: " + reply);
+        }
+        // as a guest's flush would: QEMU caches writes (cache=writeback), and checks read the file from outside
+        String flushed = RawQmp.execute(host.qmpSocketPath(domid), Duration.ofSeconds(10),
+                "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
+                        + " flush\"}}");
+        if (!flushed.contains("\"return\": \"\"")) {
+            throw new AssertionError("guest flush failed: " + flushed);
         }
     }
 
@@ -196,7 +211,7 @@ final class Dom0 implements AutoCloseable {
                     listing.append(host.root().relativize(p)).append('\n');
                     if (file.endsWith(".qcow2") || file.endsWith(".raw")) {
                         // an image's bytes move when QEMU adds and drops a snapshot; compare what it holds instead
-                        listing.append(imageState(p)).append('\n');
+                        listing.append(cachedImageState(p)).append('\n');
                         continue;
                     }
                     try (InputStream in = Files.newInputStream(p)) {
@@ -221,6 +236,24 @@ final class Dom0 implements AutoCloseable {
         }
         md.update(listing.toString().getBytes(StandardCharsets.UTF_8));
         return listing.length() + ":" + HexFormat.of().formatHex(md.digest());
+    }
+
+    /**
+     * {@link #imageState} by file identity and change time: reading an image takes two qemu-img runs, and a file whose
+     * inode, size, mtime and ctime are unchanged has not been written (ctime cannot be set back from user space).
+     */
+    private final java.util.Map<String, String> imageStates = new java.util.HashMap<>();
+
+    private String cachedImageState(Path image) throws Exception {
+        var a = Files.readAttributes(image, "unix:ino,size,lastModifiedTime,ctime");
+        String key = image + " " + a.get("ino") + " " + a.get("size") + " " + a.get("lastModifiedTime") + " "
+                + a.get("ctime");
+        String state = imageStates.get(key);
+        if (state == null) {
+            state = imageState(image);
+            imageStates.put(key, state);
+        }
+        return state;
     }
 
     /** Format, size, backing file, snapshot names and a hash of the first 2 MiB of guest-visible data. */

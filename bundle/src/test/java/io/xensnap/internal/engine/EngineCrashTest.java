@@ -1,0 +1,182 @@
+package io.xensnap.internal.engine;
+
+import static io.xensnap.internal.engine.Faults.assertData;
+import static io.xensnap.internal.engine.Faults.assertOriginalData;
+import static io.xensnap.internal.engine.Faults.assertViewsAgree;
+import static io.xensnap.internal.engine.Faults.code;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.RevertResult;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.RealQemu;
+import io.xensnap.harness.RealXenstored;
+import io.xensnap.internal.engine.Faults.SimulatedCrash;
+import io.xensnap.internal.engine.Faults.Point;
+import io.xensnap.internal.engine.ReconcileReport.Code;
+
+/**
+ * The process dies between two writes of an operation (a hook throws an {@link Error}: no undo runs). A new engine
+ * over the same state directory reconciles; it must finish or take back exactly what the disks prove, end with every
+ * view agreeing, and the guest's data must be what it was.
+ */
+class EngineCrashTest {
+
+    private static final int DOMID = 7;
+    private static final DomainRef DOM = DomainRef.running(DOMID);
+
+    private Dom0 dom0;
+    private RealQemu qemu;
+
+    @BeforeEach
+    void start() throws Exception {
+        dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
+        qemu = dom0.domain(DOMID);
+        // an earlier snapshot, so the catalog exists before the operation under test
+        dom0.engine().create(new SnapshotRequest(DOM, "s0", "", List.of(DiskSpec.internal("xvda"))));
+    }
+
+    @AfterEach
+    void stop() {
+        dom0.close();
+    }
+
+    private Path image(int disk) {
+        return qemu.disk(disk).image();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Point.class, names = {"BEFORE_TRANSACTION", "AFTER_POINT_OF_NO_RETURN", "AFTER_LIBXL_CONFIG",
+            "AFTER_XENSTORE"})
+    void aCreateStoppedAtEachStepIsFinishedOrTakenBackByReconcile(Point step) throws Exception {
+        String before = dom0.fingerprint();
+        Path bOverlay = dom0.images.resolve("vm7/b-s1.qcow2");
+        SnapshotRequest request = new SnapshotRequest(DOM, "s1", "crash test", List.of(DiskSpec.internal("xvda"),
+                DiskSpec.external("xvdb", bOverlay), DiskSpec.external("xvdc", null)));
+
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(step)).create(request))
+                .isInstanceOf(SimulatedCrash.class);
+
+        SnapshotEngine restarted = dom0.engine();
+        assertThat(code(() -> restarted.create(SnapshotRequest.allDisks(DOM, "s2", ""))))
+                .as("an unreconciled domain refuses new work").isEqualTo(SnapshotError.INVALID_STATE);
+        ReconcileReport report = restarted.reconcile(DOM);
+
+        Code expected = step == Point.BEFORE_TRANSACTION ? Code.CREATE_ROLLED_BACK : Code.CREATE_FINISHED;
+        assertThat(report.findings()).as(report.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(expected))
+                .satisfies(f -> assertThat(f.repaired()).isTrue());
+        assertThat(restarted.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertOriginalData(dom0, DOMID);
+        if (step == Point.BEFORE_TRANSACTION) {
+            assertThat(dom0.fingerprint()).as("taken back completely").isEqualTo(before);
+            return;
+        }
+        SnapshotInfo s1 = restarted.get(DOM, "s1");
+        assertThat(s1.description()).isEqualTo("crash test");
+        assertThat(s1.parent()).isEqualTo("s0");
+        assertThat(s1.disks()).extracting(d -> d.vdev() + ":" + d.kind())
+                .containsExactly("xvda:INTERNAL", "xvdb:EXTERNAL", "xvdc:EXTERNAL");
+        assertThat(restarted.list(DOM).current()).isEqualTo("s1");
+
+        // the finished snapshot is a real one: the guest writes on, and a revert brings back the snapshot's data
+        for (String vdev : List.of("xvda", "xvdb", "xvdc")) {
+            dom0.guestWrites(DOMID, vdev, 0x99);
+        }
+        dom0.shutDown(DOMID, qemu);
+        RevertResult r = restarted.revert(DomainRef.shutOff(Dom0.uuid(DOMID), List.of()), "s1");
+        assertData(top(r, "xvda"), 0x41);
+        assertData(top(r, "xvdb"), 0x42);
+        assertData(top(r, "xvdc"), 0x43);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Point.class, names = {"BEFORE_MERGE", "AFTER_MERGE", "BEFORE_DELETE_COMMIT"})
+    void aLiveDeleteStoppedAtEachStepIsFinishedOrTakenBack(Point step) throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
+                DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdb", 0x72);
+        dom0.guestWrites(DOMID, "xvdc", 0x73);
+        String before = dom0.fingerprint();
+
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(step)).delete(DOM, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(DOM);
+
+        Code expected = step == Point.BEFORE_MERGE ? Code.DELETE_ROLLED_BACK : Code.DELETE_FINISHED;
+        assertThat(report.findings()).as(report.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(expected))
+                .satisfies(f -> assertThat(f.repaired()).isTrue());
+        assertThat(restarted.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertData(Path.of(dom0.rootFile(DOMID, "xvdb")), 0x72);
+        assertData(Path.of(dom0.rootFile(DOMID, "xvdc")), 0x73);
+        if (step == Point.BEFORE_MERGE) {
+            assertThat(dom0.fingerprint()).as("the snapshot is intact, the mark gone").isEqualTo(before);
+            assertThat(restarted.get(DOM, "s1").disks()).hasSize(2);
+            return;
+        }
+        assertThat(restarted.list(DOM).get("s1")).isEmpty();
+        assertThat(dom0.rootFile(DOMID, "xvdc")).isEqualTo(image(2).toString());
+        assertThat(overlay).doesNotExist();
+        assertThat(dom0.internalSnapshots(DOMID, "xvdb")).isEmpty();
+        assertData(image(2), 0x73);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Point.class, names = {"BEFORE_MERGE", "BEFORE_DELETE_COMMIT"})
+    void anOfflineDeleteStoppedAtEachStepIsFinished(Point step) throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
+                DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x73);
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(step)).delete(off, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(off);
+
+        assertThat(report.findings()).as(report.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED))
+                .satisfies(f -> assertThat(f.repaired()).isTrue());
+        assertThat(restarted.reconcile(off).lines()).as("a second reconcile").isEmpty();
+        assertThat(restarted.list(off).snapshots()).extracting(SnapshotInfo::name).containsExactly("s0");
+        assertThat(overlay).doesNotExist();
+        assertThat(Faults.catalogDisks(dom0, DOMID)).contains(
+                new DiskImage("xvdc", image(2), io.xensnap.api.DiskFormat.RAW));
+        assertThat(Dom0.chain(image(1))).containsExactly(image(1).toString());
+        assertData(image(2), 0x73);
+        assertData(image(1), 0x42);
+        assertThat(io.xensnap.harness.ShortCommand.ok("qemu-img", "snapshot", "-l", image(1).toString()).output())
+                .doesNotContain("s1");
+    }
+
+    private static Path top(RevertResult r, String vdev) {
+        return r.disks().stream().filter(d -> d.vdev().equals(vdev)).findFirst().orElseThrow().image();
+    }
+
+    static boolean external(SnapshotInfo s, String vdev) {
+        return s.disks().stream().anyMatch(d -> d.vdev().equals(vdev) && d.kind() == SnapshotKind.EXTERNAL);
+    }
+}

@@ -1,0 +1,307 @@
+package io.xensnap.internal.engine;
+
+import static io.xensnap.internal.engine.Faults.assertData;
+import static io.xensnap.internal.engine.Faults.assertOriginalData;
+import static io.xensnap.internal.engine.Faults.assertViewsAgree;
+import static io.xensnap.internal.engine.Faults.code;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.ManagedProcess;
+import io.xensnap.harness.Prerequisite;
+import io.xensnap.harness.RealQemu;
+import io.xensnap.harness.RealXenstored;
+import io.xensnap.harness.ShortCommand;
+import io.xensnap.internal.engine.Faults.Point;
+import io.xensnap.internal.engine.ReconcileReport.Code;
+
+/**
+ * The fault matrix of issue 9 on real peers. Every case ends with reconcile reporting nothing left to do, the views
+ * agreeing and the guest's data unchanged (checked by content). Disk full is in {@link DiskFullTest}, the engine
+ * dying between its writes in {@link EngineCrashTest}, a truncated catalog in {@link ReconcileTest}.
+ */
+class FaultMatrixTest {
+
+    private static final int DOMID = 7;
+    private static final DomainRef DOM = DomainRef.running(DOMID);
+    private static final DomainRef OFF = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+
+    private Dom0 dom0;
+    private RealQemu qemu;
+    private SnapshotEngine engine;
+
+    @BeforeEach
+    void start() throws Exception {
+        dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
+        qemu = dom0.domain(DOMID);
+        engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s0", "", List.of(DiskSpec.internal("xvdb"))));
+    }
+
+    @AfterEach
+    void stop() {
+        dom0.close();
+    }
+
+    private Path image(int disk) {
+        return qemu.disk(disk).image();
+    }
+
+    private static SnapshotRequest threeDisks(String name) {
+        return new SnapshotRequest(DOM, name, "", List.of(DiskSpec.internal("xvda"), DiskSpec.internal("xvdb"),
+                DiskSpec.external("xvdc", null)));
+    }
+
+    /** The domain's QEMU is gone: libxl tears the domain down; then reconcile sees a shut-off domain. */
+    private void domainDies() {
+        dom0.shutDown(DOMID, qemu);
+    }
+
+    private void assertSettledOffline(int a, int b, int c) throws Exception {
+        assertThat(engine.reconcile(OFF).lines()).as("nothing left to do").isEmpty();
+        List<DiskImage> disks = Faults.catalogDisks(dom0, DOMID);
+        assertData(top(disks, "xvda"), a);
+        assertData(top(disks, "xvdb"), b);
+        assertData(top(disks, "xvdc"), c);
+    }
+
+    private static Path top(List<DiskImage> disks, String vdev) {
+        return disks.stream().filter(d -> d.vdev().equals(vdev)).findFirst().orElseThrow().image();
+    }
+
+    @Test
+    void qemuKilledBeforeTheOperationRefusesItAndChangesNothing() throws Exception {
+        qemu.kill();
+        String before = dom0.fingerprint();
+
+        assertThat(code(() -> engine.create(threeDisks("s1")))).isEqualTo(SnapshotError.HYPERVISOR_ERROR);
+
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        assertThat(engine.reconcile(DOM).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.PEER_UNREACHABLE));
+        domainDies();
+        assertSettledOffline(0x41, 0x42, 0x43);
+        assertThat(engine.list(OFF).snapshots()).hasSize(1);
+    }
+
+    @Test
+    void qemuKilledJustBeforeTheTransactionIsTakenBackOnceTheDomainIsGone() throws Exception {
+        SnapshotEngine faulty = dom0.engine(Faults.at(Point.BEFORE_TRANSACTION, qemu::kill));
+
+        assertThatThrownBy(() -> faulty.create(threeDisks("s1"))).isInstanceOf(SnapshotException.class)
+                .hasMessageContaining("outcome of snapshot s1 is unknown");
+
+        assertThat(engine.reconcile(DOM).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.PEER_UNREACHABLE));
+        domainDies();
+        assertThat(engine.reconcile(OFF).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.CREATE_ROLLED_BACK));
+        assertSettledOffline(0x41, 0x42, 0x43);
+        assertThat(engine.list(OFF).snapshots()).hasSize(1);
+        assertThat(image(2).resolveSibling("disk2.s1.qcow2")).doesNotExist();
+    }
+
+    /** QEMU is stopped when the transaction is sent and killed before it can answer: the reply never comes. */
+    @Test
+    void qemuKilledWhileTheTransactionIsInFlightIsTakenBack() throws Exception {
+        SnapshotEngine faulty = dom0.engine(Faults.at(Point.BEFORE_TRANSACTION, () -> {
+            Faults.signal(qemu.pid(), "STOP");
+            Thread killer = new Thread(() -> {
+                sleep(300);
+                qemu.kill();
+            }, "qemu-killer");
+            killer.setDaemon(true);
+            killer.start();
+        }));
+
+        assertThatThrownBy(() -> faulty.create(threeDisks("s1"))).isInstanceOf(SnapshotException.class)
+                .hasMessageContaining("outcome of snapshot s1 is unknown");
+
+        domainDies();
+        assertThat(engine.reconcile(OFF).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.CREATE_ROLLED_BACK));
+        assertSettledOffline(0x41, 0x42, 0x43);
+    }
+
+    @Test
+    void qemuKilledAfterTheTransactionKeepsTheSnapshot() throws Exception {
+        SnapshotEngine faulty = dom0.engine(Faults.at(Point.AFTER_POINT_OF_NO_RETURN, qemu::kill));
+
+        faulty.create(threeDisks("s1"));
+
+        domainDies();
+        assertSettledOffline(0x41, 0x42, 0x43);
+        assertThat(top(Faults.catalogDisks(dom0, DOMID), "xvdc")).isEqualTo(image(2).resolveSibling("disk2.s1.qcow2"));
+        assertThat(engine.get(OFF, "s1").disks()).hasSize(3);
+        assertThat(ShortCommand.ok("qemu-img", "snapshot", "-l", image(0).toString()).output()).contains("s1");
+    }
+
+    @Test
+    void qemuKilledDuringAMergeIsFinishedWithQemuImg() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        dom0.guestWrites(DOMID, "xvdc", 0x77);
+        SnapshotEngine faulty = dom0.engine(Faults.at(Point.BEFORE_MERGE, qemu::kill));
+
+        assertThat(code(() -> faulty.delete(DOM, "s1"))).isEqualTo(SnapshotError.HYPERVISOR_ERROR);
+
+        domainDies();
+        assertThat(engine.reconcile(OFF).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED));
+        assertSettledOffline(0x41, 0x42, 0x77);
+        assertThat(top(Faults.catalogDisks(dom0, DOMID), "xvdc")).isEqualTo(image(2));
+        assertThat(image(2).resolveSibling("disk2.s1.qcow2")).doesNotExist();
+    }
+
+    /** Root ignores file permissions, so the directory is made immutable ({@code chattr +i}) instead. */
+    @Test
+    void anUnwritableOverlayDirectoryRefusesTheSnapshotAndChangesNothing() throws Exception {
+        Path ro = Files.createDirectories(dom0.images.resolve("vm7/ro"));
+        ShortCommand.ok("chattr", "+i", ro.toString());
+        try {
+            String before = dom0.fingerprint();
+            SnapshotRequest live = new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
+                    DiskSpec.external("xvdb", dom0.images.resolve("vm7/b-ok.qcow2")),
+                    DiskSpec.external("xvdc", ro.resolve("c.qcow2"))));
+            assertThatThrownBy(() -> engine.create(live)).isInstanceOf(SnapshotException.class)
+                    .hasMessageContaining("Operation not permitted")
+                    .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.HYPERVISOR_ERROR));
+            assertThat(dom0.fingerprint()).isEqualTo(before);
+            assertThat(engine.reconcile(DOM).lines()).isEmpty();
+            assertViewsAgree(dom0, DOMID);
+            assertOriginalData(dom0, DOMID);
+
+            domainDies();
+            String off = dom0.fingerprint();
+            DomainRef named = DomainRef.shutOff(Dom0.uuid(DOMID), List.of(
+                    new DiskImage("xvda", image(0), DiskFormat.QCOW2), new DiskImage("xvdc", image(2), DiskFormat.RAW)));
+            assertThatThrownBy(() -> engine.create(new SnapshotRequest(named, "s2", "", List.of(
+                    DiskSpec.internal("xvda"), DiskSpec.external("xvdc", ro.resolve("c2.qcow2"))))))
+                    .isInstanceOf(SnapshotException.class)
+                    .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.TOOL_FAILED));
+            assertThat(dom0.fingerprint()).as("offline: the internal snapshot on xvda was taken back").isEqualTo(off);
+            assertSettledOffline(0x41, 0x42, 0x43);
+        } finally {
+            ShortCommand.ok("chattr", "-i", ro.toString());
+        }
+    }
+
+    @Test
+    void xenstoredStoppedBeforeAnOperationTimesOutAndChangesNothing() throws Exception {
+        String before = dom0.fingerprint();
+        SnapshotEngine impatient = dom0.engine(EngineHooks.NONE, Duration.ofSeconds(20), Duration.ofSeconds(1));
+        Faults.signal(dom0.xenstored.pid(), "STOP");
+        try {
+            assertThat(code(() -> impatient.create(threeDisks("s1")))).isEqualTo(SnapshotError.TIMEOUT);
+        } finally {
+            Faults.signal(dom0.xenstored.pid(), "CONT");
+        }
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        assertThat(engine.reconcile(DOM).lines()).isEmpty();
+    }
+
+    @Test
+    void xenstoredStoppedMidOperationLeavesTheCreatePendingAndReconcileFinishesIt() throws Exception {
+        SnapshotEngine impatient = dom0.engine(Faults.at(Point.AFTER_LIBXL_CONFIG,
+                () -> Faults.signal(dom0.xenstored.pid(), "STOP")), Duration.ofSeconds(20), Duration.ofSeconds(1));
+        try {
+            assertThatThrownBy(() -> impatient.create(threeDisks("s1"))).isInstanceOf(SnapshotException.class)
+                    .hasMessageContaining("was taken and QEMU uses it")
+                    .hasMessageContaining("xenstore backend still names the old images")
+                    .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.INTERNAL));
+        } finally {
+            Faults.signal(dom0.xenstored.pid(), "CONT");
+        }
+
+        ReconcileReport r = dom0.engine().reconcile(DOM);
+
+        assertThat(r.findings()).as(r.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.CREATE_FINISHED);
+            assertThat(f.detail()).contains("xenstore's xvdc").doesNotContain("libxl");
+        });
+        assertThat(engine.reconcile(DOM).lines()).isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertOriginalData(dom0, DOMID);
+        assertThat(engine.list(DOM).current()).isEqualTo("s1");
+    }
+
+    @Test
+    void libxlsLockHeldPastTheTimeoutRefusesWithLockTimeoutAndChangesNothing() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path lock = dom0.host.userdataLockPath(DOMID);
+        try (Holder holder = Holder.hold(lock, dom0.host.root().resolve("flock.log"))) {
+            String before = dom0.fingerprint();
+            assertThat(code(() -> engine.create(new SnapshotRequest(DOM, "s2", "",
+                    List.of(DiskSpec.external("xvdb", null)))))).isEqualTo(SnapshotError.LOCK_TIMEOUT);
+            assertThat(code(() -> engine.delete(DOM, "s1"))).as("a merge waits for the lock before it starts")
+                    .isEqualTo(SnapshotError.LOCK_TIMEOUT);
+            assertThat(engine.reconcile(DOM).findings()).singleElement()
+                    .satisfies(f -> assertThat(f.code()).isEqualTo(Code.PEER_UNREACHABLE));
+            assertThat(dom0.fingerprint()).isEqualTo(before);
+        }
+        assertThat(engine.reconcile(DOM).lines()).isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertOriginalData(dom0, DOMID);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * flock(1) holding libxl's domain-userdata lock as another toolstack would. {@code -o}: flock(1) itself keeps the
+     * descriptor, its command does not, so stopping flock(1) releases the lock.
+     */
+    static final class Holder implements AutoCloseable {
+        private final ManagedProcess process;
+
+        private Holder(ManagedProcess process) {
+            this.process = process;
+        }
+
+        static Holder hold(Path file, Path log) throws Exception {
+            String flock = Prerequisite.FLOCK.require().toString();
+            ManagedProcess p = ManagedProcess.start("flock", List.of(flock, "-o", "-x", file.toString(), "sleep", "30"),
+                    Map.of(), log);
+            Holder h = new Holder(p);
+            Instant deadline = Instant.now().plusSeconds(5);
+            // held once a non-blocking attempt fails with the conflict exit code
+            while (ShortCommand.run(Duration.ofSeconds(5), List.of(flock, "-n", "-E", "99", file.toString(), "true"))
+                    .exitCode() != 99) {
+                if (!p.isAlive() || Instant.now().isAfter(deadline)) {
+                    h.close();
+                    throw new IllegalStateException("flock(1) did not take " + file + ": " + p.logText());
+                }
+                sleep(10);
+            }
+            return h;
+        }
+
+        @Override
+        public void close() {
+            ProcessHandle.of(process.pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));
+            process.kill();
+        }
+    }
+}
