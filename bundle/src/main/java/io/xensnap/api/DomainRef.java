@@ -75,6 +75,10 @@ public sealed interface DomainRef permits DomainRef.Running, DomainRef.ShutOff {
         if (text == null) {
             throw new IllegalArgumentException("domain is missing");
         }
+        // trim() would also drop NUL and other control characters, and "7\0" must not name domain 7
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException("domain '" + Names.printable(text) + "' contains a control character");
+        }
         String t = text.trim();
         if (t.matches("[0-9]{1,5}")) {
             return new Running(Integer.parseInt(t));

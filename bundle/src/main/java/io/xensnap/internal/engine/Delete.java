@@ -81,7 +81,7 @@ final class Delete {
             DomainCatalog marked = catalog.withPending(Optional.of(new PendingOperation(
                     PendingOperation.Kind.DELETE, name, peers.clock().instant())));
             save(marked);
-            EngineHooks.call(() -> hooks.beforeMerge(name));
+            EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), name));
             List<DiskImage> after;
             try {
                 after = domain.running() ? live(domain, snap, libxl) : offline(domain, snap);
@@ -97,7 +97,7 @@ final class Delete {
                 }
                 throw e;
             }
-            EngineHooks.call(() -> hooks.beforeDeleteCommit(name));
+            EngineHooks.call(() -> hooks.beforeDeleteCommit(catalog.uuid(), name));
             save(marked.withoutSnapshot(name).withCurrent(marked.withoutSnapshot(name).current(), after)
                     .withPending(Optional.empty()));
         }
@@ -178,7 +178,7 @@ final class Delete {
                 libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(), LibxlDiskFormat.valueOf(d.format().name())));
                 replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
             }
-            EngineHooks.call(() -> hooks.afterMerge(snap.name()));
+            EngineHooks.call(() -> hooks.afterMerge(domain.uuid(), snap.name()));
             if (!libxlDisks.isEmpty()) {
                 follow(domain, libxl, snap, libxlDisks);
                 for (DiskSnapshot d : snap.disks()) {

@@ -33,15 +33,15 @@ interface EngineHooks {
     }
 
     /** Delete: the catalog marks the delete pending, no image has changed yet. */
-    default void beforeMerge(String snapshot) throws Exception {
+    default void beforeMerge(String domainUuid, String snapshot) throws Exception {
     }
 
     /** Live delete: every disk of the snapshot is merged or its internal snapshot deleted; libxl and xenstore next. */
-    default void afterMerge(String snapshot) throws Exception {
+    default void afterMerge(String domainUuid, String snapshot) throws Exception {
     }
 
     /** Delete: images, libxl's config and xenstore are done, the catalog still lists the snapshot as pending. */
-    default void beforeDeleteCommit(String snapshot) throws Exception {
+    default void beforeDeleteCommit(String domainUuid, String snapshot) throws Exception {
     }
 
     /** Runs a hook; a checked exception from a test hook is a defect of the test. */

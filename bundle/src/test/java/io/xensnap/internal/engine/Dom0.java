@@ -97,11 +97,16 @@ final class Dom0 implements AutoCloseable {
      * @param xenstoreTimeout  how long one xenstore call waits for its reply
      */
     SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout) {
+        return engine(hooks, lockWait, xenstoreTimeout, Duration.ofSeconds(2));
+    }
+
+    /** @param libxlLockTimeout how long to wait for libxl's domain-userdata lock before LOCK_TIMEOUT */
+    SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout, Duration libxlLockTimeout) {
         return new SnapshotEngine(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect(),
                 new QemuImg(new JdkProcessRunner(), Path.of("/usr/bin/qemu-img").toString(), Duration.ofSeconds(30), JSON),
-                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)),
+                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout),
                 new CatalogStore(state),
                 new OverlayPolicy(List.of(images)),
                 new DomainLocks(lockWait),

@@ -246,13 +246,15 @@ class FaultMatrixTest {
     void libxlsLockHeldPastTheTimeoutRefusesWithLockTimeoutAndChangesNothing() throws Exception {
         engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
         Path lock = dom0.host.userdataLockPath(DOMID);
+        SnapshotEngine waiting = dom0.engine(EngineHooks.NONE, Duration.ofSeconds(20), Duration.ofSeconds(5),
+                Duration.ofMillis(500));
         try (Holder holder = Holder.hold(lock, dom0.host.root().resolve("flock.log"))) {
             String before = dom0.fingerprint();
-            assertThat(code(() -> engine.create(new SnapshotRequest(DOM, "s2", "",
+            assertThat(code(() -> waiting.create(new SnapshotRequest(DOM, "s2", "",
                     List.of(DiskSpec.external("xvdb", null)))))).isEqualTo(SnapshotError.LOCK_TIMEOUT);
-            assertThat(code(() -> engine.delete(DOM, "s1"))).as("a merge waits for the lock before it starts")
+            assertThat(code(() -> waiting.delete(DOM, "s1"))).as("a merge waits for the lock before it starts")
                     .isEqualTo(SnapshotError.LOCK_TIMEOUT);
-            assertThat(engine.reconcile(DOM).findings()).singleElement()
+            assertThat(waiting.reconcile(DOM).findings()).singleElement()
                     .satisfies(f -> assertThat(f.code()).isEqualTo(Code.PEER_UNREACHABLE));
             assertThat(dom0.fingerprint()).isEqualTo(before);
         }

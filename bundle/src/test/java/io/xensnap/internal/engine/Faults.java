@@ -70,21 +70,21 @@ final class Faults {
             }
 
             @Override
-            public void beforeMerge(String snapshot) throws Exception {
+            public void beforeMerge(String domainUuid, String snapshot) throws Exception {
                 if (point == Point.BEFORE_MERGE) {
                     action.run();
                 }
             }
 
             @Override
-            public void afterMerge(String snapshot) throws Exception {
+            public void afterMerge(String domainUuid, String snapshot) throws Exception {
                 if (point == Point.AFTER_MERGE) {
                     action.run();
                 }
             }
 
             @Override
-            public void beforeDeleteCommit(String snapshot) throws Exception {
+            public void beforeDeleteCommit(String domainUuid, String snapshot) throws Exception {
                 if (point == Point.BEFORE_DELETE_COMMIT) {
                     action.run();
                 }

@@ -1,0 +1,332 @@
+package io.xensnap.internal.engine;
+
+import static io.xensnap.api.SnapshotError.INVALID_ARGUMENT;
+import static io.xensnap.api.SnapshotError.INVALID_STATE;
+import static io.xensnap.api.SnapshotError.NO_SUCH_DISK;
+import static io.xensnap.api.SnapshotError.NO_SUCH_DOMAIN;
+import static io.xensnap.api.SnapshotError.NO_SUCH_SNAPSHOT;
+import static io.xensnap.api.SnapshotError.SNAPSHOT_EXISTS;
+import static io.xensnap.api.SnapshotError.UNSUPPORTED;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.RawQmp;
+import io.xensnap.harness.ShortCommand;
+import io.xensnap.harness.XenHost;
+
+/**
+ * Bad input, as a surface receives it: strings. One table for every surface: the service test runs it through
+ * {@link Requests} and the engine; the MBean and console tests run the same cases through their own entry points and
+ * must give the same codes. Every case must fail with its code and change nothing.
+ *
+ * <p>Values in the table may contain placeholders, replaced per dom0 by {@link #prepare(Dom0)}: {@code ${vm7}} (domain
+ * 7's image directory, inside the overlay roots), {@code ${outside}} (a directory outside the roots), {@code ${state}},
+ * {@code ${libxl}}, {@code ${uuid7}} (running domain 7), {@code ${uuid12}} (a shut-off domain with an unfinished
+ * create in its catalog).
+ */
+public final class BadInputCorpus {
+
+    /** What a case asks for. */
+    public enum Op { CREATE, REVERT, DELETE, GET, LIST }
+
+    /** One disk of a create request, as four strings (each may be {@code null}). */
+    public record Disk(String vdev, String kind, String overlay, String format) {
+    }
+
+    /**
+     * @param id       a stable, unique name for the case
+     * @param op       the operation
+     * @param domain   the domain as typed (domid or uuid)
+     * @param name     the snapshot name as typed
+     * @param description create only
+     * @param disks    create only; empty means every disk with the defaults
+     * @param expected the code the case must give
+     */
+    public record Case(String id, Op op, String domain, String name, String description, List<Disk> disks,
+                       SnapshotError expected) {
+        public Case {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(op, "op");
+            Objects.requireNonNull(expected, "expected");
+            disks = List.copyOf(disks);
+        }
+
+        /** @return this case with the placeholders of {@code vars} replaced */
+        public Case resolved(Map<String, String> vars) {
+            List<Disk> ds = new ArrayList<>();
+            for (Disk d : disks) {
+                ds.add(new Disk(sub(d.vdev(), vars), sub(d.kind(), vars), sub(d.overlay(), vars), sub(d.format(), vars)));
+            }
+            return new Case(id, op, sub(domain, vars), sub(name, vars), sub(description, vars), ds, expected);
+        }
+
+        @Override
+        public String toString() {
+            return id;
+        }
+    }
+
+    private static final String LONG = "a".repeat(10_000);
+
+    /** The table. */
+    public static final List<Case> CASES = List.of(
+            // snapshot names
+            create("name-empty", "7", "", INVALID_ARGUMENT),
+            create("name-null", "7", null, INVALID_ARGUMENT),
+            create("name-dotdot", "7", "..", INVALID_ARGUMENT),
+            create("name-traversal", "7", "../../etc/passwd", INVALID_ARGUMENT),
+            create("name-slash", "7", "a/b", INVALID_ARGUMENT),
+            create("name-comma", "7", "a,b", INVALID_ARGUMENT),
+            create("name-colon", "7", "a:b", INVALID_ARGUMENT),
+            create("name-equals", "7", "a=b", INVALID_ARGUMENT),
+            create("name-newline", "7", "a\nb", INVALID_ARGUMENT),
+            create("name-carriage-return", "7", "a\rb", INVALID_ARGUMENT),
+            create("name-tab", "7", "a\tb", INVALID_ARGUMENT),
+            create("name-nul", "7", "a\0b", INVALID_ARGUMENT),
+            create("name-10000-chars", "7", LONG, INVALID_ARGUMENT),
+            create("name-65-chars", "7", "a".repeat(65), INVALID_ARGUMENT),
+            create("name-all-digits", "7", "123", INVALID_ARGUMENT),
+            create("name-leading-dot", "7", ".hidden", INVALID_ARGUMENT),
+            create("name-leading-dash", "7", "-rf", INVALID_ARGUMENT),
+            create("name-space", "7", "a b", INVALID_ARGUMENT),
+            create("name-command-substitution", "7", "$(reboot)", INVALID_ARGUMENT),
+            create("name-semicolon", "7", "s;rm -rf /", INVALID_ARGUMENT),
+            create("name-quote", "7", "it's", INVALID_ARGUMENT),
+            create("name-non-ascii", "7", "snäp", INVALID_ARGUMENT),
+            create("name-duplicate", "7", "s1", SNAPSHOT_EXISTS),
+            create("name-taken-inside-the-image", "7", "made-outside", SNAPSHOT_EXISTS, internal("xvdb")),
+            new Case("description-1025-chars", Op.CREATE, "7", "ok1", "d".repeat(1025), List.of(), INVALID_ARGUMENT),
+            // domains
+            create("domain-empty", "", "ok1", INVALID_ARGUMENT),
+            create("domain-null", null, "ok1", INVALID_ARGUMENT),
+            create("domain-word", "abc", "ok1", INVALID_ARGUMENT),
+            create("domain-zero", "0", "ok1", INVALID_ARGUMENT),
+            create("domain-negative", "-1", "ok1", INVALID_ARGUMENT),
+            create("domain-reserved", "32752", "ok1", INVALID_ARGUMENT),
+            create("domain-99999", "99999", "ok1", INVALID_ARGUMENT),
+            create("domain-10000-chars", "1".repeat(10_000), "ok1", INVALID_ARGUMENT),
+            create("domain-traversal", "../../etc", "ok1", INVALID_ARGUMENT),
+            create("domain-nul", "7\0", "ok1", INVALID_ARGUMENT),
+            create("domain-newline", "7\n", "ok1", INVALID_ARGUMENT),
+            create("domain-two", "7;8", "ok1", INVALID_ARGUMENT),
+            create("domain-short-uuid", "6f1e4a52-0d3b-4c8e-9a1f", "ok1", INVALID_ARGUMENT),
+            create("domain-unknown-domid", "99", "ok1", NO_SUCH_DOMAIN),
+            create("domain-unknown-uuid", "00000000-0000-4000-8000-000000000000", "ok1", NO_SUCH_DOMAIN),
+            create("domain-running-named-by-uuid", "${UUID7}", "ok1", INVALID_STATE),
+            // virtual devices
+            create("vdev-unknown", "7", "ok1", NO_SUCH_DISK, internal("xvdz")),
+            create("vdev-device-number", "7", "ok1", NO_SUCH_DISK, internal("51712")),
+            create("vdev-traversal", "7", "ok1", INVALID_ARGUMENT, internal("../xvda")),
+            create("vdev-comma", "7", "ok1", INVALID_ARGUMENT, internal("xvda,xvdb")),
+            create("vdev-uppercase", "7", "ok1", INVALID_ARGUMENT, internal("XVDA")),
+            create("vdev-empty", "7", "ok1", INVALID_ARGUMENT, internal("")),
+            create("vdev-null", "7", "ok1", INVALID_ARGUMENT, internal(null)),
+            create("vdev-newline", "7", "ok1", INVALID_ARGUMENT, internal("xvda\n")),
+            create("vdev-10000-chars", "7", "ok1", INVALID_ARGUMENT, internal("x" + LONG)),
+            create("vdev-given-twice", "7", "ok1", INVALID_ARGUMENT, internal("xvda"), internal("xvda")),
+            // kinds and formats
+            create("kind-unknown", "7", "ok1", INVALID_ARGUMENT, new Disk("xvda", "snapshot", null, null)),
+            create("kind-empty", "7", "ok1", INVALID_ARGUMENT, new Disk("xvda", "", null, null)),
+            create("kind-null", "7", "ok1", INVALID_ARGUMENT, new Disk("xvda", null, null, null)),
+            create("raw-asked-for-internal", "9", "ok1", UNSUPPORTED, internal("xvdc")),
+            create("raw-asked-for-internal-on-disk-3-of-3", "9", "ok1", UNSUPPORTED, internal("xvda"),
+                    internal("xvdb"), internal("xvdc")),
+            create("internal-with-an-overlay-path", "7", "ok1", INVALID_ARGUMENT,
+                    new Disk("xvda", "internal", "${vm7}/x.qcow2", null)),
+            create("internal-with-a-format", "7", "ok1", INVALID_ARGUMENT, new Disk("xvda", "internal", null, "qcow2")),
+            create("overlay-format-vmdk", "7", "ok1", INVALID_ARGUMENT, new Disk("xvdc", "external", null, "vmdk")),
+            create("overlay-format-raw", "7", "ok1", UNSUPPORTED, new Disk("xvdc", "external", null, "raw")),
+            create("disk-format-vhd", "11", "ok1", UNSUPPORTED, external("xvdb", null)),
+            create("disk-format-vhd-by-default", "11", "ok1", UNSUPPORTED),
+            create("disk-read-only", "11", "ok1", UNSUPPORTED, internal("xvda")),
+            create("phy-disk-internal", "9", "ok1", UNSUPPORTED, internal("xvdd")),
+            create("phy-disk-external", "9", "ok1", UNSUPPORTED, external("xvdd", null)),
+            create("phy-disk-by-default", "9", "ok1", UNSUPPORTED),
+            // overlay paths
+            create("path-relative", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "ov.qcow2")),
+            create("path-tilde", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "~/ov.qcow2")),
+            create("path-dotdot", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/../vm7/x.qcow2")),
+            create("path-dot", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/./x.qcow2")),
+            create("path-nul", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a\0.qcow2")),
+            create("path-newline", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a\n.qcow2")),
+            create("path-tab", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a\tb.qcow2")),
+            create("path-escape", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a\u001b[2J.qcow2")),
+            create("path-comma", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a,b.qcow2")),
+            create("path-10000-chars", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/" + LONG)),
+            create("path-outside-the-roots", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${outside}/x.qcow2")),
+            create("path-in-tmp", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "/tmp/xensnap-corpus.qcow2")),
+            create("path-in-proc", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "/proc/self/x.qcow2")),
+            create("path-in-the-state-dir", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${state}/x.qcow2")),
+            create("path-in-the-libxl-dir", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${libxl}/userdata-x")),
+            create("path-directory-missing", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/nodir/x.qcow2")),
+            create("path-through-a-symlink-out", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/link-out/x.qcow2")),
+            create("path-root", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "/")),
+            create("path-exists", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "${vm7}/taken.qcow2")),
+            create("path-dangling-symlink", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "${vm7}/dangling.qcow2")),
+            create("path-symlink-to-an-image", "7", "ok1", SNAPSHOT_EXISTS,
+                    external("xvdc", "${vm7}/link-to-disk0.qcow2")),
+            create("path-another-disks-image", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "${vm7}/disk0.qcow2")),
+            create("path-a-frozen-image", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "${vm7}/disk2.raw")),
+            create("path-the-disks-own-image", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/disk2.s1.qcow2")),
+            create("path-a-directory", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "${vm7}")),
+            create("path-same-for-two-disks", "7", "ok1", INVALID_ARGUMENT, external("xvda", "${vm7}/same.qcow2"),
+                    external("xvdb", "${vm7}/same.qcow2")),
+            // revert, delete, get, list
+            on(Op.REVERT, "revert-running", "7", "s1", INVALID_STATE),
+            on(Op.REVERT, "revert-running-named-by-uuid", "${UUID7}", "s1", INVALID_STATE),
+            on(Op.REVERT, "revert-unknown-snapshot", "${uuid12}", "nope", NO_SUCH_SNAPSHOT),
+            on(Op.REVERT, "revert-name-traversal", "${uuid12}", "../old", INVALID_ARGUMENT),
+            on(Op.REVERT, "revert-with-an-unfinished-create", "${uuid12}", "old", INVALID_STATE),
+            on(Op.DELETE, "delete-unknown-snapshot", "7", "nope", NO_SUCH_SNAPSHOT),
+            on(Op.DELETE, "delete-name-nul", "7", "s1\0", INVALID_ARGUMENT),
+            on(Op.DELETE, "delete-name-null", "7", null, INVALID_ARGUMENT),
+            on(Op.DELETE, "delete-a-snapshot-another-depends-on", "7", "s1", INVALID_STATE),
+            on(Op.DELETE, "delete-with-an-unfinished-create", "${uuid12}", "old", INVALID_STATE),
+            on(Op.DELETE, "delete-unknown-domain", "99", "s1", NO_SUCH_DOMAIN),
+            on(Op.GET, "get-10000-chars", "7", LONG, INVALID_ARGUMENT),
+            on(Op.GET, "get-unknown-snapshot", "7", "nope", NO_SUCH_SNAPSHOT),
+            on(Op.LIST, "list-unknown-domid", "99", null, NO_SUCH_DOMAIN),
+            on(Op.LIST, "list-bad-domain", "x;y", null, INVALID_ARGUMENT),
+            create("create-with-an-unfinished-create", "${uuid12}", "new2", INVALID_STATE));
+
+    private BadInputCorpus() {
+    }
+
+    private static Case create(String id, String domain, String name, SnapshotError expected, Disk... disks) {
+        return new Case(id, Op.CREATE, domain, name, "", Arrays.asList(disks), expected);
+    }
+
+    private static Case on(Op op, String id, String domain, String name, SnapshotError expected) {
+        return new Case(id, op, domain, name, null, List.of(), expected);
+    }
+
+    private static Disk internal(String vdev) {
+        return new Disk(vdev, "internal", null, null);
+    }
+
+    private static Disk external(String vdev, String overlay) {
+        return new Disk(vdev, "external", overlay, null);
+    }
+
+    private static String sub(String s, Map<String, String> vars) {
+        if (s == null) {
+            return null;
+        }
+        String out = s;
+        for (Map.Entry<String, String> v : vars.entrySet()) {
+            out = out.replace("${" + v.getKey() + "}", v.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * Lays out the dom0 the table assumes and returns the placeholder values:
+     * <ul>
+     *   <li>domain 7 (QEMU; xvda, xvdb qcow2, xvdc raw) with snapshots s1 (every disk: xvdc gets the overlay
+     *       {@code disk2.s1.qcow2}) and s2 (every disk, internal in that overlay, so s1 cannot be deleted), and an
+     *       internal snapshot {@code made-outside} on xvdb that xensnap did not make;</li>
+     *   <li>domain 9 (QEMU; xvdc still raw) with a phy disk xvdd;</li>
+     *   <li>domain 11 (no QEMU: refused before one would be asked) with a read-only xvda and a vhd xvdb;</li>
+     *   <li>a shut-off domain 12 whose catalog has snapshot {@code old} and an unfinished create;</li>
+     *   <li>files and links in domain 7's directory: {@code taken.qcow2}, {@code dangling.qcow2},
+     *       {@code link-to-disk0.qcow2}, {@code link-out} (to a directory outside the roots).</li>
+     * </ul>
+     */
+    static Map<String, String> prepare(Dom0 dom0) throws Exception {
+        dom0.domain(7);
+        dom0.domain(9, List.of(XenHost.Disk.of("xvdd", XenHost.Backend.PHY, XenHost.Format.RAW,
+                Path.of("/dev/vg0/vm9-data"))));
+        Path vm11 = Files.createDirectories(dom0.images.resolve("vm11"));
+        dom0.host.addDomain(new XenHost.Domain(11, "vm11", Dom0.uuid(11), List.of(
+                new XenHost.Disk("xvda", XenHost.Backend.QDISK, XenHost.Format.QCOW2, vm11.resolve("ro.qcow2"), false),
+                XenHost.Disk.of("xvdb", XenHost.Backend.QDISK, XenHost.Format.QCOW2, vm11.resolve("d.vhd")))));
+        String vhd = "vhd:" + vm11.resolve("d.vhd");
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/11/51728/params", vhd,
+                "/libxl/11/device/vbd/51728/params", vhd);
+
+        SnapshotEngine engine = dom0.engine();
+        DomainRef dom7 = DomainRef.running(7);
+        engine.create(SnapshotRequest.allDisks(dom7, "s1", ""));
+        engine.create(SnapshotRequest.allDisks(dom7, "s2", ""));
+        String node = dom0.device(7, "xvdb").path("inserted").path("node-name").asText();
+        RawQmp.execute(dom0.host.qmpSocketPath(7), Duration.ofSeconds(5), "{\"execute\":"
+                + "\"blockdev-snapshot-internal-sync\",\"arguments\":{\"device\":\"" + node
+                + "\",\"name\":\"made-outside\"}}");
+
+        Path vm7 = dom0.images.resolve("vm7");
+        Path outside = Files.createDirectories(dom0.host.root().resolve("outside"));
+        Files.writeString(vm7.resolve("taken.qcow2"), "someone's data");
+        Files.createSymbolicLink(vm7.resolve("dangling.qcow2"), vm7.resolve("nowhere.qcow2"));
+        Files.createSymbolicLink(vm7.resolve("link-to-disk0.qcow2"), vm7.resolve("disk0.qcow2"));
+        Files.createSymbolicLink(vm7.resolve("link-out"), outside);
+
+        String uuid12 = Dom0.uuid(12);
+        Path vm12 = Files.createDirectories(dom0.images.resolve("vm12"));
+        ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", vm12.resolve("d.qcow2").toString(), "16M");
+        DiskSnapshot old = new DiskSnapshot("xvda", SnapshotKind.INTERNAL, vm12.resolve("d.qcow2"), DiskFormat.QCOW2,
+                null);
+        DomainCatalog c12 = new DomainCatalog(uuid12, "vm12", "old",
+                List.of(new DiskImage("xvda", vm12.resolve("d.qcow2"), DiskFormat.QCOW2)),
+                Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, "new", Instant.parse(
+                        "2026-01-01T00:00:00Z"), "", List.of(old))),
+                List.of(new SnapshotInfo(uuid12, "old", "", Instant.parse("2025-12-31T00:00:00Z"), null, List.of(old))));
+        new CatalogStore(dom0.state).save(c12);
+
+        Map<String, String> vars = new LinkedHashMap<>();
+        vars.put("vm7", vm7.toString());
+        vars.put("outside", outside.toString());
+        vars.put("state", dom0.state.toString());
+        vars.put("libxl", dom0.host.libxlDir().toString());
+        vars.put("uuid12", uuid12);
+        vars.put("UUID7", Dom0.uuid(7).toUpperCase(java.util.Locale.ROOT));
+        return vars;
+    }
+
+    /**
+     * Runs a case through the service, as a surface that builds its values with {@link Requests} would.
+     *
+     * @return the code it failed with, or empty when it succeeded (which no case may)
+     */
+    static Optional<SnapshotError> throughTheService(SnapshotEngine engine, Case c) {
+        try {
+            switch (c.op()) {
+                case CREATE -> {
+                    List<DiskSpec> specs = new ArrayList<>();
+                    for (Disk d : c.disks()) {
+                        specs.add(Requests.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
+                    }
+                    DomainRef ref = Requests.domain(c.domain());
+                    engine.create(Requests.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs)));
+                }
+                case REVERT -> engine.revert(Requests.domain(c.domain()), c.name());
+                case DELETE -> engine.delete(Requests.domain(c.domain()), c.name());
+                case GET -> engine.get(Requests.domain(c.domain()), c.name());
+                case LIST -> engine.list(Requests.domain(c.domain()));
+            }
+            return Optional.empty();
+        } catch (SnapshotException e) {
+            return Optional.of(e.code());
+        }
+    }
+}
