@@ -89,7 +89,7 @@ final class ConfigurationValidator {
         try {
             values = c.overlay_roots();
         } catch (RuntimeException e) {
-            problems.add(new Problem(key, key + ": cannot be read: " + e.getMessage()));
+            problems.add(new Problem(key, key + " cannot be read (" + rootMessage(e) + ")"));
             return List.of();
         }
         List<Path> roots = new ArrayList<>();
@@ -151,7 +151,7 @@ final class ConfigurationValidator {
         try {
             ms = value.getAsLong();
         } catch (RuntimeException e) {
-            problems.add(new Problem(key, key + ": not a number of milliseconds: " + e.getMessage()));
+            problems.add(new Problem(key, key + ": not a number of milliseconds (" + rootMessage(e) + ")"));
             return null;
         }
         if (ms < 1 || ms > MAX_TIMEOUT_MS) {
@@ -167,7 +167,7 @@ final class ConfigurationValidator {
         try {
             n = value.getAsInt();
         } catch (RuntimeException e) {
-            problems.add(new Problem(key, key + ": not a whole number: " + e.getMessage()));
+            problems.add(new Problem(key, key + ": not a whole number (" + rootMessage(e) + ")"));
             return 1;
         }
         if (n < 1 || n > MAX_PARALLELISM) {
@@ -181,8 +181,17 @@ final class ConfigurationValidator {
             String v = value.get();
             return v == null ? "" : v;
         } catch (RuntimeException e) {
-            problems.add(new Problem(key, key + " cannot be read: " + e.getMessage()));
+            problems.add(new Problem(key, key + " cannot be read (" + rootMessage(e) + ")"));
             return null;
         }
+    }
+
+    /** SCR wraps a failed conversion, e.g. a NumberFormatException, whose own message says what was given. */
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
     }
 }

@@ -98,7 +98,8 @@ class ConfigurationValidatorTest {
                 () -> NO_ENV.validate(c));
 
         assertThat(e.keys()).containsExactly("qemu.img", "xenstore.timeout.ms");
-        assertThat(e.getMessage()).contains("xenstore.timeout.ms: not a number of milliseconds");
+        assertThat(e.getMessage())
+                .contains("xenstore.timeout.ms: not a number of milliseconds (For input string: \"five seconds\")");
     }
 
     @Test
