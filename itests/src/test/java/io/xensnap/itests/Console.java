@@ -6,6 +6,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import javax.security.auth.Subject;
 import javax.security.auth.callback.NameCallback;
@@ -13,6 +17,9 @@ import javax.security.auth.callback.PasswordCallback;
 import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 
+import org.apache.karaf.shell.api.console.Candidate;
+import org.apache.karaf.shell.api.console.CommandLine;
+import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 
@@ -42,6 +49,63 @@ final class Console {
         });
         login.login();
         return new Console(sessions, login.getSubject());
+    }
+
+    /**
+     * Asks one of the snapshot completers, the way the console does when TAB is pressed at the end of {@code line}.
+     *
+     * @param completer the simple class name of the completer, e.g. {@code DomainCompleter}
+     * @return each candidate with its description
+     */
+    Map<String, String> complete(String line, String completer) throws Exception {
+        Session session = sessions.create(new ByteArrayInputStream(new byte[0]), System.out, System.err);
+        try {
+            Completer found = session.getRegistry().getServices(Completer.class).stream()
+                    .filter(c -> c.getClass().getSimpleName().equals(completer)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no completer " + completer + " in the console"));
+            String[] words = line.split(" ", -1);
+            CommandLine commandLine = new CommandLine() {
+                @Override
+                public int getCursorArgumentIndex() {
+                    return words.length - 1;
+                }
+
+                @Override
+                public String getCursorArgument() {
+                    return words[words.length - 1];
+                }
+
+                @Override
+                public int getArgumentPosition() {
+                    return words[words.length - 1].length();
+                }
+
+                @Override
+                public String[] getArguments() {
+                    return words;
+                }
+
+                @Override
+                public int getBufferPosition() {
+                    return line.length();
+                }
+
+                @Override
+                public String getBuffer() {
+                    return line;
+                }
+            };
+            List<Candidate> candidates = new ArrayList<>();
+            Subject.doAs(subject, (PrivilegedExceptionAction<Object>) () -> {
+                found.completeCandidates(session, commandLine, candidates);
+                return null;
+            });
+            Map<String, String> out = new LinkedHashMap<>();
+            candidates.forEach(c -> out.put(c.value(), c.descr()));
+            return out;
+        } finally {
+            session.close();
+        }
     }
 
     /**

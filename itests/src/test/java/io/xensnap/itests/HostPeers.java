@@ -31,6 +31,11 @@ final class HostPeers implements AutoCloseable {
 
     private static final Map<Class<?>, HostPeers> LIVE = new HashMap<>();
 
+    static {
+        // the harness's own hook kills the processes; this one also removes the last class's directories
+        Runtime.getRuntime().addShutdownHook(new Thread(HostPeers::closeAll, "xensnap-itest-peers"));
+    }
+
     private final RealXenstored xenstored;
     private final XenHost host;
     private final List<RealQemu> qemus = new ArrayList<>();
@@ -42,8 +47,7 @@ final class HostPeers implements AutoCloseable {
 
     /** Starts the peers of {@code testClass}, after stopping those of any class before it. */
     static synchronized HostPeers start(Class<?> testClass, RealXenstored.Profile profile, TestDomain... domains) {
-        LIVE.values().forEach(HostPeers::close);
-        LIVE.clear();
+        closeAll();
         RealXenstored xs = RealXenstored.start(profile);
         HostPeers peers = new HostPeers(xs, XenHost.create(xs.socketPath()));
         LIVE.put(testClass, peers);
@@ -72,6 +76,11 @@ final class HostPeers implements AutoCloseable {
                 List.of(d.disk(root, TestDomain.QCOW2), d.disk(root, TestDomain.RAW))));
     }
 
+    private static synchronized void closeAll() {
+        LIVE.values().forEach(HostPeers::close);
+        LIVE.clear();
+    }
+
     /** @return the etc/io.xensnap.cfg that points xensnap at this dom0, and where the container finds the dom0 */
     List<Option> options() {
         Path root = host.root();
@@ -91,10 +100,16 @@ final class HostPeers implements AutoCloseable {
 
     @Override
     public void close() {
-        for (RealQemu q : qemus) {
-            q.close();
+        try {
+            for (RealQemu q : qemus) {
+                q.close();
+            }
+        } finally {
+            try {
+                host.close();
+            } finally {
+                xenstored.close();
+            }
         }
-        host.close();
-        xenstored.close();
     }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Dictionary;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -74,6 +75,7 @@ public class SurfacesIT {
     private static final TestDomain BY_CONSOLE = new TestDomain(14, "by-console");
     /** Refusals only: nothing may change on it. */
     private static final TestDomain UNTOUCHED = new TestDomain(15, "untouched");
+    private static final TestDomain COMPLETED = new TestDomain(16, "completed");
 
     private static final String MBEAN = "io.xensnap:type=snapshots";
 
@@ -96,7 +98,7 @@ public class SurfacesIT {
     public Option[] config() {
         List<Option> o = KarafOptions.base();
         o.addAll(HostPeers.start(SurfacesIT.class, RealXenstored.Profile.OXENSTORED, BY_SERVICE, BY_LOCAL_JMX,
-                BY_REMOTE_JMX, BY_CONSOLE, UNTOUCHED).options());
+                BY_REMOTE_JMX, BY_CONSOLE, UNTOUCHED, COMPLETED).options());
         o.add(features(KarafOptions.xensnapFeatures(), "xensnap"));
         return o.toArray(new Option[0]);
     }
@@ -227,6 +229,23 @@ public class SurfacesIT {
         assertTrue(help, help.contains("its domid while it runs"));
     }
 
+    @Test
+    public void theConsoleCompletesRunningDomainsAndTheirSnapshotNames() throws Exception {
+        Console admin = Console.login(sessions, KarafOptions.ADMIN, KarafOptions.ADMIN_PASSWORD);
+        String domid = Integer.toString(COMPLETED.domid());
+        admin.run("snapshot:create -d 'tab, tab' " + domid + " before-upgrade");
+        admin.run("snapshot:create " + domid + " after-upgrade");
+
+        Map<String, String> domains = admin.complete("snapshot:list ", "DomainCompleter");
+        assertEquals(domains.toString(), "completed (running)", domains.get(domid));
+        assertEquals(domains.toString(), "untouched (running)", domains.get(Integer.toString(UNTOUCHED.domid())));
+
+        Map<String, String> names = admin.complete("snapshot:revert " + domid + " ", "SnapshotNameCompleter");
+        assertEquals(List.of("after-upgrade", "before-upgrade"), new ArrayList<>(new TreeMap<>(names).keySet()));
+        assertTrue(names.toString(), names.get("before-upgrade").endsWith(" UTC, tab, tab"));
+        assertTrue("no domain, no names", admin.complete("snapshot:revert ", "SnapshotNameCompleter").isEmpty());
+    }
+
     // ------------------------------------------------------------------------------------------ refusals and rights
 
     @Test
@@ -246,6 +265,13 @@ public class SurfacesIT {
         }
         assertTrue(snapshots.list(DomainRef.running(UNTOUCHED.domid())).snapshots().isEmpty());
         assertEquals(List.of(), dom0().liveSnapshots(UNTOUCHED, QCOW2));
+
+        // the rules are xensnap's own, shipped with the feature, not only Karaf's defaults
+        Dictionary<String, Object> acl = configurations.listConfigurations(
+                "(service.pid=jmx.acl.io.xensnap.snapshots)")[0].getProperties();
+        assertEquals("viewer", acl.get("listSnapshots"));
+        assertEquals("viewer", acl.get("getSnapshot"));
+        assertEquals("admin", acl.get("createSnapshot"));
     }
 
     @Test

@@ -36,7 +36,7 @@ final class DomainChoices {
         }
         for (String uuid : known) {
             if (!runningUuids.contains(uuid)) {
-                out.add(new Choice(uuid, "shut off, has snapshots"));
+                out.add(new Choice(uuid, "not running, known to xensnap"));
             }
         }
         return out;

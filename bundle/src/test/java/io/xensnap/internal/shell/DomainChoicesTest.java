@@ -18,6 +18,6 @@ class DomainChoicesTest {
         List<DomainChoices.Choice> choices = DomainChoices.of(List.of(new XenDomain(7, "web", A)), List.of(A, B));
 
         assertThat(choices).containsExactly(new DomainChoices.Choice("7", "web (running)"),
-                new DomainChoices.Choice(B, "shut off, has snapshots"));
+                new DomainChoices.Choice(B, "not running, known to xensnap"));
     }
 }
