@@ -25,7 +25,6 @@ import io.xensnap.internal.SnapshotEvents.Operation;
 import io.xensnap.internal.engine.CatalogException;
 import io.xensnap.internal.engine.CatalogStore;
 import io.xensnap.internal.engine.Connectors;
-import io.xensnap.internal.engine.DomainLocks;
 import io.xensnap.internal.engine.OverlayPolicy;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.engine.SnapshotEngine;
@@ -53,10 +52,11 @@ public final class SnapshotService implements SnapshotOperations {
                            @Reference(name = "xenstore") Connectors.Xenstore xenstore,
                            @Reference(name = "qmp") Connectors.Qmp qmp,
                            @Reference(name = "qemuImg") QemuImgRunner qemuImg,
-                           @Reference(name = "libxl") LibxlConfigUpdater libxl) {
+                           @Reference(name = "libxl") LibxlConfigUpdater libxl,
+                           @Reference(name = "locks") DomainLockRegistry locks) {
         this.catalogs = new CatalogStore(settings.stateDir());
         this.engine = new SnapshotEngine(xenstore, qmp, qemuImg.qemuImg(), libxl.store(), catalogs,
-                new OverlayPolicy(settings.overlayRoots()), new DomainLocks(settings.domainBusyWait()),
+                new OverlayPolicy(settings.overlayRoots()), locks.waiting(settings.domainBusyWait()),
                 Clock.systemUTC(), settings.parallelism(), settings.qmp().job());
     }
 

@@ -69,7 +69,8 @@ public class LifecycleIT {
     private static final List<String> COMPONENTS = List.of(
             "io.xensnap.internal.SettingsPublisher", "io.xensnap.internal.QmpConnector",
             "io.xensnap.internal.XenstoreConnector", "io.xensnap.internal.QemuImgRunner",
-            "io.xensnap.internal.LibxlConfigUpdater", "io.xensnap.internal.SnapshotService",
+            "io.xensnap.internal.LibxlConfigUpdater", "io.xensnap.internal.DomainLockRegistry",
+            "io.xensnap.internal.SnapshotService",
             "io.xensnap.internal.EventAdminPublisher", "io.xensnap.internal.jmx.SnapshotsMBeanImpl");
 
     @Inject
