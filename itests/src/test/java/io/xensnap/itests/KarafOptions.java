@@ -28,6 +28,12 @@ final class KarafOptions {
 
     static final String CFG_MVN = "etc/org.ops4j.pax.url.mvn.cfg";
 
+    /** A Karaf user with Karaf's admin roles, and one with the viewer role only. Stock Karaf enables no user. */
+    static final String ADMIN = "xadmin";
+    static final String ADMIN_PASSWORD = "xadmin-secret";
+    static final String VIEWER = "xviewer";
+    static final String VIEWER_PASSWORD = "xviewer-secret";
+
     private KarafOptions() {
     }
 
@@ -61,6 +67,9 @@ final class KarafOptions {
                 "https://repo1.maven.org/maven2@id=central"));
         // Karaf's default 8101 would collide with a second build or a running demo.
         o.add(editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort())));
+        o.add(editConfigurationFilePut("etc/users.properties", ADMIN,
+                ADMIN_PASSWORD + ",admin,manager,viewer,systembundles,ssh"));
+        o.add(editConfigurationFilePut("etc/users.properties", VIEWER, VIEWER_PASSWORD + ",viewer"));
         o.add(systemProperty("xensnap.itestRepo").value(required("xensnap.itestRepo")));
         // JNA unpacks its native library; keep it inside target/, not in ~/.cache
         o.add(systemProperty("jna.tmpdir").value(new File(required("xensnap.examDir"), "jna").getAbsolutePath()));

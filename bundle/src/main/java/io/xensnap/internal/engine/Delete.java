@@ -60,7 +60,7 @@ final class Delete {
         this.hooks = hooks;
     }
 
-    void run(DomainRef ref, DomainCatalog catalog, String name) throws SnapshotException {
+    void run(DomainRef ref, DomainCatalog catalog, String name, Progress progress) throws SnapshotException {
         SnapshotInfo snap = catalog.snapshot(name).orElseThrow(() -> new SnapshotException(
                 SnapshotError.NO_SUCH_SNAPSHOT, "domain " + catalog.uuid() + " has no snapshot named " + name));
         if (catalog.pending().isPresent()) {
@@ -84,7 +84,7 @@ final class Delete {
             EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), name));
             List<DiskImage> after;
             try {
-                after = domain.running() ? live(domain, snap, libxl) : offline(domain, snap);
+                after = domain.running() ? live(domain, snap, libxl, progress) : offline(domain, snap, progress);
             } catch (SnapshotException e) {
                 // Nothing irreversible happened when the first disk failed validation inside QEMU; otherwise the
                 // mark stays so that reconcile can see which disks were merged.
@@ -141,8 +141,8 @@ final class Delete {
         }
     }
 
-    private List<DiskImage> live(DomainView domain, SnapshotInfo snap, DomainConfigStore.Session libxl)
-            throws SnapshotException {
+    private List<DiskImage> live(DomainView domain, SnapshotInfo snap, DomainConfigStore.Session libxl,
+                                 Progress progress) throws SnapshotException {
         int domid = domain.domid().getAsInt();
         String label = domain.label();
         List<DiskImage> after = current(domain);
@@ -171,10 +171,15 @@ final class Delete {
                 BlockDevice bd = found.get(i);
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     new InternalSnapshots(qmp).delete(bd.target(), snap.name());
+                    progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(), Progress.Unit.DISKS);
                     continue;
                 }
                 new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive("xs-commit-" + d.vdev(),
-                        bd.target(), bd.nodeChain().get(1), p -> LOG.debug("{} disk {}: merge {}", label, d.vdev(), p));
+                        bd.target(), bd.nodeChain().get(1), p -> {
+                            LOG.debug("{} disk {}: merge {}", label, d.vdev(), p);
+                            progress.report("merge " + d.vdev(), p.current(), p.total(), Progress.Unit.BYTES);
+                        });
+                progress.report(d.vdev() + " merged", i + 1, snap.disks().size(), Progress.Unit.DISKS);
                 libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(), LibxlDiskFormat.valueOf(d.format().name())));
                 replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
             }
@@ -215,17 +220,21 @@ final class Delete {
         }
     }
 
-    private List<DiskImage> offline(DomainView domain, SnapshotInfo snap) throws SnapshotException {
+    private List<DiskImage> offline(DomainView domain, SnapshotInfo snap, Progress progress)
+            throws SnapshotException {
         List<DiskImage> after = current(domain);
         String label = domain.label();
         try {
+            int done = 0;
             for (DiskSnapshot d : snap.disks()) {
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     peers.qemuImg().deleteSnapshot(Images.of(d.image(), DiskFormat.QCOW2), snap.name());
+                    progress.report(d.vdev() + " snapshot deleted", ++done, snap.disks().size(), Progress.Unit.DISKS);
                 } else {
                     peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
                     Files.deleteIfExists(d.overlay());
                     replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
+                    progress.report(d.vdev() + " merged", ++done, snap.disks().size(), Progress.Unit.DISKS);
                 }
             }
             return after;

@@ -14,11 +14,24 @@ import io.xensnap.api.SnapshotException;
  */
 public final class DomainLocks {
 
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ReentrantLock> locks;
     private final Duration wait;
 
     public DomainLocks(Duration wait) {
+        this(new ConcurrentHashMap<>(), wait);
+    }
+
+    private DomainLocks(ConcurrentHashMap<String, ReentrantLock> locks, Duration wait) {
+        this.locks = locks;
         this.wait = wait;
+    }
+
+    /**
+     * @return locks over the same domains that wait {@code wait} instead: an engine re-created for a new
+     *         configuration must still exclude the operations its predecessor is finishing
+     */
+    public DomainLocks withWait(Duration wait) {
+        return new DomainLocks(locks, wait);
     }
 
     /** A held domain lock; closing it releases the domain. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +51,7 @@ final class Revert {
     private record DiskRevert(DiskSnapshot snap, DiskView current, Path newTop) {
     }
 
-    RevertResult run(DomainRef ref, DomainCatalog catalog, String name) throws SnapshotException {
+    RevertResult run(DomainRef ref, DomainCatalog catalog, String name, Progress progress) throws SnapshotException {
         if (ref instanceof DomainRef.Running r) {
             throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + r.domid() + " is running: revert"
                     + " needs it shut off, because qemu-img must not touch images a device model holds");
@@ -68,8 +69,9 @@ final class Revert {
         UndoLog undo = new UndoLog();
         List<Runnable> onCommit = new ArrayList<>();
         try {
-            internal(plan, name, undo, onCommit);
-            external(plan, undo, onCommit);
+            Counter disks = new Counter(plan.size(), progress);
+            internal(plan, name, undo, onCommit, disks);
+            external(plan, undo, onCommit, disks);
             List<DiskImage> after = new ArrayList<>();
             for (DiskView d : domain.disks()) {
                 DiskRevert r = plan.stream().filter(x -> x.current().vdev().equals(d.vdev())).findFirst().orElse(null);
@@ -150,7 +152,7 @@ final class Revert {
         return p;
     }
 
-    private void internal(List<DiskRevert> plan, String name, UndoLog undo, List<Runnable> onCommit)
+    private void internal(List<DiskRevert> plan, String name, UndoLog undo, List<Runnable> onCommit, Counter disks)
             throws QemuImgException {
         List<DiskRevert> internal = plan.stream().filter(r -> r.snap().kind() == SnapshotKind.INTERNAL).toList();
         if (internal.isEmpty()) {
@@ -180,7 +182,10 @@ final class Revert {
         List<Parallel.Step> steps = new ArrayList<>();
         for (DiskRevert r : internal) {
             var image = Images.of(r.snap().image(), DiskFormat.QCOW2);
-            steps.add(() -> peers.qemuImg().applySnapshot(image, name));
+            steps.add(() -> {
+                peers.qemuImg().applySnapshot(image, name);
+                disks.done(r.snap().vdev() + " reverted");
+            });
         }
         QemuImgException first = null;
         for (Parallel.Outcome o : Parallel.run(steps, parallelism)) {
@@ -198,7 +203,7 @@ final class Revert {
         }
     }
 
-    private void external(List<DiskRevert> plan, UndoLog undo, List<Runnable> onCommit)
+    private void external(List<DiskRevert> plan, UndoLog undo, List<Runnable> onCommit, Counter disks)
             throws QemuImgException, IOException {
         for (DiskRevert r : plan) {
             if (r.snap().kind() != SnapshotKind.EXTERNAL) {
@@ -220,6 +225,23 @@ final class Revert {
             }
             peers.qemuImg().createOverlay(top, Images.of(r.snap().image(), r.snap().format()), java.util.Map.of());
             undo.done("new overlay " + top, () -> Files.deleteIfExists(top));
+            disks.done(r.snap().vdev() + " reverted");
+        }
+    }
+
+    /** Counts finished disks across the parallel qemu-img steps. */
+    private static final class Counter {
+        private final AtomicLong done = new AtomicLong();
+        private final long total;
+        private final Progress progress;
+
+        Counter(long total, Progress progress) {
+            this.total = total;
+            this.progress = progress;
+        }
+
+        void done(String step) {
+            progress.report(step, done.incrementAndGet(), total, Progress.Unit.DISKS);
         }
     }
 }

@@ -83,17 +83,27 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
 
     @Override
     public RevertResult revert(DomainRef domain, String snapshot) throws SnapshotException {
+        return revert(domain, snapshot, Progress.NONE);
+    }
+
+    /** As {@link #revert(DomainRef, String)}, reporting each disk as it is done. */
+    public RevertResult revert(DomainRef domain, String snapshot, Progress progress) throws SnapshotException {
         String uuid = resolver.uuid(domain);
         try (DomainLocks.Held held = locks.acquire(uuid)) {
-            return revert.run(domain, load(uuid), snapshotName(snapshot));
+            return revert.run(domain, load(uuid), snapshotName(snapshot), progress);
         }
     }
 
     @Override
     public void delete(DomainRef domain, String snapshot) throws SnapshotException {
+        delete(domain, snapshot, Progress.NONE);
+    }
+
+    /** As {@link #delete(DomainRef, String)}, reporting merges as QEMU reports them and each disk as it is done. */
+    public void delete(DomainRef domain, String snapshot, Progress progress) throws SnapshotException {
         String uuid = resolver.uuid(domain);
         try (DomainLocks.Held held = locks.acquire(uuid)) {
-            delete.run(domain, load(uuid), snapshotName(snapshot));
+            delete.run(domain, load(uuid), snapshotName(snapshot), progress);
         }
     }
 

@@ -1,0 +1,26 @@
+package io.xensnap.internal;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import io.xensnap.internal.engine.Connectors;
+import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xenstore.XenstoreException;
+
+/** Opens connections to xenstored; the engine, and the console's domain completion, use one per operation. */
+@Component(service = Connectors.Xenstore.class)
+public final class XenstoreConnector implements Connectors.Xenstore {
+
+    private final Settings settings;
+
+    @Activate
+    public XenstoreConnector(@Reference(name = "settings") Settings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public XenstoreClient open() throws XenstoreException {
+        return XenstoreClient.connect(settings.xenstoredSocket(), "xensnap", settings.xenstoreTimeout());
+    }
+}

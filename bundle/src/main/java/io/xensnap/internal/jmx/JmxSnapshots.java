@@ -1,0 +1,165 @@
+package io.xensnap.internal.jmx;
+
+import static io.xensnap.internal.jmx.SnapshotsMBean.CREATED;
+import static io.xensnap.internal.jmx.SnapshotsMBean.CURRENT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.DESCRIPTION;
+import static io.xensnap.internal.jmx.SnapshotsMBean.DISKS;
+import static io.xensnap.internal.jmx.SnapshotsMBean.DOMAIN;
+import static io.xensnap.internal.jmx.SnapshotsMBean.DONE;
+import static io.xensnap.internal.jmx.SnapshotsMBean.ERROR;
+import static io.xensnap.internal.jmx.SnapshotsMBean.FORMAT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.IMAGE;
+import static io.xensnap.internal.jmx.SnapshotsMBean.KIND;
+import static io.xensnap.internal.jmx.SnapshotsMBean.NAME;
+import static io.xensnap.internal.jmx.SnapshotsMBean.OPERATION;
+import static io.xensnap.internal.jmx.SnapshotsMBean.OVERLAY;
+import static io.xensnap.internal.jmx.SnapshotsMBean.PARENT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.SNAPSHOT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.STEP;
+import static io.xensnap.internal.jmx.SnapshotsMBean.TOTAL;
+import static io.xensnap.internal.jmx.SnapshotsMBean.UNIT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.VDEV;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.CompositeDataSupport;
+import javax.management.openmbean.CompositeType;
+import javax.management.openmbean.OpenDataException;
+import javax.management.openmbean.OpenType;
+import javax.management.openmbean.SimpleType;
+import javax.management.openmbean.TabularData;
+import javax.management.openmbean.TabularDataSupport;
+import javax.management.openmbean.TabularType;
+
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotTree;
+import io.xensnap.internal.UserInput;
+
+/**
+ * The open types of the snapshots MBean, built once, and the conversions into them. Absent values are empty strings:
+ * open types have no nulls that every JMX client shows well.
+ */
+final class JmxSnapshots {
+
+    static final CompositeType DISK;
+    static final TabularType DISK_TABLE;
+    static final CompositeType SNAPSHOT_TYPE;
+    static final CompositeType SNAPSHOT_ROW;
+    static final TabularType SNAPSHOT_TABLE;
+    static final CompositeType IMAGE_TYPE;
+    static final TabularType IMAGE_TABLE;
+    static final CompositeType OPERATION_TYPE;
+
+    static {
+        try {
+            DISK = type("xensnap.DiskSnapshot", "what a snapshot holds for one disk",
+                    new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY},
+                    new String[] {"the disk", "internal or external", "internal: the image holding the snapshot;"
+                            + " external: the image the snapshot froze", "format of the image",
+                            "external: the overlay that took the disk's writes; empty for internal"},
+                    strings(5));
+            DISK_TABLE = new TabularType("xensnap.DiskSnapshots", "the disks of a snapshot", DISK, new String[] {VDEV});
+            SNAPSHOT_TYPE = type("xensnap.Snapshot", "a snapshot of a domain",
+                    new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
+                    new String[] {"the domain's uuid", "the snapshot's name", "free text", "when it was taken"
+                            + " (ISO-8601, UTC)", "the snapshot it was taken on top of; empty for a root",
+                            "whether the domain's disks are at this snapshot", "its disks"},
+                    new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.STRING,
+                            SimpleType.STRING, SimpleType.BOOLEAN, DISK_TABLE});
+            SNAPSHOT_ROW = type("xensnap.SnapshotRow", "a snapshot in a domain's list",
+                    new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
+                    new String[] {"the snapshot's name", "the snapshot it was taken on top of; empty for a root",
+                            "when it was taken (ISO-8601, UTC)", "whether the domain's disks are at this snapshot",
+                            "its disks, e.g. xvda:internal,xvdb:external:/path/overlay.qcow2", "free text"},
+                    new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.BOOLEAN,
+                            SimpleType.STRING, SimpleType.STRING});
+            SNAPSHOT_TABLE = new TabularType("xensnap.Snapshots", "the snapshots of a domain", SNAPSHOT_ROW,
+                    new String[] {NAME});
+            IMAGE_TYPE = type("xensnap.DiskImage", "the image a disk must be started from",
+                    new String[] {VDEV, IMAGE, FORMAT}, new String[] {"the disk", "the image", "its format"},
+                    strings(3));
+            IMAGE_TABLE = new TabularType("xensnap.DiskImages", "the image of each disk", IMAGE_TYPE,
+                    new String[] {VDEV});
+            OPERATION_TYPE = type("xensnap.Operation", "a long operation as it progresses",
+                    new String[] {OPERATION, DOMAIN, SNAPSHOT, STEP, DONE, TOTAL, UNIT, ERROR},
+                    new String[] {"revert or delete", "the domain as the caller named it", "the snapshot",
+                            "progress only: what is being done or was just finished, e.g. merge xvdb",
+                            "progress only: how much is done", "progress only: how much there is",
+                            "what done and total count: bytes (a running merge) or disks",
+                            "failed only: [CODE] message"},
+                    new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.STRING,
+                            SimpleType.LONG, SimpleType.LONG, SimpleType.STRING, SimpleType.STRING});
+        } catch (OpenDataException e) {
+            throw new IllegalStateException("the xensnap open types are malformed", e);
+        }
+    }
+
+    private JmxSnapshots() {
+    }
+
+    static CompositeData snapshot(SnapshotInfo s, boolean current) {
+        TabularDataSupport disks = new TabularDataSupport(DISK_TABLE);
+        for (DiskSnapshot d : s.disks()) {
+            disks.put(data(DISK, new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY},
+                    d.vdev(), d.kind().name().toLowerCase(Locale.ROOT), d.image().toString(), d.format().id(),
+                    d.overlay() == null ? "" : d.overlay().toString()));
+        }
+        return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
+                s.domainUuid(), s.name(), s.description(), s.created().toString(), orEmpty(s.parent()), current,
+                disks);
+    }
+
+    static TabularData snapshots(SnapshotTree tree) {
+        TabularDataSupport rows = new TabularDataSupport(SNAPSHOT_TABLE);
+        for (SnapshotInfo s : tree.snapshots()) {
+            rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
+                    s.name(), orEmpty(s.parent()), s.created().toString(), s.name().equals(tree.current()),
+                    UserInput.describe(s.disks()), s.description()));
+        }
+        return rows;
+    }
+
+    static TabularData images(List<DiskImage> disks) {
+        TabularDataSupport rows = new TabularDataSupport(IMAGE_TABLE);
+        for (DiskImage d : disks) {
+            rows.put(data(IMAGE_TYPE, new String[] {VDEV, IMAGE, FORMAT}, d.vdev(), d.image().toString(),
+                    d.format().id()));
+        }
+        return rows;
+    }
+
+    static CompositeData operation(String operation, String domain, String snapshot, String step, long done,
+                                   long total, String unit, String error) {
+        return data(OPERATION_TYPE, new String[] {OPERATION, DOMAIN, SNAPSHOT, STEP, DONE, TOTAL, UNIT, ERROR},
+                operation, domain, snapshot, step, done, total, unit, error);
+    }
+
+    private static CompositeData data(CompositeType type, String[] names, Object... values) {
+        try {
+            return new CompositeDataSupport(type, names, values);
+        } catch (OpenDataException e) {
+            throw new IllegalStateException("value does not fit " + type.getTypeName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static CompositeType type(String name, String description, String[] items, String[] descriptions,
+                                      OpenType<?>[] types) throws OpenDataException {
+        return new CompositeType(name, description, items, descriptions, types);
+    }
+
+    private static OpenType<?>[] strings(int n) {
+        OpenType<?>[] t = new OpenType<?>[n];
+        Arrays.fill(t, SimpleType.STRING);
+        return t;
+    }
+
+    private static String orEmpty(String s) {
+        return Objects.toString(s, "");
+    }
+}

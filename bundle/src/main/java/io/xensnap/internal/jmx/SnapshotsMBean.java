@@ -1,0 +1,73 @@
+package io.xensnap.internal.jmx;
+
+import javax.management.MBeanException;
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.TabularData;
+
+/**
+ * xensnap over JMX, as {@code io.xensnap:type=snapshots}. Only strings go in, so JConsole can call every operation by
+ * hand; open types come out. A domain is its domid while it runs ({@code 7}) or its uuid while it is shut off. Errors
+ * are {@code MBeanException}s whose message is {@code [CODE] message}, with no xensnap class on the client's side.
+ *
+ * <p>Revert and delete send notifications: {@link #STARTED}, {@link #PROGRESS} (a merge's bytes, or disks done),
+ * then {@link #FINISHED} or {@link #FAILED}; their user data is a {@link #OPERATION} composite.
+ */
+public interface SnapshotsMBean {
+
+    String OBJECT_NAME = "io.xensnap:type=snapshots";
+
+    String STARTED = "io.xensnap.operation.started";
+    String PROGRESS = "io.xensnap.operation.progress";
+    String FINISHED = "io.xensnap.operation.finished";
+    String FAILED = "io.xensnap.operation.failed";
+
+    /** Items of a snapshot ({@link #getSnapshot}) and of a row of {@link #listSnapshots}. */
+    String DOMAIN = "domain";
+    String NAME = "name";
+    String DESCRIPTION = "description";
+    String CREATED = "created";
+    String PARENT = "parent";
+    String CURRENT = "current";
+    String DISKS = "disks";
+
+    /** Items of a disk: of a snapshot's disk table, and of the table {@link #revertSnapshot} returns. */
+    String VDEV = "vdev";
+    String KIND = "kind";
+    String IMAGE = "image";
+    String FORMAT = "format";
+    String OVERLAY = "overlay";
+
+    /** Items of a notification's user data. */
+    String OPERATION = "operation";
+    String SNAPSHOT = "snapshot";
+    String STEP = "step";
+    String DONE = "done";
+    String TOTAL = "total";
+    String UNIT = "unit";
+    String ERROR = "error";
+
+    /**
+     * Snapshots the disks of a domain, all at once.
+     *
+     * @param disks empty for every writable disk with the defaults (internal for qcow2, an overlay beside the image for
+     *              raw), or e.g. {@code xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.s1.qcow2}
+     * @return the new snapshot
+     */
+    CompositeData createSnapshot(String domain, String name, String description, String disks) throws MBeanException;
+
+    /**
+     * Brings the disks of a shut-off domain back to a snapshot.
+     *
+     * @return the image each disk must now be started from ({@value #VDEV}, {@value #IMAGE}, {@value #FORMAT})
+     */
+    TabularData revertSnapshot(String domain, String name) throws MBeanException;
+
+    /** Deletes a snapshot; external ones are merged, so the domain's data stays as it is. */
+    void deleteSnapshot(String domain, String name) throws MBeanException;
+
+    /** @return one row per snapshot; {@value #PARENT} gives the tree, {@value #CURRENT} the domain's current one */
+    TabularData listSnapshots(String domain) throws MBeanException;
+
+    /** @return the snapshot with a table of its disks */
+    CompositeData getSnapshot(String domain, String name) throws MBeanException;
+}

@@ -1,0 +1,262 @@
+package io.xensnap.internal.jmx;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.management.DynamicMBean;
+import javax.management.MBeanException;
+import javax.management.MBeanInfo;
+import javax.management.MBeanNotificationInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
+import javax.management.MalformedObjectNameException;
+import javax.management.Notification;
+import javax.management.NotificationBroadcasterSupport;
+import javax.management.ObjectName;
+import javax.management.ReflectionException;
+import javax.management.StandardEmitterMBean;
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.TabularData;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.RevertResult;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.api.SnapshotTree;
+import io.xensnap.internal.SnapshotOperations;
+import io.xensnap.internal.UserInput;
+import io.xensnap.internal.engine.Progress;
+
+/**
+ * The snapshots MBean. Registered by Karaf's JMX whiteboard through the {@code jmx.objectname} service property; its
+ * access rules are the feature's {@code jmx.acl.io.xensnap.snapshots} configuration.
+ *
+ * <p>A standard MBean, not an MXBean: the MXBean mapping would treat the {@code CompositeData} and {@code TabularData}
+ * results as Java beans and send their type descriptions instead of their contents.
+ */
+@Component(service = DynamicMBean.class, property = "jmx.objectname=" + SnapshotsMBean.OBJECT_NAME)
+public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements SnapshotsMBean {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotsMBeanImpl.class);
+
+    private static final MBeanNotificationInfo[] NOTIFICATIONS = {
+            new MBeanNotificationInfo(new String[] {STARTED, PROGRESS, FINISHED, FAILED},
+                    Notification.class.getName(), "start, progress and end of a revert or delete (merge)")};
+
+    /** Parameter names and descriptions JConsole shows, per operation. */
+    private static final Map<String, String[][]> PARAMETERS = Map.of(
+            "createSnapshot", new String[][] {domainParam(), nameParam("the new snapshot's name: 1 to 64 of"
+                    + " A-Z a-z 0-9 . _ - (not all digits, not starting with . or -)"),
+                    {"description", "free text, may be empty"},
+                    {"disks", "empty: every writable disk (internal for qcow2, an overlay beside the image for raw);"
+                            + " or e.g. xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.qcow2"}},
+            "revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")},
+            "deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")},
+            "listSnapshots", new String[][] {domainParam()},
+            "getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")});
+
+    private static final Map<String, String> OPERATIONS = Map.of(
+            "createSnapshot", "Snapshots the disks of a domain, all at once. Returns the new snapshot.",
+            "revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot. Returns the image each"
+                    + " disk must be started from.",
+            "deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as it is.",
+            "listSnapshots", "Lists the snapshots of a domain; 'parent' gives the tree.",
+            "getSnapshot", "Shows one snapshot and its disks.");
+
+    private final SnapshotOperations snapshots;
+    private final ObjectName name;
+    private final AtomicLong sequence = new AtomicLong();
+
+    @Activate
+    public SnapshotsMBeanImpl(@Reference(name = "snapshots") SnapshotOperations snapshots) {
+        super(SnapshotsMBean.class, false, new NotificationBroadcasterSupport(NOTIFICATIONS));
+        this.snapshots = snapshots;
+        try {
+            this.name = new ObjectName(OBJECT_NAME);
+        } catch (MalformedObjectNameException e) {
+            throw new IllegalStateException(OBJECT_NAME, e);
+        }
+    }
+
+    @Override
+    public CompositeData createSnapshot(String domain, String name, String description, String disks)
+            throws MBeanException {
+        return call(() -> {
+            SnapshotRequest request = UserInput.request(domain, name, description, disks);
+            return JmxSnapshots.snapshot(snapshots.create(request), true);
+        });
+    }
+
+    @Override
+    public TabularData revertSnapshot(String domain, String name) throws MBeanException {
+        return call(() -> {
+            DomainRef ref = UserInput.domain(domain);
+            String snapshot = UserInput.snapshotName(name);
+            Watch watch = new Watch("revert", domain, snapshot);
+            try {
+                RevertResult result = snapshots.revert(ref, snapshot, watch);
+                watch.finished();
+                return JmxSnapshots.images(result.disks());
+            } catch (SnapshotException e) {
+                watch.failed(e);
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public void deleteSnapshot(String domain, String name) throws MBeanException {
+        call(() -> {
+            DomainRef ref = UserInput.domain(domain);
+            String snapshot = UserInput.snapshotName(name);
+            Watch watch = new Watch("delete", domain, snapshot);
+            try {
+                snapshots.delete(ref, snapshot, watch);
+                watch.finished();
+                return null;
+            } catch (SnapshotException e) {
+                watch.failed(e);
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public TabularData listSnapshots(String domain) throws MBeanException {
+        return call(() -> JmxSnapshots.snapshots(snapshots.list(UserInput.domain(domain))));
+    }
+
+    @Override
+    public CompositeData getSnapshot(String domain, String name) throws MBeanException {
+        return call(() -> {
+            DomainRef ref = UserInput.domain(domain);
+            String snapshot = UserInput.snapshotName(name);
+            SnapshotTree tree = snapshots.list(ref);
+            SnapshotInfo info = tree.get(snapshot).orElseThrow(() -> new SnapshotException(
+                    SnapshotError.NO_SUCH_SNAPSHOT, "domain " + tree.domainUuid() + " has no snapshot named "
+                    + snapshot));
+            return JmxSnapshots.snapshot(info, snapshot.equals(tree.current()));
+        });
+    }
+
+    /**
+     * The JMX introspector wraps an {@code MBeanException} thrown by an operation into another one whose message is
+     * the inner one's {@code toString()}; unwrapping it keeps the client's message exactly {@code [CODE] message}.
+     */
+    @Override
+    public Object invoke(String actionName, Object[] params, String[] signature)
+            throws MBeanException, ReflectionException {
+        try {
+            return super.invoke(actionName, params, signature);
+        } catch (MBeanException e) {
+            if (e.getCause() instanceof MBeanException inner) {
+                throw inner;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    protected String getDescription(MBeanInfo info) {
+        return "xensnap: disk snapshots of Xen domains. A domain is its domid while it runs, its uuid while it is"
+                + " shut off. Errors read [CODE] message.";
+    }
+
+    @Override
+    protected String getDescription(MBeanOperationInfo op) {
+        return OPERATIONS.getOrDefault(op.getName(), op.getDescription());
+    }
+
+    @Override
+    protected String getParameterName(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
+        String[][] p = PARAMETERS.get(op.getName());
+        return p != null && sequence < p.length ? p[sequence][0] : param.getName();
+    }
+
+    @Override
+    protected String getDescription(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
+        String[][] p = PARAMETERS.get(op.getName());
+        return p != null && sequence < p.length ? p[sequence][1] : param.getDescription();
+    }
+
+    @Override
+    protected int getImpact(MBeanOperationInfo info) {
+        return info.getName().startsWith("list") || info.getName().startsWith("get") ? MBeanOperationInfo.INFO
+                : MBeanOperationInfo.ACTION;
+    }
+
+    private static String[] domainParam() {
+        return new String[] {"domain", "the domid of a running domain (e.g. 7), or the uuid of a shut-off one"};
+    }
+
+    private static String[] nameParam(String description) {
+        return new String[] {"name", description};
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws SnapshotException;
+    }
+
+    /** Only JDK classes may reach the client: the message carries the code, the cause stays here. */
+    private static <T> T call(Call<T> call) throws MBeanException {
+        try {
+            return call.run();
+        } catch (SnapshotException e) {
+            throw new MBeanException(null, e.codedMessage());
+        } catch (RuntimeException e) {
+            // a defect: its stack trace cannot travel to the client, so it is kept in the log
+            LOG.error("snapshots MBean: unexpected failure", e);
+            throw new MBeanException(null, "[" + SnapshotError.INTERNAL + "] " + e);
+        }
+    }
+
+    /** Sends the notifications of one long operation. */
+    private final class Watch implements Progress {
+        private final String operation;
+        private final String domain;
+        private final String snapshot;
+
+        Watch(String operation, String domain, String snapshot) {
+            this.operation = operation;
+            this.domain = domain;
+            this.snapshot = snapshot;
+            send(STARTED, operation + " of snapshot " + snapshot + " on domain " + domain + " started", "", 0, 0,
+                    Unit.DISKS, "");
+        }
+
+        @Override
+        public void report(String step, long done, long total, Unit unit) {
+            send(PROGRESS, operation + " of snapshot " + snapshot + " on domain " + domain + ": " + step + " "
+                    + done + "/" + total + " " + unit.name().toLowerCase(Locale.ROOT), step, done, total, unit, "");
+        }
+
+        void finished() {
+            send(FINISHED, operation + " of snapshot " + snapshot + " on domain " + domain + " finished", "", 0, 0,
+                    Unit.DISKS, "");
+        }
+
+        void failed(SnapshotException e) {
+            send(FAILED, operation + " of snapshot " + snapshot + " on domain " + domain + " failed: "
+                    + e.codedMessage(), "", 0, 0, Unit.DISKS, e.codedMessage());
+        }
+
+        private void send(String type, String message, String step, long done, long total, Unit unit,
+                          String error) {
+            Notification n = new Notification(type, name, sequence.incrementAndGet(), System.currentTimeMillis(),
+                    message);
+            n.setUserData(JmxSnapshots.operation(operation, domain, snapshot, step, done, total,
+                    unit.name().toLowerCase(Locale.ROOT), error));
+            sendNotification(n);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.xensnap.internal.shell;
+
+import java.io.PrintStream;
+
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.internal.UserInput;
+
+@Command(scope = "snapshot", name = "create", description = "Snapshots the disks of a Xen domain, all at once.",
+        detailedDescription = "Takes a snapshot of every writable disk of a domain, or of the disks you name, as one"
+                + " atomic step: all disks are captured at the same instant, or none is.\n\n"
+                + "Two kinds per disk:\n"
+                + "  internal  the snapshot is stored inside the qcow2 image itself (qcow2 disks only)\n"
+                + "  external  the image is frozen and a new qcow2 overlay file takes the disk's writes from now on\n"
+                + "By default qcow2 disks get internal snapshots and raw disks an overlay beside the image\n"
+                + "(/images/disk.raw -> /images/disk.<snapshot>.qcow2). Overlays may only be created below the\n"
+                + "directories of the configuration key overlay.roots (etc/io.xensnap.cfg).\n\n"
+                + "A running domain is snapshotted live through QEMU; a shut-off one with qemu-img.\n\n"
+                + "Examples:\n"
+                + "  snapshot:create 7 before-upgrade\n"
+                + "  snapshot:create -d \"nightly\" --disks xvda:internal,xvdb:external 7 nightly-1\n"
+                + "  snapshot:create --disks xvdb:external:/var/lib/xen/images/b-1.qcow2 7 s1")
+@Service
+public class CreateSnapshotCommand extends SnapshotCommandSupport {
+
+    @Argument(index = 0, name = "domain", required = true, description = DOMAIN_HELP)
+    @Completion(DomainCompleter.class)
+    String domain;
+
+    @Argument(index = 1, name = "name", required = true, description = "The new snapshot's name: 1 to 64 of A-Z a-z"
+            + " 0-9 . _ -, not starting with . or -, not all digits. Unique per domain.")
+    String name;
+
+    @Option(name = "-d", aliases = "--description", description = "Free text kept with the snapshot.")
+    String description = "";
+
+    @Option(name = "--disks", description = "Which disks and how, comma-separated: vdev:internal, vdev:external or"
+            + " vdev:external:/absolute/overlay.qcow2. Default: every writable disk (internal for qcow2, external"
+            + " for raw).")
+    String disks = "";
+
+    @Override
+    void run(PrintStream out) throws SnapshotException {
+        SnapshotInfo info = snapshots.create(UserInput.request(domain, name, description, disks));
+        out.println("Created snapshot " + info.name() + " of domain " + domain.trim() + " (" + info.domainUuid()
+                + "):");
+        for (DiskSnapshot d : info.disks()) {
+            out.println("  " + Describe.disk(d));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.xensnap.internal.shell;
+
+import java.io.PrintStream;
+
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+
+import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.UserInput;
+
+@Command(scope = "snapshot", name = "delete", description = "Deletes a snapshot; the domain's data stays as it is.",
+        detailedDescription = "Removes a snapshot you no longer need. The domain's current data is not touched:\n"
+                + "  internal  the snapshot is removed from the qcow2 image\n"
+                + "  external  the overlay is merged back into the frozen image and removed; the domain then runs on"
+                + " that image again. A merge copies data and can take a while: progress is shown.\n"
+                + "Works on running domains (live, through QEMU) and shut-off ones (qemu-img). Only the newest"
+                + " external snapshot of a disk can be merged; delete newer ones first.\n\n"
+                + "Example:\n"
+                + "  snapshot:delete 7 before-upgrade")
+@Service
+public class DeleteSnapshotCommand extends SnapshotCommandSupport {
+
+    @Argument(index = 0, name = "domain", required = true, description = DOMAIN_HELP)
+    @Completion(DomainCompleter.class)
+    String domain;
+
+    @Argument(index = 1, name = "name", required = true, description = "The snapshot to delete.")
+    @Completion(SnapshotNameCompleter.class)
+    String name;
+
+    @Override
+    void run(PrintStream out) throws SnapshotException {
+        out.println("Deleting snapshot " + name + " of domain " + domain.trim() + " ...");
+        snapshots.delete(UserInput.domain(domain), UserInput.snapshotName(name), new ConsoleProgress(out));
+        out.println("Deleted snapshot " + name + ".");
+    }
+}

@@ -1,0 +1,45 @@
+package io.xensnap.internal.shell;
+
+import java.io.PrintStream;
+
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.RevertResult;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.UserInput;
+
+@Command(scope = "snapshot", name = "revert", description = "Brings the disks of a shut-off domain back to a snapshot.",
+        detailedDescription = "Puts every disk the snapshot covers back to the state it had when the snapshot was"
+                + " taken. Everything written since is lost.\n\n"
+                + "The domain must be SHUT OFF (name it by its uuid): while it runs, its device model holds the"
+                + " images and changing them would corrupt them. Disks with an external snapshot get a fresh overlay"
+                + " on the frozen image; the command prints the image each disk must be started from, so update the"
+                + " domain's config if a path changed.\n\n"
+                + "Example:\n"
+                + "  snapshot:revert 6f1e4a52-0d3b-4c8e-9a1f-2b7c5d9e0f13 before-upgrade")
+@Service
+public class RevertSnapshotCommand extends SnapshotCommandSupport {
+
+    @Argument(index = 0, name = "domain", required = true, description = DOMAIN_HELP)
+    @Completion(DomainCompleter.class)
+    String domain;
+
+    @Argument(index = 1, name = "name", required = true, description = "The snapshot to go back to.")
+    @Completion(SnapshotNameCompleter.class)
+    String name;
+
+    @Override
+    void run(PrintStream out) throws SnapshotException {
+        out.println("Reverting domain " + domain.trim() + " to snapshot " + name + " ...");
+        RevertResult result = snapshots.revert(UserInput.domain(domain), UserInput.snapshotName(name),
+                new ConsoleProgress(out));
+        out.println("Reverted to snapshot " + result.snapshot().name() + ". Start the disks from:");
+        for (DiskImage d : result.disks()) {
+            out.println("  " + d.vdev() + "  " + d.image() + " (" + d.format().id() + ")");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.xensnap.internal.shell;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+import io.xensnap.internal.engine.Progress.Unit;
+
+class ConsoleProgressTest {
+
+    @Test
+    void aMergeIsShownInPercentOncePerChangeDisksAsTheyFinish() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ConsoleProgress p = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+
+        p.report("merge xvdb", 0, 4 << 20, Unit.BYTES);
+        p.report("merge xvdb", 1 << 19, 4 << 20, Unit.BYTES);
+        p.report("merge xvdb", (1 << 19) + 1, 4 << 20, Unit.BYTES);
+        p.report("merge xvdb", 4 << 20, 4 << 20, Unit.BYTES);
+        p.report("xvdb merged", 1, 2, Unit.DISKS);
+        p.report("merge xvdc", 0, 0, Unit.BYTES);
+
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(String.join(System.lineSeparator(),
+                "  merge xvdb: 0% (0.0 of 4.0 MiB)",
+                "  merge xvdb: 12% (0.5 of 4.0 MiB)",
+                "  merge xvdb: 100% (4.0 of 4.0 MiB)",
+                "  xvdb merged (1 of 2 disks)",
+                "  merge xvdc: 0% (0.0 of 0.0 MiB)", ""));
+    }
+}
