@@ -124,8 +124,12 @@ final class Delete {
                     continue;
                 }
                 for (DiskSnapshot o : other.disks()) {
-                    if (o.vdev().equals(d.vdev()) && (d.overlay().equals(o.image()) || d.image().equals(o.image())
-                            || d.overlay().equals(o.overlay()))) {
+                    // Merging writes the overlay's data into the frozen image: an internal snapshot there survives
+                    // (qcow2 keeps it copy-on-write), but anything living in the overlay, or another overlay
+                    // branching off the same frozen image, would not.
+                    boolean needsOverlay = d.overlay().equals(o.image()) || d.overlay().equals(o.overlay());
+                    boolean sibling = o.kind() == SnapshotKind.EXTERNAL && d.image().equals(o.image());
+                    if (o.vdev().equals(d.vdev()) && (needsOverlay || sibling)) {
                         throw new SnapshotException(SnapshotError.INVALID_STATE, what + ": snapshot " + other.name()
                                 + " depends on the images of " + snap.name() + "; delete " + other.name() + " first");
                     }

@@ -269,6 +269,21 @@ class SnapshotEngineTest {
     }
 
     @Test
+    void deleteOfAnExternalSnapshotNothingWasWrittenToMergesAnEmptyOverlay() throws Exception {
+        // an internal snapshot in the frozen image survives the merge and does not block it
+        engine.create(SnapshotRequest.allDisks(DOM, "s0", ""));
+        engine.create(new SnapshotRequest(DOM, "n1", "", List.of(DiskSpec.external("xvda", null))));
+
+        engine.delete(DOM, "n1");
+
+        assertThat(dom0.rootFile(DOMID, "xvda")).isEqualTo(image(0).toString());
+        assertThat(dom0.backendParams(DOMID, "xvda")).isEqualTo("qcow2:" + image(0));
+        assertThat(RealQemu.hasPattern(image(0), RealQemu.Format.QCOW2, 0x41)).isTrue();
+        assertThat(dom0.internalSnapshots(DOMID, "xvda")).containsExactly("s0");
+        assertThat(engine.list(DOM).current()).isEqualTo("s0");
+    }
+
+    @Test
     void deleteWhileRunningMergesTheOverlayBackAndTheDomainFollows() throws Exception {
         engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
         Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
