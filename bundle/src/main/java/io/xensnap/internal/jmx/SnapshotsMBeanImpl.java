@@ -102,6 +102,7 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             DomainRef ref = UserInput.domain(domain);
             String snapshot = UserInput.snapshotName(name);
             Watch watch = new Watch("revert", domain, snapshot);
+            watch.started();
             try {
                 RevertResult result = snapshots.revert(ref, snapshot, watch);
                 watch.finished();
@@ -119,6 +120,7 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             DomainRef ref = UserInput.domain(domain);
             String snapshot = UserInput.snapshotName(name);
             Watch watch = new Watch("delete", domain, snapshot);
+            watch.started();
             try {
                 snapshots.delete(ref, snapshot, watch);
                 watch.finished();
@@ -230,6 +232,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             this.operation = operation;
             this.domain = domain;
             this.snapshot = snapshot;
+        }
+
+        void started() {
             send(STARTED, operation + " of snapshot " + snapshot + " on domain " + domain + " started", "", 0, 0,
                     Unit.DISKS, "");
         }
