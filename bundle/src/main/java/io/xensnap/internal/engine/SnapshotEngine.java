@@ -109,12 +109,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
 
     @Override
     public SnapshotTree list(DomainRef domain) throws SnapshotException {
-        return load(resolver.uuid(domain)).tree();
+        return load(known(domain)).tree();
     }
 
     @Override
     public SnapshotInfo get(DomainRef domain, String snapshot) throws SnapshotException {
-        String uuid = resolver.uuid(domain);
+        String uuid = known(domain);
         return load(uuid).snapshot(snapshotName(snapshot)).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_SNAPSHOT,
                 "domain " + uuid + " has no snapshot named " + snapshot));
     }
@@ -178,6 +178,27 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
             }
         }
         return reports;
+    }
+
+    /**
+     * @return the uuid of a domain xensnap knows: one that runs, or one with a catalog
+     * @throws SnapshotException NO_SUCH_DOMAIN for a uuid that neither runs nor ever had a snapshot
+     */
+    private String known(DomainRef domain) throws SnapshotException {
+        String uuid = resolver.uuid(domain);
+        if (domain instanceof DomainRef.ShutOff && !peers.catalogs().exists(uuid)) {
+            boolean running;
+            try {
+                running = resolver.runningDomid(uuid).isPresent();
+            } catch (io.xensnap.internal.xenstore.XenstoreException e) {
+                throw Errors.xenstore("cannot look domain " + uuid + " up", e);
+            }
+            if (!running) {
+                throw new SnapshotException(SnapshotError.NO_SUCH_DOMAIN,
+                        "no running domain has uuid " + uuid + " and xensnap has no snapshots of it");
+            }
+        }
+        return uuid;
     }
 
     private static String snapshotName(String name) throws SnapshotException {

@@ -145,6 +145,11 @@ class SnapshotEngineTest {
         expect(SnapshotError.INVALID_STATE, () -> engine.revert(DOM, "s1"));
         expect(SnapshotError.NO_SUCH_SNAPSHOT, () -> engine.delete(DOM, "nope"));
         expect(SnapshotError.INVALID_ARGUMENT, () -> engine.get(DOM, "../etc"));
+        DomainRef stranger = DomainRef.shutOff("00000000-0000-4000-8000-00000000dead", List.of());
+        expect(SnapshotError.NO_SUCH_DOMAIN, () -> engine.list(stranger));
+        expect(SnapshotError.NO_SUCH_DOMAIN, () -> engine.get(stranger, "s1"));
+        assertThat(engine.list(DomainRef.shutOff(Dom0.uuid(DOMID), List.of())).snapshots())
+                .as("a running domain named by its uuid").hasSize(1);
 
         assertThat(dom0.fingerprint()).isEqualTo(before);
     }
