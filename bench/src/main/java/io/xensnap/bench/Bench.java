@@ -29,6 +29,7 @@ public final class Bench {
         Set<String> items = new LinkedHashSet<>(List.of("1", "3", "4", "5", "6", "7"));
         boolean quick = false;
         String libvirtSkip = null;
+        Path libvirtDir = null;
         String karafSkip = "not requested";
         Path karafHome = null;
         for (int i = 0; i < args.length; i++) {
@@ -37,6 +38,7 @@ public final class Bench {
                 case "--items" -> items = new LinkedHashSet<>(List.of(args[++i].split(",")));
                 case "--quick" -> quick = true;
                 case "--libvirt-skip" -> libvirtSkip = args[++i];
+                case "--libvirt-dir" -> libvirtDir = Path.of(args[++i]);
                 case "--karaf-skip" -> karafSkip = args[++i];
                 case "--karaf-home" -> {
                     karafHome = Path.of(args[++i]);
@@ -59,6 +61,41 @@ public final class Bench {
                 Anatomy anatomy = new Anatomy(host, runs);
                 anatomy.run(1, 16);
                 anatomy.report(report);
+            }
+            if (items.contains("6")) {
+                String why = libvirtSkip != null ? libvirtSkip : LibvirtBench.unavailable();
+                if (why == null && libvirtDir == null) {
+                    why = "no --libvirt-dir given (scripts/bench passes one)";
+                }
+                if (why != null) {
+                    LibvirtBench.skipped(report, why);
+                    skipped.add("6 (libvirt: " + why + ")");
+                } else {
+                    LibvirtBench libvirt = new LibvirtBench(libvirtDir, runs);
+                    try {
+                        libvirt.run(1, 4, 16);
+                        libvirt.report(report, create);
+                    } catch (Exception e) {
+                        String reason = "libvirt failed here: " + e;
+                        LibvirtBench.skipped(report, reason.replace('\n', ' '));
+                        skipped.add("6 (" + reason + ")");
+                    }
+                }
+            }
+            if (items.contains("3")) {
+                OfflineBench offline = new OfflineBench(host, runs);
+                offline.run(1, 4, 16);
+                offline.report(report);
+            }
+            if (items.contains("4")) {
+                ConcurrentBench concurrent = new ConcurrentBench(host, runs.scaled(0.5), 32);
+                concurrent.run();
+                concurrent.report(report);
+            }
+            if (items.contains("5")) {
+                CatalogBench catalog = new CatalogBench(host, runs);
+                catalog.run(1_000, 10_000);
+                catalog.report(report);
             }
             report.section("2. The same create through the MBean (JMX RMI) and the console");
             report.para("**Not measured in this run.** The MBean and the Karaf console command are being built under"

@@ -119,13 +119,18 @@ final class BenchHost implements AutoCloseable {
 
     /** The engine as the bundle wires it; {@code probe} may be null. */
     SnapshotEngine engine(PhaseProbe probe, int parallelism) {
+        return engine(probe, parallelism, state);
+    }
+
+    /** The same with its catalog in {@code stateDir}. */
+    SnapshotEngine engine(PhaseProbe probe, int parallelism, Path stateDir) {
         PhaseProbe p = probe != null ? probe : new PhaseProbe();
         return p.engine(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "xensnap-bench", Duration.ofSeconds(5)),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect(),
                 qemuImg(),
                 new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(5)),
-                new CatalogStore(state),
+                new CatalogStore(stateDir),
                 new OverlayPolicy(List.of(images)),
                 new DomainLocks(Duration.ofSeconds(30)),
                 Clock.systemUTC(), parallelism, Duration.ofMinutes(2));

@@ -1,0 +1,229 @@
+package io.xensnap.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.xensnap.harness.ManagedProcess;
+import io.xensnap.harness.Prerequisite;
+import io.xensnap.harness.ShortCommand;
+
+/**
+ * Item 6: libvirt's external disk-only snapshot ({@code virsh snapshot-create-as DOM NAME --disk-only --atomic
+ * --no-metadata}, one virsh process per snapshot as a script would run it) on a paused q35 domain with the same disks
+ * (64 MiB qcow2, 1 MiB written), against xensnap's external create from item 1 of the same run. libvirtd and
+ * virtlogd run in the foreground from a private config (qemu.md §4) and are stopped at the end; libvirt keeps its own
+ * state in its standard directories under /var and /run (documented in the report).
+ */
+final class LibvirtBench {
+
+    record Cell(int disks, Stats libvirt, Stats virshFloor) {
+    }
+
+    private final Path dir;
+    private final Runs runs;
+    private final List<Cell> cells = new ArrayList<>();
+    private final List<String> defined = new ArrayList<>();
+    private String versions = "";
+    private ManagedProcess virtlogd;
+    private ManagedProcess libvirtd;
+    private String uri;
+
+    /** @param dir an empty directory of ours (scripts/bench makes it, and kills what runs from it if we crash) */
+    LibvirtBench(Path dir, Runs runs) {
+        this.dir = dir;
+        this.runs = runs;
+    }
+
+    /** @return why libvirt cannot run here, or null when it can */
+    static String unavailable() {
+        for (String tool : List.of("libvirtd", "virtlogd", "virsh")) {
+            if (which(tool) == null) {
+                return tool + " is missing (Debian packages libvirt-daemon-system, libvirt-daemon-driver-qemu,"
+                        + " libvirt-clients; scripts/bench installs them when it runs as root)";
+            }
+        }
+        return null;
+    }
+
+    private static Path which(String tool) {
+        for (String d : (System.getenv().getOrDefault("PATH", "/usr/bin") + ":/usr/sbin:/sbin").split(":")) {
+            Path p = Path.of(d, tool);
+            if (!d.isEmpty() && Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    void run(int... diskCounts) throws Exception {
+        try {
+            start();
+            for (int n : diskCounts) {
+                measure(n);
+            }
+        } finally {
+            stop();
+        }
+    }
+
+    private void start() throws IOException {
+        // libvirt's QEMU runs as libvirt-qemu and must reach the images below our private directory
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Path conf = dir.resolve("libvirtd.conf");
+        Files.writeString(conf, String.join("\n",
+                "unix_sock_dir = \"" + run + "\"",
+                "unix_sock_rw_perms = \"0700\"",
+                "auth_unix_rw = \"none\"",
+                "log_outputs = \"2:file:" + dir.resolve("libvirtd.log") + "\"", ""));
+        virtlogd = ManagedProcess.start("virtlogd", List.of(which("virtlogd").toString(), "-p",
+                dir.resolve("virtlogd.pid").toString()), Map.of(), dir.resolve("virtlogd.out"));
+        libvirtd = ManagedProcess.start("libvirtd", List.of(which("libvirtd").toString(), "-f", conf.toString(), "-p",
+                dir.resolve("libvirtd.pid").toString()), Map.of(), dir.resolve("libvirtd.out"));
+        uri = "qemu:///system?socket=" + run.resolve("libvirt-sock");
+        // the first call probes QEMU's capabilities (about 8 s, then cached under /var/cache/libvirt)
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        ShortCommand.Result r;
+        do {
+            if (!libvirtd.isAlive()) {
+                throw new IllegalStateException("libvirtd exited with " + libvirtd.exitCode() + ": "
+                        + libvirtd.logText());
+            }
+            r = ShortCommand.run(Duration.ofSeconds(60), List.of("virsh", "-c", uri, "version"));
+            if (r.exitCode() == 0) {
+                break;
+            }
+            sleep(200);
+        } while (System.nanoTime() < deadline);
+        versions = r.orThrow().output().strip().replaceAll("\\s*\n\\s*", "; ");
+    }
+
+    private void measure(int n) throws Exception {
+        String name = "xsbench" + n;
+        Path img = Files.createDirectories(dir.resolve("img" + n));
+        Files.setPosixFilePermissions(img, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String qemuImg = Prerequisite.QEMU_IMG.require().toString();
+        Path template = img.resolve("template.qcow2");
+        ShortCommand.ok(qemuImg, "create", "-q", "-f", "qcow2", template.toString(), "64M");
+        ShortCommand.ok(Prerequisite.QEMU_IO.require().toString(), "-f", "qcow2", "-c", "write -P 0x41 0 1M",
+                template.toString());
+        StringBuilder disks = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            Path d = img.resolve("d" + i + ".qcow2");
+            Files.copy(template, d);
+            disks.append("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='")
+                    .append(d).append("'/><target dev='vd").append((char) ('a' + i))
+                    .append("' bus='virtio'/></disk>\n");
+        }
+        Files.delete(template);
+        Path xml = dir.resolve(name + ".xml");
+        Files.writeString(xml, "<domain type='qemu'><name>" + name + "</name><memory unit='MiB'>64</memory>"
+                + "<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+                + "<emulator>" + Prerequisite.QEMU_SYSTEM.require() + "</emulator>\n" + disks
+                + "<memballoon model='none'/></devices></domain>\n");
+        virsh("define", xml.toString());
+        defined.add(name);
+        virsh("start", "--paused", name);
+        Runs r = n >= 16 ? runs.scaled(0.5) : runs;
+        List<Long> snap = new ArrayList<>();
+        List<Long> floor = new ArrayList<>();
+        for (int i = 0; i < r.total(); i++) {
+            long t0 = System.nanoTime();
+            virsh("snapshot-create-as", name, "e" + i, "--disk-only", "--atomic", "--no-metadata");
+            long t1 = System.nanoTime();
+            virsh("domstate", name);
+            long t2 = System.nanoTime();
+            if (r.counts(i)) {
+                snap.add(t1 - t0);
+                floor.add(t2 - t1);
+            }
+        }
+        Cell c = new Cell(n, Stats.ofNanos(snap), Stats.ofNanos(floor));
+        cells.add(c);
+        System.out.printf("libvirt N=%-2d snapshot-create-as --disk-only %s  (virsh domstate %s)%n", n,
+                c.libvirt().cell(), c.virshFloor().cell());
+        virsh("destroy", name);
+        virsh("undefine", name);
+        defined.remove(name);
+    }
+
+    private String virsh(String... args) {
+        List<String> argv = new ArrayList<>(List.of("virsh", "-q", "-c", uri));
+        argv.addAll(List.of(args));
+        return ShortCommand.run(Duration.ofSeconds(60), argv).orThrow().output();
+    }
+
+    private void stop() {
+        for (String d : new ArrayList<>(defined)) {
+            ShortCommand.run(Duration.ofSeconds(30), List.of("virsh", "-q", "-c", uri, "destroy", d));
+            ShortCommand.run(Duration.ofSeconds(30), List.of("virsh", "-q", "-c", uri, "undefine", d));
+        }
+        if (libvirtd != null) {
+            libvirtd.stop(Duration.ofSeconds(10));
+        }
+        if (virtlogd != null) {
+            virtlogd.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    void report(Report out, CreateBench create) {
+        out.section("6. libvirt as the peer: external disk-only snapshot");
+        out.para("libvirt (" + versions + ") with the recipe of qemu.md §4: a paused q35 domain (TCG) with N virtio"
+                + " qcow2 disks like the ones above; `virsh -c qemu:///system?socket=… snapshot-create-as DOM NAME"
+                + " --disk-only --atomic --no-metadata`, one virsh process per snapshot as a script runs it (the"
+                + " chain grows by one per run). *virsh floor*: `virsh domstate` (process start + connect), what any"
+                + " virsh call costs. xensnap's column is the external create of section 1, same run. "
+                + runs.warmup() + " warm-up runs, " + runs.measured() + " measured (half at 16 disks).");
+        Map<Integer, Stats> ours = new HashMap<>();
+        List<List<String>> rows = new ArrayList<>();
+        for (Cell c : cells) {
+            Stats o = create != null ? create.oursExternal(c.disks()) : null;
+            ours.put(c.disks(), o);
+            rows.add(List.of(Integer.toString(c.disks()), c.libvirt().cell(), c.virshFloor().cell(),
+                    o == null ? "–" : o.cell(), o == null ? "–" : "**" + speedup(c.libvirt(), o) + "**"));
+        }
+        out.table(List.of("disks", "libvirt snapshot-create-as", "virsh floor", "xensnap external create",
+                "libvirt ÷ xensnap"), rows);
+        for (Cell c : cells) {
+            Stats o = ours.get(c.disks());
+            if (o != null) {
+                double x = c.libvirt().median() / o.median();
+                out.verdict("create ≥ 5× faster than libvirt, N=" + c.disks(), speedup(c.libvirt(), o) + " faster",
+                        x >= 5, null);
+            }
+        }
+        out.para("libvirt writes its own state while it runs: `/var/lib/libvirt/qemu`, `/run/libvirt`,"
+                + " `/var/log/libvirt/qemu/xsbench*.log` and the capabilities cache `/var/cache/libvirt`. The domains"
+                + " are destroyed and undefined and libvirtd and virtlogd stopped at the end; the logs and the cache"
+                + " stay, as libvirt leaves them.");
+    }
+
+    private static String speedup(Stats libvirt, Stats ours) {
+        return String.format(Locale.ROOT, "%.1f×", libvirt.median() / ours.median());
+    }
+
+    static void skipped(Report out, String reason) {
+        out.section("6. libvirt as the peer: external disk-only snapshot");
+        out.para("**Skipped: " + reason + ".** The ≥ 5× target against libvirt was therefore not measured in this"
+                + " run.");
+        out.verdict("create ≥ 5× faster than libvirt", "not measured: " + reason, false, reason);
+        System.out.println("libvirt: SKIPPED: " + reason);
+    }
+}
