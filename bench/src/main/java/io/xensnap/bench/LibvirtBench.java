@@ -129,9 +129,9 @@ final class LibvirtBench {
                 + "<vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
                 + "<emulator>" + Prerequisite.QEMU_SYSTEM.require() + "</emulator>\n" + disks
                 + "<memballoon model='none'/></devices></domain>\n");
-        virsh("define", xml.toString());
+        // transient (create, not define + start): nothing lands in /etc/libvirt, and destroy removes it entirely
+        virsh("create", xml.toString(), "--paused");
         defined.add(name);
-        virsh("start", "--paused", name);
         Runs r = n >= 16 ? runs.scaled(0.5) : runs;
         List<Long> snap = new ArrayList<>();
         List<Long> floor = new ArrayList<>();
@@ -151,7 +151,6 @@ final class LibvirtBench {
         System.out.printf("libvirt N=%-2d snapshot-create-as --disk-only %s  (virsh domstate %s)%n", n,
                 c.libvirt().cell(), c.virshFloor().cell());
         virsh("destroy", name);
-        virsh("undefine", name);
         defined.remove(name);
     }
 
@@ -164,7 +163,6 @@ final class LibvirtBench {
     private void stop() {
         for (String d : new ArrayList<>(defined)) {
             ShortCommand.run(Duration.ofSeconds(30), List.of("virsh", "-q", "-c", uri, "destroy", d));
-            ShortCommand.run(Duration.ofSeconds(30), List.of("virsh", "-q", "-c", uri, "undefine", d));
         }
         if (libvirtd != null) {
             libvirtd.stop(Duration.ofSeconds(10));
@@ -211,7 +209,7 @@ final class LibvirtBench {
         }
         out.para("libvirt writes its own state while it runs: `/var/lib/libvirt/qemu`, `/run/libvirt`,"
                 + " `/var/log/libvirt/qemu/xsbench*.log` and the capabilities cache `/var/cache/libvirt`. The domains"
-                + " are destroyed and undefined and libvirtd and virtlogd stopped at the end; the logs and the cache"
+                + " are transient (`virsh create`, nothing written to /etc/libvirt) and destroyed, and libvirtd and virtlogd stopped at the end; the logs and the cache"
                 + " stay, as libvirt leaves them.");
     }
 

@@ -12,7 +12,19 @@ import io.xensnap.harness.ShortCommand;
 /** The machine and the peers' versions, read at run time so the report says what the numbers came from. */
 final class Machine {
 
+    /** Read when the class is first used, at the start of the run. */
+    static final String START_LOAD = loadAverage();
+
     private Machine() {
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " / " + f[1] + " / " + f[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
     }
 
     static List<List<String>> describe() {
@@ -22,11 +34,12 @@ final class Machine {
         rows.add(List.of("memory", memTotal()));
         rows.add(List.of("kernel", first(cmd("uname", "-srvm"))));
         rows.add(List.of("OS", osRelease()));
-        rows.add(List.of("filesystem of /tmp (images, catalog)", first(cmd("df", "-hT", "--output=fstype,source", "/tmp"),
+        rows.add(List.of("filesystem of /tmp (images, catalog)", first(cmd("df", "--output=fstype,source", "/tmp"),
                 1)));
         rows.add(List.of("Java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")));
         rows.add(List.of("QEMU", first(cmd("qemu-system-x86_64", "--version"))));
         rows.add(List.of("qemu-img", first(cmd("qemu-img", "--version"))));
+        rows.add(List.of("load average (1/5/15 min) at the start → at the end", START_LOAD + " → " + loadAverage()));
         rows.add(List.of("xenstored", "Debian xen-utils-4.17 cxenstored (no hypervisor; LD_PRELOAD shim)"));
         return rows;
     }

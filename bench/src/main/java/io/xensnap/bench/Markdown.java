@@ -5,7 +5,11 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Puts the report together: how to run it, the machine, the targets, then every section's tables. */
 final class Markdown {
@@ -13,7 +17,12 @@ final class Markdown {
     private Markdown() {
     }
 
-    static String document(Report report, Duration took, List<String> skipped, boolean quick) {
+    /**
+     * @param previous the report this run replaces, or empty: its target values are shown beside this run's, so
+     *                 that two runs can be compared ratio by ratio
+     */
+    static String document(Report report, Duration took, List<String> skipped, boolean quick, String previous) {
+        Map<String, String> before = previousTargets(previous);
         StringBuilder md = new StringBuilder();
         md.append("# xensnap benchmarks\n\n");
         md.append("Written by `scripts/bench` on ")
@@ -34,11 +43,13 @@ final class Markdown {
             md.append("| ").append(r.get(0)).append(" | ").append(r.get(1)).append(" |\n");
         }
         md.append("\n## Targets (issue 8)\n\n");
-        md.append("| target | measured | verdict |\n|---|---|---|\n");
+        md.append("| target | this run | verdict | previous run" + (before.containsKey("@when") ? " (" + before.get("@when")
+                + ")" : "") + " |\n|---|---|---|---|\n");
         List<String> missed = new ArrayList<>();
         for (Report.Verdict v : report.verdicts()) {
             md.append("| ").append(v.target()).append(" | ").append(v.measured()).append(" | ")
-                    .append(v.met() ? "met" : "**missed**").append(" |\n");
+                    .append(v.met() ? "met" : "**missed**").append(" | ")
+                    .append(before.getOrDefault(v.target(), "–")).append(" |\n");
             if (!v.met()) {
                 missed.add(v.target());
             }
@@ -50,6 +61,33 @@ final class Markdown {
                 : "Missed: " + missed.size() + " of " + report.verdicts().size()
                         + ". What bounds each one is written under its section and in *Why targets are missed* below.\n");
         md.append(report.body());
+        md.append(WhyMissed.text(report.verdicts()));
         return md.toString();
+    }
+
+    /** Target → measured value from an earlier report's targets table, plus "@when" → when it was written. */
+    static Map<String, String> previousTargets(String previous) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (previous == null || previous.isEmpty()) {
+            return out;
+        }
+        Matcher when = Pattern.compile("Written by `scripts/bench` on ([^ ]+ [^ ]+ UTC)").matcher(previous);
+        if (when.find()) {
+            out.put("@when", when.group(1));
+        }
+        boolean inTargets = false;
+        for (String line : previous.split("\n")) {
+            if (line.startsWith("## ")) {
+                inTargets = line.startsWith("## Targets");
+                continue;
+            }
+            if (inTargets && line.startsWith("| ") && !line.startsWith("| target ")) {
+                String[] cells = line.split("\\|");
+                if (cells.length >= 3) {
+                    out.put(cells[1].strip(), cells[2].strip());
+                }
+            }
+        }
+        return out;
     }
 }

@@ -159,7 +159,7 @@ final class OfflineBench {
         out.para("What one revert runs per disk (bundle `Revert.internal` and `QemuImg`): `qemu-img info` (does the"
                 + " image still hold the snapshot?), `info` + `snapshot -c xensnap-undo-…` (the undo point), `info"
                 + " --backing-chain` + `snapshot -a` (in parallel), and after the catalog write `info --backing-chain`"
-                + " + `snapshot -d xensnap-undo-…`: **7 qemu-img processes per disk, 6 of them one disk after"
+                + " + `snapshot -d xensnap-undo-…`: **7 qemu-img processes per disk, 5 of them one disk after"
                 + " another**, against 1 for qemu-img alone. A delete runs `info --backing-chain` + `snapshot -d`"
                 + " per disk, sequentially, plus two catalog writes.");
     }

@@ -13,10 +13,13 @@ final class Report {
     record Verdict(String target, String measured, boolean met, String why) {
     }
 
-    private final StringBuilder body = new StringBuilder();
+    // sections are written in the order they run (libvirt needs section 1's results) and printed by their number
+    private final java.util.TreeMap<String, StringBuilder> sections = new java.util.TreeMap<>();
+    private StringBuilder body = new StringBuilder();
     private final List<Verdict> verdicts = new ArrayList<>();
 
     void section(String title) {
+        body = sections.computeIfAbsent(title, t -> new StringBuilder());
         body.append("\n## ").append(title).append("\n\n");
     }
 
@@ -43,6 +46,8 @@ final class Report {
     }
 
     String body() {
-        return body.toString();
+        StringBuilder all = new StringBuilder();
+        sections.values().forEach(all::append);
+        return all.toString();
     }
 }
