@@ -72,10 +72,10 @@ public final class Bench {
                     LibvirtBench.skipped(report, why);
                     skipped.add("6 (libvirt: " + why + ")");
                 } else {
-                    LibvirtBench libvirt = new LibvirtBench(libvirtDir, runs);
+                    LibvirtBench libvirt = new LibvirtBench(host, libvirtDir, runs);
                     try {
                         libvirt.run(1, 4, 16);
-                        libvirt.report(report, create);
+                        libvirt.report(report);
                     } catch (Exception e) {
                         String reason = "libvirt failed here: " + e;
                         LibvirtBench.skipped(report, reason.replace('\n', ' '));

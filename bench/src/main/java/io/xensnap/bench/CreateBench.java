@@ -48,12 +48,6 @@ final class CreateBench {
         return catalogSave;
     }
 
-    /** The external create median of ours at {@code disks}, for the libvirt ratio. */
-    Stats oursExternal(int disks) {
-        return cells.stream().filter(c -> c.disks() == disks && c.kind() == SnapshotKind.EXTERNAL).findFirst()
-                .orElseThrow().ours();
-    }
-
     void run(int... diskCounts) throws Exception {
         for (int n : diskCounts) {
             RealQemu oursQemu = host.domain(100 + n, n);
