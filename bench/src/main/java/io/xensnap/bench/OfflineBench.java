@@ -50,7 +50,7 @@ final class OfflineBench {
 
     private void measure(int n, ExecutorService pool) throws Exception {
         // process-bound, so little JIT warm-up is needed; 7 qemu-img runs per disk make a 16-disk revert slow
-        Runs r = new Runs(Math.min(2, runs.warmup()), n >= 16 ? Math.max(3, runs.measured() / 3) : runs.measured() / 2);
+        Runs r = offlineRuns(n);
         String uuid = BenchHost.uuid(400 + n);
         List<DiskImage> ourDisks = host.offlineDisks("off-ours-" + n, n);
         List<Path> theirs = host.offlineDisks("off-raw-" + n, n).stream().map(DiskImage::image).toList();
@@ -107,6 +107,10 @@ final class OfflineBench {
         add(new Cell("delete", n, Stats.ofNanos(ours), Stats.ofNanos(seq), Stats.ofNanos(par)));
     }
 
+    private Runs offlineRuns(int disks) {
+        return new Runs(1, Math.max(3, disks >= 16 ? runs.measured() / 5 : runs.measured() * 3 / 10));
+    }
+
     private void add(Cell c) {
         cells.add(c);
         System.out.printf("%s N=%-2d ours %s  qemu-img seq %s  par %s%n", c.op(), c.disks(), c.ours().cell(),
@@ -139,8 +143,8 @@ final class OfflineBench {
                 + " *xensnap*: `revert` / `delete` through the provider (parallelism " + threads + " = nproc)."
                 + " *qemu-img sequential*: `qemu-img snapshot -a|-d NAME IMG` for one disk after another;"
                 + " *parallel*: the same on " + threads + " threads. Identical images on both sides, order rotated"
-                + " per run; " + Math.min(2, runs.warmup()) + " warm-up runs, " + runs.measured() / 2 + " measured ("
-                + Math.max(3, runs.measured() / 3) + " at 16 disks). For delete, sequential and parallel take turns, so each has half the runs.");
+                + " per run; " + offlineRuns(1).warmup() + " warm-up run, " + offlineRuns(1).measured() + " measured ("
+                + offlineRuns(16).measured() + " at 16 disks): process-bound, so little warm-up is needed. For delete, sequential and parallel take turns, so each has half the runs.");
         List<List<String>> rows = new ArrayList<>();
         for (Cell c : cells) {
             rows.add(List.of(c.op(), Integer.toString(c.disks()), c.ours().cell(), c.sequential().cell(),
