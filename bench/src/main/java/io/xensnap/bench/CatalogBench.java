@@ -125,8 +125,8 @@ final class CatalogBench {
                 + " shut-off domain by uuid (no xenstore on that path: the time is the catalog's). *Retained heap*:"
                 + " used heap after full GCs with the listed `SnapshotTree` alive, minus before. *Allocated*: bytes"
                 + " the listing thread allocated during one `list`. " + runs.warmup() + " warm-up runs, "
-                + runs.measured() + " measured (2 and " + Math.max(3, runs.measured() * 3 / 10)
-                + " above 5,000 snapshots).");
+                + runs.measured() + " measured (above 5,000 snapshots: " + Math.min(2, runs.warmup()) + " and "
+                + Math.max(3, runs.measured() * 3 / 10) + ").");
         List<List<String>> rows = new ArrayList<>();
         for (Cell c : cells) {
             rows.add(List.of(String.format(Locale.ROOT, "%,d", c.snapshots()), kib(c.fileBytes()), c.list().cell(),

@@ -143,8 +143,9 @@ final class OfflineBench {
                 + " *xensnap*: `revert` / `delete` through the provider (parallelism " + threads + " = nproc)."
                 + " *qemu-img sequential*: `qemu-img snapshot -a|-d NAME IMG` for one disk after another;"
                 + " *parallel*: the same on " + threads + " threads. Identical images on both sides, order rotated"
-                + " per run; " + offlineRuns(1).warmup() + " warm-up run, " + offlineRuns(1).measured() + " measured ("
-                + offlineRuns(16).measured() + " at 16 disks): process-bound, so little warm-up is needed. For delete, sequential and parallel take turns, so each has half the runs.");
+                + " per run; " + offlineRuns(1).warmup() + " warm-up run, " + offlineRuns(1).measured()
+                + " measured (" + offlineRuns(16).measured() + " at 16 disks): process-bound, so little warm-up is"
+                + " needed. For delete, sequential and parallel take turns, so each has half the runs.");
         List<List<String>> rows = new ArrayList<>();
         for (Cell c : cells) {
             rows.add(List.of(c.op(), Integer.toString(c.disks()), c.ours().cell(), c.sequential().cell(),
