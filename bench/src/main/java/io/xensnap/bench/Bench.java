@@ -15,8 +15,8 @@ import java.util.Set;
  * Runs the benchmarks of issue 8 and writes the report. Started by {@code scripts/bench}; see there for the options.
  *
  * <pre>
- * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,3,4,5,6,7] [--quick]
- *      [--libvirt-skip REASON] [--karaf-skip REASON | --karaf-home DIR]
+ * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,3,4,5,6] [--quick]
+ *      [--libvirt-dir DIR | --libvirt-skip REASON]
  * </pre>
  */
 public final class Bench {
@@ -26,12 +26,10 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         Path out = null;
-        Set<String> items = new LinkedHashSet<>(List.of("1", "3", "4", "5", "6", "7"));
+        Set<String> items = new LinkedHashSet<>(List.of("1", "3", "4", "5", "6"));
         boolean quick = false;
         String libvirtSkip = null;
         Path libvirtDir = null;
-        String karafSkip = "not requested";
-        Path karafHome = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -39,11 +37,6 @@ public final class Bench {
                 case "--quick" -> quick = true;
                 case "--libvirt-skip" -> libvirtSkip = args[++i];
                 case "--libvirt-dir" -> libvirtDir = Path.of(args[++i]);
-                case "--karaf-skip" -> karafSkip = args[++i];
-                case "--karaf-home" -> {
-                    karafHome = Path.of(args[++i]);
-                    karafSkip = null;
-                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -53,10 +46,9 @@ public final class Bench {
         Report report = new Report();
         List<String> skipped = new ArrayList<>();
 
-        CreateBench create = null;
         try (BenchHost host = new BenchHost()) {
             if (items.contains("1")) {
-                create = new CreateBench(host, runs);
+                CreateBench create = new CreateBench(host, runs);
                 create.run(1, 4, 16);
                 create.report(report);
                 Anatomy anatomy = new Anatomy(host, runs);

@@ -25,7 +25,7 @@ import io.xensnap.internal.engine.SnapshotEngine;
  */
 final class CreateBench {
 
-    /** Medians per cell, kept for the libvirt comparison and the summary. */
+    /** One row of the table: the timings of one disk count and kind. */
     record Cell(int disks, SnapshotKind kind, Stats ours, Stats raw, Stats rawTxn, Stats prepare, Stats txn,
                 Stats finish) {
     }
@@ -38,14 +38,6 @@ final class CreateBench {
     CreateBench(BenchHost host, Runs runs) {
         this.host = host;
         this.runs = runs;
-    }
-
-    List<Cell> cells() {
-        return cells;
-    }
-
-    Stats catalogSave() {
-        return catalogSave;
     }
 
     void run(int... diskCounts) throws Exception {
