@@ -1,9 +1,10 @@
 package io.xensnap.api;
 
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * All snapshots of one domain, as a tree: each snapshot's parent is the one the domain was at when it was taken.
@@ -18,15 +19,14 @@ public record SnapshotTree(String domainUuid, String current, List<SnapshotInfo>
     public SnapshotTree {
         Names.uuid(domainUuid);
         snapshots = List.copyOf(Objects.requireNonNull(snapshots, "snapshots"));
-        List<String> names = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         for (SnapshotInfo s : snapshots) {
             if (!s.domainUuid().equals(domainUuid)) {
                 throw new IllegalArgumentException("snapshot " + s.name() + " belongs to domain " + s.domainUuid());
             }
-            if (names.contains(s.name())) {
+            if (!names.add(s.name())) {
                 throw new IllegalArgumentException("snapshot " + s.name() + " appears twice");
             }
-            names.add(s.name());
         }
         for (SnapshotInfo s : snapshots) {
             if (s.parent() != null && !names.contains(s.parent())) {

@@ -153,8 +153,9 @@ final class Delete {
         try (QmpConnection qmp = peers.qmp().connect(domid)) {
             BlockDevices devices = new BlockDevices(qmp);
             List<BlockDevice> found = new ArrayList<>();
+            List<BlockDevice> all = devices.list();
             for (DiskSnapshot d : snap.disks()) {
-                BlockDevice bd = devices.resolve(d.vdev());
+                BlockDevice bd = devices.resolve(d.vdev(), all);
                 Path root = Path.of(bd.file());
                 boolean ok = d.kind() == SnapshotKind.INTERNAL ? root.equals(d.image())
                         : root.equals(d.overlay()) && bd.fileChain().size() > 1

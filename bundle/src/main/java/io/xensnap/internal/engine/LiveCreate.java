@@ -66,8 +66,9 @@ final class LiveCreate {
             requireSnapshotState(label, new VmControl(qmp).status());
             BlockDevices devices = new BlockDevices(qmp);
             List<TransactionAction> actions = new ArrayList<>();
+            List<BlockDevice> all = devices.list();
             for (DiskPlan d : plan.disks()) {
-                actions.add(action(plan, d, devices.resolve(d.disk().vdev())));
+                actions.add(action(plan, d, devices.resolve(d.disk().vdev(), all)));
             }
             boolean external = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
             if (external) {
