@@ -143,7 +143,7 @@ class EngineCrashTest {
 
     @ParameterizedTest
     @EnumSource(value = Point.class, names = {"BEFORE_MERGE", "BEFORE_DELETE_COMMIT"})
-    void anOfflineDeleteStoppedAtEachStepIsFinished(Point step) throws Exception {
+    void anOfflineDeleteStoppedAtEachStepIsFinishedOrTakenBack(Point step) throws Exception {
         SnapshotEngine engine = dom0.engine();
         engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
                 DiskSpec.external("xvdc", null))));
@@ -157,17 +157,24 @@ class EngineCrashTest {
         SnapshotEngine restarted = dom0.engine();
         ReconcileReport report = restarted.reconcile(off);
 
+        Code expected = step == Point.BEFORE_MERGE ? Code.DELETE_ROLLED_BACK : Code.DELETE_FINISHED;
         assertThat(report.findings()).as(report.lines().toString()).singleElement()
-                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED))
+                .satisfies(f -> assertThat(f.code()).isEqualTo(expected))
                 .satisfies(f -> assertThat(f.repaired()).isTrue());
         assertThat(restarted.reconcile(off).lines()).as("a second reconcile").isEmpty();
+        assertData(image(1), 0x42);
+        if (step == Point.BEFORE_MERGE) {
+            assertThat(restarted.list(off).snapshots()).extracting(SnapshotInfo::name).containsExactly("s0", "s1");
+            assertThat(Dom0.chain(overlay)).containsExactly(overlay.toString(), image(2).toString());
+            assertData(overlay, 0x73);
+            return;
+        }
         assertThat(restarted.list(off).snapshots()).extracting(SnapshotInfo::name).containsExactly("s0");
         assertThat(overlay).doesNotExist();
         assertThat(Faults.catalogDisks(dom0, DOMID)).contains(
                 new DiskImage("xvdc", image(2), io.xensnap.api.DiskFormat.RAW));
         assertThat(Dom0.chain(image(1))).containsExactly(image(1).toString());
         assertData(image(2), 0x73);
-        assertData(image(1), 0x42);
         assertThat(io.xensnap.harness.ShortCommand.ok("qemu-img", "snapshot", "-l", image(1).toString()).output())
                 .doesNotContain("s1");
     }
