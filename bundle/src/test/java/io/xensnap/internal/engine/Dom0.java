@@ -203,8 +203,9 @@ final class Dom0 implements AutoCloseable {
     }
 
     /**
-     * A fingerprint of everything xensnap may touch: every file below the dom0 root (name and content), the whole
-     * xenstore tree and QEMU's view of every domain's disks. Equal before and after means nothing changed.
+     * A fingerprint of everything xensnap may touch: every file below the dom0 root (name and content; a symbolic
+     * link by its target), the whole xenstore tree and QEMU's view of every domain's disks. Equal before and after
+     * means nothing changed.
      */
     String fingerprint() throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
@@ -212,6 +213,11 @@ final class Dom0 implements AutoCloseable {
         try (Stream<Path> files = Files.walk(host.root())) {
             for (Path p : files.sorted().toList()) {
                 String file = p.getFileName().toString();
+                if (Files.isSymbolicLink(p)) {
+                    listing.append(host.root().relativize(p)).append(" -> ").append(Files.readSymbolicLink(p))
+                            .append('\n');
+                    continue;
+                }
                 if (Files.isRegularFile(p) && !file.endsWith(".log")) {
                     listing.append(host.root().relativize(p)).append('\n');
                     if (file.endsWith(".qcow2") || file.endsWith(".raw")) {
