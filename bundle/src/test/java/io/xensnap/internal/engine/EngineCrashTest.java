@@ -21,7 +21,6 @@ import io.xensnap.api.DomainRef;
 import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotInfo;
-import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
@@ -184,9 +183,5 @@ class EngineCrashTest {
 
     private static Path top(RevertResult r, String vdev) {
         return r.disks().stream().filter(d -> d.vdev().equals(vdev)).findFirst().orElseThrow().image();
-    }
-
-    static boolean external(SnapshotInfo s, String vdev) {
-        return s.disks().stream().anyMatch(d -> d.vdev().equals(vdev) && d.kind() == SnapshotKind.EXTERNAL);
     }
 }

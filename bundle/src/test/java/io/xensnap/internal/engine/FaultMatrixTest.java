@@ -232,7 +232,8 @@ class FaultMatrixTest {
     @Test
     void anUnwritableOverlayDirectoryRefusesTheSnapshotAndChangesNothing() throws Exception {
         Path ro = Files.createDirectories(dom0.images.resolve("vm7/ro"));
-        ShortCommand.ok("chattr", "+i", ro.toString());
+        String chattr = Prerequisite.CHATTR.require().toString();
+        ShortCommand.ok(chattr, "+i", ro.toString());
         try {
             String before = dom0.fingerprint();
             SnapshotRequest live = new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
@@ -257,7 +258,7 @@ class FaultMatrixTest {
             assertThat(dom0.fingerprint()).as("offline: the internal snapshot on xvda was taken back").isEqualTo(off);
             assertSettledOffline(0x41, 0x42, 0x43);
         } finally {
-            ShortCommand.ok("chattr", "-i", ro.toString());
+            ShortCommand.ok(chattr, "-i", ro.toString());
         }
     }
 
