@@ -18,7 +18,11 @@ public enum Prerequisite {
     /** Lists the Xen calls a xenstored binary imports (ABI drift check); gcc depends on binutils anyway. */
     NM("nm", "binutils"),
     SETPRIV("setpriv", "util-linux"),
-    FLOCK("flock", "util-linux");
+    FLOCK("flock", "util-linux"),
+    /** A private mount namespace for file systems a test fills up. */
+    UNSHARE("unshare", "util-linux"),
+    /** An immutable directory: root ignores permission bits, so a read-only directory needs chattr +i. */
+    CHATTR("chattr", "e2fsprogs");
 
     private final String program;
     private final String debianPackage;

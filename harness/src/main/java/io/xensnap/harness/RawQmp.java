@@ -44,6 +44,10 @@ public final class RawQmp {
             ch.register(selector, SelectionKey.OP_READ);
             LineReader in = new LineReader(ch, selector, deadline, socket);
             String greeting = in.next();
+            // an event meant for the previous client may be flushed onto this connection ahead of the greeting
+            while (greeting.startsWith("{\"timestamp\"")) {
+                greeting = in.next();
+            }
             if (!greeting.startsWith("{\"QMP\"")) {
                 throw new IOException("expected a QMP greeting on " + socket + ", got: " + greeting);
             }

@@ -84,7 +84,8 @@ final class Delete {
             EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), name));
             List<DiskImage> after;
             try {
-                after = domain.running() ? live(domain, snap, libxl, progress) : offline(domain, snap, progress);
+                after = domain.running() ? live(domain, snap, libxl, marked, progress)
+                        : offline(domain, snap, marked, progress);
             } catch (SnapshotException e) {
                 // Nothing irreversible happened when the first disk failed validation inside QEMU; otherwise the
                 // mark stays so that reconcile can see which disks were merged.
@@ -146,7 +147,7 @@ final class Delete {
     }
 
     private List<DiskImage> live(DomainView domain, SnapshotInfo snap, DomainConfigStore.Session libxl,
-                                 Progress progress) throws SnapshotException {
+                                 DomainCatalog marked, Progress progress) throws SnapshotException {
         int domid = domain.domid().getAsInt();
         String label = domain.label();
         List<DiskImage> after = current(domain);
@@ -171,9 +172,11 @@ final class Delete {
             // POINT OF NO RETURN: from the first deleted internal snapshot or merged overlay on, going back is not
             // possible; the pending mark in the catalog tells reconcile where we were.
             List<LibxlDisk> libxlDisks = new ArrayList<>();
+            List<DiskSnapshot> started = new ArrayList<>();
             for (int i = 0; i < snap.disks().size(); i++) {
                 DiskSnapshot d = snap.disks().get(i);
                 BlockDevice bd = found.get(i);
+                begin(marked, started, d);
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     new InternalSnapshots(qmp).delete(bd.target(), snap.name());
                     progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(), Progress.Unit.DISKS);
@@ -225,13 +228,15 @@ final class Delete {
         }
     }
 
-    private List<DiskImage> offline(DomainView domain, SnapshotInfo snap, Progress progress)
+    private List<DiskImage> offline(DomainView domain, SnapshotInfo snap, DomainCatalog marked, Progress progress)
             throws SnapshotException {
         List<DiskImage> after = current(domain);
         String label = domain.label();
+        List<DiskSnapshot> started = new ArrayList<>();
         try {
             int done = 0;
             for (DiskSnapshot d : snap.disks()) {
+                begin(marked, started, d);
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     peers.qemuImg().deleteSnapshot(Images.of(d.image(), DiskFormat.QCOW2), snap.name());
                     progress.report(d.vdev() + " snapshot deleted", ++done, snap.disks().size(), Progress.Unit.DISKS);
@@ -249,6 +254,18 @@ final class Delete {
             throw new SnapshotException(SnapshotError.INTERNAL, label + ": delete of " + snap.name()
                     + ": merged, but an overlay file could not be removed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Records in the pending mark that {@code d}'s merge or internal delete is about to begin. A cancelled or
+     * half-done merge leaves the frozen image changed while the chain still looks untouched, so reconcile may take a
+     * delete back only when the mark proves that no disk had begun.
+     */
+    private void begin(DomainCatalog marked, List<DiskSnapshot> started, DiskSnapshot d) throws SnapshotException {
+        started.add(d);
+        PendingOperation p = marked.pending().orElseThrow();
+        save(marked.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.DELETE, p.snapshot(),
+                p.started(), "", started))));
     }
 
     private static List<DiskImage> current(DomainView domain) {

@@ -39,14 +39,18 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * the snapshot is gone and the only way is forward; when no disk has changed the snapshot is intact and the mark is
  * simply taken back.
  *
+ * <p>The delete marks each disk in the catalog just before its step begins, because a merge that began leaves the
+ * frozen image changed even when it was cancelled and the chain looks untouched.
+ *
  * <ul>
- *   <li>Running domain: each disk either still holds the snapshot (internal snapshot present, or QEMU still runs on
- *       the overlay above the frozen image) or no longer does (deleted, or merged and QEMU runs on the image). None
- *       changed → the mark is cleared. Some changed → the others are deleted or merged, libxl's config and xenstore
- *       follow, the overlays go and the catalog drops the snapshot. A merge job still in QEMU, or a chain that is
- *       neither, is reported and left alone.</li>
- *   <li>Shut-off domain: whether a {@code qemu-img commit} had begun writing into the frozen image cannot be seen, so
- *       the delete is finished: committing an overlay again is harmless and keeps every byte the guest wrote.</li>
+ *   <li>No disk marked and every disk still holding the snapshot (internal snapshot present, overlay on its frozen
+ *       image) → the mark is cleared: the snapshot is intact.</li>
+ *   <li>Running domain, some disk marked or changed: each disk either still holds the snapshot or no longer does
+ *       (deleted, or merged and QEMU runs on the image); the remaining ones are deleted or merged, libxl's config and
+ *       xenstore follow, the overlays go and the catalog drops the snapshot. A merge job still in QEMU, or a chain
+ *       that is neither, is reported and left alone.</li>
+ *   <li>Shut-off domain, some disk marked: how far a {@code qemu-img commit} got cannot be seen, so the delete is
+ *       finished: committing an overlay again is harmless and keeps every byte the guest wrote.</li>
  * </ul>
  */
 final class DeleteRecovery {
@@ -84,8 +88,8 @@ final class DeleteRecovery {
                     + " still in QEMU must end first, and an unexpected chain needs a person: nothing was touched");
             return false;
         }
-        if (states.values().stream().allMatch(s -> s == State.INTACT)) {
-            return clear(catalog, p, "no disk had changed: the snapshot is intact");
+        if (p.disks().isEmpty() && states.values().stream().allMatch(s -> s == State.INTACT)) {
+            return clear(catalog, p, "no disk had begun: the snapshot is intact");
         }
         List<String> done = new ArrayList<>();
         try {
@@ -156,6 +160,9 @@ final class DeleteRecovery {
         String subject = "snapshot " + p.snapshot();
         List<String> done = new ArrayList<>();
         try {
+            if (p.disks().isEmpty() && intactOnDisk(snap.get(), p.snapshot())) {
+                return clear(catalog, p, "no disk had begun: the snapshot is intact");
+            }
             for (DiskSnapshot d : snap.get().disks()) {
                 if (!Files.exists(d.image())) {
                     findings.reported(Code.DELETE_AMBIGUOUS, subject, "image " + d.image() + " of " + d.vdev()
@@ -200,6 +207,22 @@ final class DeleteRecovery {
         findings.repaired(Code.DELETE_FINISHED, subject, "a merge into the frozen images cannot be seen from"
                 + " outside, so the delete was finished: " + (done.isEmpty() ? "every disk was done already"
                 : String.join(", ", done)) + "; the catalog no longer lists it");
+        return true;
+    }
+
+    /** Every internal snapshot still in its image and every overlay still on its frozen image. */
+    private boolean intactOnDisk(SnapshotInfo snap, String name) throws QemuImgException {
+        for (DiskSnapshot d : snap.disks()) {
+            if (d.kind() == SnapshotKind.INTERNAL) {
+                Optional<ImageInfo> info = headers.info(d.image(), DiskFormat.QCOW2.id());
+                if (info.isEmpty() || info.get().snapshotsNamed(name).isEmpty()) {
+                    return false;
+                }
+            } else if (!Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS)
+                    || headers.backing(d.overlay()).filter(d.image()::equals).isEmpty()) {
+                return false;
+            }
+        }
         return true;
     }
 

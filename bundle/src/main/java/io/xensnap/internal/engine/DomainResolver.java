@@ -97,10 +97,6 @@ final class DomainResolver {
         return OptionalInt.empty();
     }
 
-    /** @return the running domain {@code domid} as xenstore describes it */
-    DomainView running(int domid) throws SnapshotException {
-        return runningView(domid);
-    }
 
     private DomainView runningView(int domid) throws SnapshotException {
         try (XenstoreClient xs = xenstore.open()) {

@@ -165,12 +165,7 @@ final class Reconciler {
             for (DiskImage d : disks) {
                 own.add(d.image());
                 if (Files.exists(d.image())) {
-                    try {
-                        own.addAll(headers.chain(d.image(), d.format().id()));
-                    } catch (QemuImgException e) {
-                        // reported by the drift check; the image stays own either way
-                        own.add(d.image());
-                    }
+                    own.addAll(backingChain(d, headers));
                 }
             }
             try (XenstoreClient xs = peers.xenstore().open()) {
@@ -179,6 +174,15 @@ final class Reconciler {
                 findings.reported(Code.PEER_UNREACHABLE, "xenstore", "overlays nobody references were not looked"
                         + " for, because the running domains' disks cannot be read: " + e.getMessage());
             }
+        }
+    }
+
+    /** @return the image's backing chain; empty when the header cannot be read, which the drift check reports */
+    private static List<Path> backingChain(DiskImage d, ImageHeaders headers) {
+        try {
+            return headers.chain(d.image(), d.format().id());
+        } catch (QemuImgException e) {
+            return List.of();
         }
     }
 

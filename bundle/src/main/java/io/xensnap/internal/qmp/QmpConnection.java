@@ -255,6 +255,12 @@ public final class QmpConnection implements AutoCloseable {
             throw QmpException.of(Kind.PROTOCOL, domain, "not a JSON object: " + QmpLineChannel.abbreviate(line));
         }
         if (!greeting.isDone()) {
+            if (message.has("event")) {
+                // QEMU can flush an event meant for the previous client onto a new connection ahead of the greeting
+                LOG.trace("[{}] dropped an event that came before the greeting: {}", domain,
+                        QmpLineChannel.abbreviate(line));
+                return;
+            }
             if (!message.has("QMP")) {
                 throw QmpException.of(Kind.PROTOCOL, domain, "expected the QMP greeting, got: "
                         + QmpLineChannel.abbreviate(line));

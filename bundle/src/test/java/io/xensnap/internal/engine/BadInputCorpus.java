@@ -304,29 +304,41 @@ public final class BadInputCorpus {
     }
 
     /**
-     * Runs a case through the service, as a surface that builds its values with {@link Requests} would.
+     * How a case ended when run through the service.
      *
-     * @return the code it failed with, or empty when it succeeded (which no case may)
+     * @param code     the code it failed with, empty when it succeeded (which no case may)
+     * @param byValues whether the values refused it while being built from the strings (before the engine was called)
      */
-    static Optional<SnapshotError> throughTheService(SnapshotEngine engine, Case c) {
+    record Outcome(Optional<SnapshotError> code, boolean byValues) {
+    }
+
+    /** Runs a case through the service, as a surface that builds its values with {@link Requests} would. */
+    static Outcome throughTheService(SnapshotEngine engine, Case c) {
+        DomainRef ref;
+        SnapshotRequest request = null;
+        try {
+            ref = Requests.domain(c.domain());
+            if (c.op() == Op.CREATE) {
+                List<DiskSpec> specs = new ArrayList<>();
+                for (Disk d : c.disks()) {
+                    specs.add(Requests.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
+                }
+                request = Requests.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs));
+            }
+        } catch (SnapshotException e) {
+            return new Outcome(Optional.of(e.code()), true);
+        }
         try {
             switch (c.op()) {
-                case CREATE -> {
-                    List<DiskSpec> specs = new ArrayList<>();
-                    for (Disk d : c.disks()) {
-                        specs.add(Requests.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
-                    }
-                    DomainRef ref = Requests.domain(c.domain());
-                    engine.create(Requests.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs)));
-                }
-                case REVERT -> engine.revert(Requests.domain(c.domain()), c.name());
-                case DELETE -> engine.delete(Requests.domain(c.domain()), c.name());
-                case GET -> engine.get(Requests.domain(c.domain()), c.name());
-                case LIST -> engine.list(Requests.domain(c.domain()));
+                case CREATE -> engine.create(request);
+                case REVERT -> engine.revert(ref, c.name());
+                case DELETE -> engine.delete(ref, c.name());
+                case GET -> engine.get(ref, c.name());
+                case LIST -> engine.list(ref);
             }
-            return Optional.empty();
+            return new Outcome(Optional.empty(), false);
         } catch (SnapshotException e) {
-            return Optional.of(e.code());
+            return new Outcome(Optional.of(e.code()), false);
         }
     }
 }

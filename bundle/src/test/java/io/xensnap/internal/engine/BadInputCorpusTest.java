@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -55,11 +55,23 @@ class BadInputCorpusTest {
 
     @TestFactory
     Stream<DynamicTest> everyCaseGivesItsCodeAndChangesNothing() {
-        return BadInputCorpus.CASES.stream().map(c -> DynamicTest.dynamicTest(c.id(), () -> {
-            BadInputCorpus.Case resolved = c.resolved(vars);
-            Optional<SnapshotError> got = BadInputCorpus.throughTheService(engine, resolved);
-            assertThat(got).as(c.id()).contains(c.expected());
+        Stream<DynamicTest> cases = BadInputCorpus.CASES.stream().map(c -> DynamicTest.dynamicTest(c.id(), () -> {
+            BadInputCorpus.Outcome got = BadInputCorpus.throughTheService(engine, c.resolved(vars));
+            assertThat(got.code()).as(c.id()).contains(c.expected());
+            (got.byValues() ? byValues : byEngine).incrementAndGet();
             assertThat(dom0.fingerprint()).as(c.id() + ": state after the case").isEqualTo(baseline);
         }));
+        // both kinds of refusal are exercised in earnest: building the values, and the engine on well-formed ones
+        DynamicTest both = DynamicTest.dynamicTest("refused-by-values-and-by-the-engine", () -> {
+            System.out.println("corpus: " + byValues + " refused while building the values, " + byEngine
+                    + " by the engine");
+            assertThat(byValues.get() + byEngine.get()).isEqualTo(BadInputCorpus.CASES.size());
+            assertThat(byValues.get()).isGreaterThanOrEqualTo(30);
+            assertThat(byEngine.get()).isGreaterThanOrEqualTo(30);
+        });
+        return Stream.concat(cases, Stream.of(both));
     }
+
+    private static final AtomicInteger byValues = new AtomicInteger();
+    private static final AtomicInteger byEngine = new AtomicInteger();
 }

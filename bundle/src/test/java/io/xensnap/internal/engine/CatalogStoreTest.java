@@ -55,6 +55,24 @@ class CatalogStoreTest {
     }
 
     @Test
+    void aPendingCreateKeepsItsPlanAndAnOlderMarkWithoutOneStillReads() throws Exception {
+        List<DiskSnapshot> plan = List.of(
+                new DiskSnapshot("xvda", SnapshotKind.INTERNAL, Path.of("/img/a.qcow2"), DiskFormat.QCOW2, null),
+                new DiskSnapshot("xvdc", SnapshotKind.EXTERNAL, Path.of("/img/c.raw"), DiskFormat.RAW,
+                        Path.of("/img/c.s1.qcow2")));
+        DomainCatalog c = DomainCatalog.empty(UUID).withPending(Optional.of(new PendingOperation(
+                PendingOperation.Kind.CREATE, "s1", Instant.parse("2026-11-26T05:00:00Z"), "why", plan)));
+        CatalogStore store = new CatalogStore(state);
+        store.save(c);
+        assertThat(store.load(UUID)).isEqualTo(c);
+
+        String older = Files.readString(store.file(UUID)).replaceAll("(?s),\\s*\"description\" : \"why\".*?\\]", "");
+        assertThat(older).doesNotContain("xvdc");
+        Files.writeString(store.file(UUID), older);
+        assertThat(store.load(UUID).pending().orElseThrow().disks()).isEmpty();
+    }
+
+    @Test
     void deletingASnapshotHandsItsChildrenAndCurrentToItsParent() {
         DomainCatalog c = DomainCatalog.empty(UUID)
                 .withSnapshot(internal("s1", null), disks("/img/a.qcow2"))

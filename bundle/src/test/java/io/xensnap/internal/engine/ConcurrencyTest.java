@@ -76,9 +76,7 @@ class ConcurrencyTest {
     @Test
     void aHundredRequestsOverEightDomains() throws Exception {
         List<Integer> domids = List.of(1, 2, 3, 4, 5, 6, 7, 8);
-        for (int d : domids) {
-            dom0.domain(d);
-        }
+        dom0.domains(domids);
         overlap = new Overlap(20);
         SnapshotEngine engine = dom0.engine(overlap, Duration.ofSeconds(60), Duration.ofSeconds(10));
 

@@ -9,6 +9,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.ShortCommand;
 
 /**
@@ -21,8 +22,7 @@ class DiskFullTest {
 
     @Test
     void aFullFileSystemRefusesOrLeavesAPendingMarkThatReconcileFinishes() {
-        Path unshare = Path.of("/usr/bin/unshare");
-        assertThat(unshare).as("unshare(1) from the Debian package util-linux").isExecutable();
+        Path unshare = Prerequisite.UNSHARE.require();
         List<String> argv = new ArrayList<>(List.of(unshare.toString(), "-m", "--propagation", "private",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         String jnaTmp = System.getProperty("jna.tmpdir");

@@ -61,13 +61,53 @@ final class Dom0 implements AutoCloseable {
 
     /** The same, with extra disks that QEMU does not serve (phy disks on blkback). */
     RealQemu domain(int domid, List<XenHost.Disk> extra) throws IOException {
-        RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
+        RealQemu qemu = startQemu(domid);
+        qemus.add(qemu);
+        register(domid, qemu, extra);
+        return qemu;
+    }
+
+    /** Starts several running domains; their QEMUs (and images) are made side by side. */
+    List<RealQemu> domains(List<Integer> domids) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(domids.size());
+        try {
+            List<java.util.concurrent.Future<RealQemu>> starts = new ArrayList<>();
+            for (int d : domids) {
+                starts.add(pool.submit(() -> startQemu(d)));
+            }
+            List<RealQemu> started = new ArrayList<>();
+            Exception failed = null;
+            for (java.util.concurrent.Future<RealQemu> f : starts) {
+                try {
+                    RealQemu q = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    qemus.add(q);
+                    started.add(q);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    failed = failed == null ? e : failed;
+                }
+            }
+            if (failed != null) {
+                throw failed;
+            }
+            for (int i = 0; i < domids.size(); i++) {
+                register(domids.get(i), started.get(i), List.of());
+            }
+            return started;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private RealQemu startQemu(int domid) throws IOException {
+        return RealQemu.builder(RealQemu.Profile.XEN_QDISK)
                 .formats(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2, RealQemu.Format.RAW)
                 .directory(Files.createDirectories(images.resolve("vm" + domid)))
                 .libxlQmpSocket(host.root(), domid)
                 .withData(0x41)
                 .start();
-        qemus.add(qemu);
+    }
+
+    private void register(int domid, RealQemu qemu, List<XenHost.Disk> extra) {
         List<XenHost.Disk> disks = new ArrayList<>();
         for (RealQemu.Disk d : qemu.disks()) {
             disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
@@ -75,7 +115,6 @@ final class Dom0 implements AutoCloseable {
         }
         disks.addAll(extra);
         host.addDomain(new XenHost.Domain(domid, "vm" + domid, uuid(domid), disks));
-        return qemu;
     }
 
     /** The domain shuts down: QEMU exits and libxl removes its xenstore nodes (the images and catalog stay). */
@@ -203,8 +242,9 @@ final class Dom0 implements AutoCloseable {
     }
 
     /**
-     * A fingerprint of everything xensnap may touch: every file below the dom0 root (name and content), the whole
-     * xenstore tree and QEMU's view of every domain's disks. Equal before and after means nothing changed.
+     * A fingerprint of everything xensnap may touch: every file below the dom0 root (name and content; a symbolic
+     * link by its target), the whole xenstore tree and QEMU's view of every domain's disks. Equal before and after
+     * means nothing changed.
      */
     String fingerprint() throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
@@ -212,6 +252,11 @@ final class Dom0 implements AutoCloseable {
         try (Stream<Path> files = Files.walk(host.root())) {
             for (Path p : files.sorted().toList()) {
                 String file = p.getFileName().toString();
+                if (Files.isSymbolicLink(p)) {
+                    listing.append(host.root().relativize(p)).append(" -> ").append(Files.readSymbolicLink(p))
+                            .append('\n');
+                    continue;
+                }
                 if (Files.isRegularFile(p) && !file.endsWith(".log")) {
                     listing.append(host.root().relativize(p)).append('\n');
                     if (file.endsWith(".qcow2") || file.endsWith(".raw")) {

@@ -209,6 +209,116 @@ class ReconcileTest {
     }
 
     @Test
+    void aMergeJobStillInQemuIsReportedThenTheDeleteIsFinishedFromTheChains() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
+                DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x73);
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(Point.BEFORE_MERGE)).delete(DOM, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        // as if the process had died right after starting the merge: the job runs on in QEMU, very slowly
+        String node = dom0.device(DOMID, "xvdc").path("inserted").path("node-name").asText();
+        qmp("{\"execute\":\"block-commit\",\"arguments\":{\"job-id\":\"xs-commit-xvdc\",\"device\":\"" + node
+                + "\",\"speed\":1}}");
+
+        ReconcileReport r = dom0.engine().reconcile(DOM);
+
+        assertThat(r.findings()).as(r.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.DELETE_AMBIGUOUS);
+            assertThat(f.repaired()).isFalse();
+            assertThat(f.detail()).contains("xvdc merging").contains("xvdb intact");
+        });
+        assertThat(engine.get(DOM, "s1").disks()).hasSize(2);
+        assertThat(dom0.internalSnapshots(DOMID, "xvdb")).containsExactly("s1");
+
+        // the job is let run and completes: xvdc is merged, so the delete can only go forward
+        qmp("{\"execute\":\"block-job-set-speed\",\"arguments\":{\"device\":\"xs-commit-xvdc\",\"speed\":0}}");
+        awaitJob("ready");
+        qmp("{\"execute\":\"block-job-complete\",\"arguments\":{\"device\":\"xs-commit-xvdc\"}}");
+        awaitJob(null);
+        ReconcileReport finished = dom0.engine().reconcile(DOM);
+        assertThat(finished.findings()).as(finished.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED));
+        assertThat(engine.reconcile(DOM).lines()).isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertThat(engine.list(DOM).snapshots()).isEmpty();
+        assertThat(dom0.internalSnapshots(DOMID, "xvdb")).isEmpty();
+        assertThat(overlay).doesNotExist();
+        Faults.assertData(image(2), 0x73);
+    }
+
+    @Test
+    void whatCannotBeProvenIsReportedAndLeftAlone() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        Path other = image(2).resolveSibling("other.raw");
+        ShortCommand.ok("qemu-img", "create", "-q", "-f", "raw", other.toString(), "64M");
+
+        // xvda's header gains a backing file that QEMU does not run (a qdisk image is opened with locking=off, so
+        // qemu-img can write the header under QEMU's feet; the overlays QEMU made itself are locked)
+        ShortCommand.ok("qemu-img", "rebase", "-u", "-b", other.toString(), "-F", "raw", image(0).toString());
+        String before = dom0.fingerprint();
+        assertThat(engine.reconcile(DOM).findings()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.HEADER_MISMATCH);
+            assertThat(f.subject()).isEqualTo("xvda");
+            assertThat(f.detail()).contains(other.toString());
+        });
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        ShortCommand.ok("qemu-img", "rebase", "-u", "-b", "", image(0).toString());
+        assertThat(engine.reconcile(DOM).lines()).isEmpty();
+
+        // a revert that never finished (xensnap does not repair reverts)
+        CatalogStore store = new CatalogStore(dom0.state);
+        DomainCatalog c = store.load(Dom0.uuid(DOMID));
+        store.save(c.withPending(java.util.Optional.of(new PendingOperation(PendingOperation.Kind.REVERT, "s1",
+                java.time.Instant.now()))));
+        before = dom0.fingerprint();
+        assertThat(engine.reconcile(DOM).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.REVERT_INTERRUPTED));
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        store.save(c);
+
+        // an image the catalog lists is gone
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+        Path moved = overlay.resolveSibling("moved-away");
+        Files.move(overlay, moved);
+        before = dom0.fingerprint();
+        assertThat(engine.reconcile(off).findings()).hasSize(2)
+                .allSatisfy(f -> assertThat(f.code()).isEqualTo(Code.IMAGE_MISSING))
+                .extracting(ReconcileReport.Finding::subject).containsExactly("xvdc", "snapshot s1 xvdc");
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        Files.move(moved, overlay);
+        assertThat(engine.reconcile(off).lines()).isEmpty();
+    }
+
+    private String qmp(String command) throws Exception {
+        String reply = RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(5), command);
+        assertThat(reply).as(command).contains("\"return\"");
+        return reply;
+    }
+
+    /** Waits until the job xs-commit-xvdc has {@code status}, or is gone when {@code status} is null. */
+    private void awaitJob(String status) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            com.fasterxml.jackson.databind.JsonNode jobs = Dom0.JSON.readTree(qmp("{\"execute\":\"query-jobs\"}"))
+                    .get("return");
+            String now = null;
+            for (com.fasterxml.jackson.databind.JsonNode j : jobs) {
+                if (j.path("id").asText().equals("xs-commit-xvdc")) {
+                    now = j.path("status").asText();
+                }
+            }
+            if (java.util.Objects.equals(now, status)) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("job status " + now + ", waiting for " + status).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
     void aTruncatedCatalogIsReportedAndLeftAsItIs() throws Exception {
         engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
         Path file = new CatalogStore(dom0.state).file(Dom0.uuid(DOMID));
