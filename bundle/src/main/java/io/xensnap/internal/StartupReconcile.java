@@ -7,13 +7,14 @@ import org.slf4j.LoggerFactory;
 
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.engine.ReconcileReport;
+import io.xensnap.internal.engine.ReconcileReport.Code;
 import io.xensnap.internal.engine.ReconcileReport.Finding;
 
 /**
  * Reconciles every domain once when the engine comes up, on its own thread: with many domains, or a peer that does
  * not answer until its timeout, it would otherwise hold up the activation of the component and so Karaf's boot. What
- * a crash left behind is logged (unresolved findings at WARN, repaired ones at INFO) with one summary line; a failure
- * is logged too and never escapes, because the service must stay usable for the operator to look into it.
+ * a crash left behind is logged (unresolved findings at WARN, repaired ones at INFO) and then one summary line; a
+ * failure is logged too and never escapes, because the service must stay usable for the operator to look into it.
  */
 final class StartupReconcile implements Runnable {
 
@@ -42,6 +43,9 @@ final class StartupReconcile implements Runnable {
     public void run() {
         try {
             List<ReconcileReport> reports = all.reconcileAll();
+            if (cutShort()) {
+                return;
+            }
             int repaired = 0;
             int unresolved = 0;
             int clean = 0;
@@ -52,19 +56,39 @@ final class StartupReconcile implements Runnable {
                 for (Finding f : r.findings()) {
                     if (f.repaired()) {
                         repaired++;
-                        LOG.info("reconcile at start: domain {}: {}", r.domainUuid(), f.line());
                     } else {
                         unresolved++;
-                        LOG.warn("reconcile at start: domain {}: {}", r.domainUuid(), f.line());
+                    }
+                    // the engine logs each finding of a domain it checked (WARN, repaired ones INFO); a domain it
+                    // skipped because another operation held it was not checked, so that line is logged here
+                    if (f.code() == Code.DOMAIN_BUSY) {
+                        LOG.warn("[{}] reconcile: {}", r.domainUuid(), f.line());
                     }
                 }
             }
             LOG.info("reconcile at start: {} domain(s) checked, {} clean, {} finding(s) repaired, {} left for an"
                     + " operator (snapshot:reconcile shows them again)", reports.size(), clean, repaired, unresolved);
         } catch (SnapshotException e) {
-            LOG.error("reconcile at start failed: {}", e.codedMessage());
+            if (!cutShort()) {
+                LOG.error("reconcile at start failed: {}", e.codedMessage());
+            }
         } catch (RuntimeException e) {
-            LOG.error("reconcile at start failed", e);
+            if (!cutShort()) {
+                LOG.error("reconcile at start failed", e);
+            }
         }
+    }
+
+    /**
+     * The component interrupts this thread when it is deactivated (configuration change, bundle stop); the engine
+     * then reports the waits it was in as interrupted, which says nothing about the domains, so no summary is given.
+     */
+    private static boolean cutShort() {
+        if (Thread.currentThread().isInterrupted()) {
+            LOG.info("reconcile at start was cut short: xensnap was deactivated; findings just above that say"
+                    + " 'interrupted' come from that, and the next start checks again");
+            return true;
+        }
+        return false;
     }
 }
