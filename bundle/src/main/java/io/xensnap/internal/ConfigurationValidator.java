@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -57,11 +58,13 @@ final class ConfigurationValidator {
         Duration lock = timeout(problems, "libxl.lock.timeout.ms", c::libxl_lock_timeout_ms);
         Duration busy = timeout(problems, "domain.busy.wait.ms", c::domain_busy_wait_ms);
         int parallelism = parallelism(problems, c::parallelism);
+        boolean anyOwner = flag(problems, "sockets.any.owner", c::sockets_any_owner);
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
         return new Settings(runDir, libDir, xenstored, qemuImg, stateDir, roots,
-                new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism);
+                new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism,
+                anyOwner);
     }
 
     private Path xenstoredSocket(List<Problem> problems, XensnapConfiguration c) {
@@ -174,6 +177,15 @@ final class ConfigurationValidator {
             problems.add(new Problem(key, key + " = " + n + ": must be 1 to " + MAX_PARALLELISM));
         }
         return n;
+    }
+
+    private static boolean flag(List<Problem> problems, String key, BooleanSupplier value) {
+        try {
+            return value.getAsBoolean();
+        } catch (RuntimeException e) {
+            problems.add(new Problem(key, key + ": not true or false (" + rootMessage(e) + ")"));
+            return false;
+        }
     }
 
     private static String read(List<Problem> problems, String key, Supplier<String> value) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
+import io.xensnap.internal.engine.SocketOwnerGuard;
 import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
@@ -23,10 +24,12 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param libxlLockTimeout how long to wait for libxl's userdata lock
  * @param domainBusyWait   how long an operation waits for another one on the same domain
  * @param parallelism      qemu-img runs one revert may start at once
+ * @param socketsAnyOwner  whether QMP and xenstored sockets of any owner are trusted, not only root's
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
-                       Duration libxlLockTimeout, Duration domainBusyWait, int parallelism) {
+                       Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
+                       boolean socketsAnyOwner) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -43,6 +46,11 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
         }
+    }
+
+    /** @return the check of socket owners these settings ask for */
+    public SocketOwnerGuard socketOwnerGuard() {
+        return new SocketOwnerGuard(socketsAnyOwner);
     }
 
     /** @return where QEMU's QMP socket of {@code domid} is, as libxl puts it */

@@ -7,6 +7,7 @@ import io.xensnap.api.DomainRef;
 import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.engine.ReconcileReport;
 
 /**
  * What the console and the MBean need beyond the public service: progress of long operations, and which domains have
@@ -25,4 +26,20 @@ public interface SnapshotOperations extends DiskSnapshotProvider {
      * @throws SnapshotException {@code INTERNAL} when the state directory cannot be listed
      */
     List<String> knownDomains() throws SnapshotException;
+
+    /**
+     * Compares what the catalog, QEMU, the image headers, libxl's config and xenstore say about one domain, settles an
+     * interrupted create or delete where the disks prove the outcome, and reports the rest.
+     *
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code BUSY}; a peer that does not answer is a finding
+     */
+    ReconcileReport reconcile(DomainRef domain) throws SnapshotException;
+
+    /**
+     * As {@link #reconcile(DomainRef)} for every domain with a catalog; a busy domain is a finding.
+     *
+     * @return one report per domain, in uuid order
+     * @throws SnapshotException {@code INTERNAL} when the state directory cannot be listed
+     */
+    List<ReconcileReport> reconcileAll() throws SnapshotException;
 }

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -27,12 +28,14 @@ import io.xensnap.internal.engine.CatalogStore;
 import io.xensnap.internal.engine.Connectors;
 import io.xensnap.internal.engine.OverlayPolicy;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.engine.ReconcileReport;
 import io.xensnap.internal.engine.SnapshotEngine;
 
 /**
  * The xensnap service: the engine built from the validated settings and the peer components, registered as the public
  * {@link DiskSnapshotProvider} and as the internal {@link SnapshotOperations} the console and the MBean use. Every
- * change is announced to {@link SnapshotEvents} when one is there.
+ * change is announced to {@link SnapshotEvents} when one is there. On activation every domain with a catalog is
+ * reconciled once in the background ({@link StartupReconcile}).
  */
 @Component(service = {DiskSnapshotProvider.class, SnapshotOperations.class})
 public final class SnapshotService implements SnapshotOperations {
@@ -41,6 +44,7 @@ public final class SnapshotService implements SnapshotOperations {
 
     private final SnapshotEngine engine;
     private final CatalogStore catalogs;
+    private final Thread startupReconcile;
 
     // Not final: SCR sets and clears it while the service runs (optional, dynamic, greedy).
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -58,6 +62,13 @@ public final class SnapshotService implements SnapshotOperations {
         this.engine = new SnapshotEngine(xenstore, qmp, qemuImg.qemuImg(), libxl.store(), catalogs,
                 new OverlayPolicy(settings.overlayRoots()), locks.waiting(settings.domainBusyWait()),
                 Clock.systemUTC(), settings.parallelism(), settings.qmp().job());
+        this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
+    }
+
+    @Deactivate
+    void deactivate() {
+        // its waits are bounded; the interrupt only cuts short a lock wait or a sleep of the old engine
+        startupReconcile.interrupt();
     }
 
     @Override
@@ -131,6 +142,16 @@ public final class SnapshotService implements SnapshotOperations {
         } catch (CatalogException e) {
             throw new SnapshotException(SnapshotError.INTERNAL, e.getMessage(), e);
         }
+    }
+
+    @Override
+    public ReconcileReport reconcile(DomainRef domain) throws SnapshotException {
+        return engine.reconcile(domain);
+    }
+
+    @Override
+    public List<ReconcileReport> reconcileAll() throws SnapshotException {
+        return engine.reconcileAll();
     }
 
     private void succeeded(Operation op, DomainRef domain, SnapshotInfo info) {

@@ -72,4 +72,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "Parallelism", min = "1", max = "64", description = "How many qemu-img runs one"
             + " revert may start at once.")
     int parallelism() default 4;
+
+    @AttributeDefinition(name = "Sockets of any owner", description = "false: the QMP and xenstored sockets must be"
+            + " owned by root, since xensnap acts on what they say. true: trust sockets of any owner, for peers run"
+            + " under another user.")
+    boolean sockets_any_owner() default false;
 }

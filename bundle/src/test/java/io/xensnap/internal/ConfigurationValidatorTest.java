@@ -3,12 +3,17 @@ package io.xensnap.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigurationValidatorTest {
 
@@ -34,6 +39,37 @@ class ConfigurationValidatorTest {
         assertThat(s.libxlLockTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(s.domainBusyWait()).isEqualTo(Duration.ofSeconds(5));
         assertThat(s.parallelism()).isEqualTo(4);
+        assertThat(s.socketsAnyOwner()).isFalse();
+    }
+
+    @Test
+    void socketsOfOtherOwnersAreRefusedUnlessSocketsAnyOwner(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("qmp-libxl-7");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setAttribute(socket, "unix:uid", 65534);
+
+            assertThat(NO_ENV.validate(new TestConfiguration()).socketOwnerGuard().refusal(socket)).hasValueSatisfying(
+                    why -> assertThat(why).contains("owned by uid 65534, not root").contains("sockets.any.owner"));
+
+            TestConfiguration lenient = new TestConfiguration();
+            lenient.socketsAnyOwner = true;
+            Settings s = NO_ENV.validate(lenient);
+            assertThat(s.socketsAnyOwner()).isTrue();
+            assertThat(s.socketOwnerGuard().refusal(socket)).isEmpty();
+        }
+    }
+
+    @Test
+    void socketsAnyOwnerThatIsNoBooleanIsNamed() {
+        TestConfiguration c = new TestConfiguration();
+        c.socketsAnyOwner = "maybe";
+
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+
+        assertThat(e.keys()).containsExactly("sockets.any.owner");
+        assertThat(e.getMessage()).contains("sockets.any.owner: not true or false (cannot convert maybe to boolean)");
     }
 
     @Test

@@ -26,6 +26,7 @@ final class TestConfiguration implements XensnapConfiguration {
     Object libxlLock = 10_000L;
     Object busy = 5_000L;
     Object parallelism = 4;
+    Object socketsAnyOwner = false;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -105,6 +106,15 @@ final class TestConfiguration implements XensnapConfiguration {
     @Override
     public int parallelism() {
         return (int) number(parallelism);
+    }
+
+    @Override
+    public boolean sockets_any_owner() {
+        if (socketsAnyOwner instanceof Boolean b) {
+            return b;
+        }
+        // what SCR's proxy does with text that is no boolean
+        throw new IllegalArgumentException("cannot convert " + socketsAnyOwner + " to boolean");
     }
 
     private static String text(String v) {

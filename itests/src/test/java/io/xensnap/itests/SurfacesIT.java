@@ -291,6 +291,25 @@ public class SurfacesIT {
     }
 
     @Test
+    public void reconcileOfAnUntouchedDomainIsCleanThroughTheMBeanAndTheConsole() throws Exception {
+        String domid = Integer.toString(UNTOUCHED.domid());
+        String[] lines = (String[]) ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName(MBEAN),
+                "reconcile", new Object[] {domid}, new String[] {String.class.getName()});
+        assertEquals(Arrays.toString(lines), 1, lines.length);
+        assertTrue(lines[0], lines[0].matches("[0-9a-f-]{36} clean"));
+
+        String out = Console.login(sessions, KarafOptions.ADMIN, KarafOptions.ADMIN_PASSWORD)
+                .run("snapshot:reconcile " + domid);
+        assertEquals(lines[0], out.trim());
+
+        // changes disks: admins only, as create, revert and delete
+        Dictionary<String, Object> acl = configurations.listConfigurations(
+                "(service.pid=jmx.acl.io.xensnap.snapshots)")[0].getProperties();
+        assertEquals("admin", acl.get("reconcile"));
+        assertEquals("admin", acl.get("reconcileAll"));
+    }
+
+    @Test
     public void badArgumentsGetTheStableCodeOnEverySurface() throws Exception {
         String domid = Integer.toString(UNTOUCHED.domid());
         Path outside = Files.createTempFile("outside-", ".qcow2");

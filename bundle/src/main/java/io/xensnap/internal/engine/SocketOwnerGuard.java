@@ -19,7 +19,7 @@ public final class SocketOwnerGuard {
 
     private final boolean allowAnyOwner;
 
-    /** @param allowAnyOwner {@code true} accepts sockets of any owner (configuration key {@code sockets.anyOwner}) */
+    /** @param allowAnyOwner {@code true} accepts sockets of any owner (configuration key {@code sockets.any.owner}) */
     public SocketOwnerGuard(boolean allowAnyOwner) {
         this.allowAnyOwner = allowAnyOwner;
     }
@@ -37,7 +37,7 @@ public final class SocketOwnerGuard {
             int uid = (Integer) Files.getAttribute(socket, "unix:uid");
             if (uid != 0) {
                 return Optional.of(socket + " is owned by uid " + uid + ", not root; refusing to trust it (set"
-                        + " sockets.anyOwner to accept sockets of other users)");
+                        + " sockets.any.owner to accept sockets of other users)");
             }
             return Optional.empty();
         } catch (NoSuchFileException e) {

@@ -70,4 +70,16 @@ public interface SnapshotsMBean {
 
     /** @return the snapshot with a table of its disks */
     CompositeData getSnapshot(String domain, String name) throws MBeanException;
+
+    /**
+     * Checks one domain after a crash: settles an interrupted create or delete where the disks prove the outcome,
+     * removes empty overlays of xensnap's that nothing uses, and reports everything else without touching it.
+     *
+     * @return {@code <uuid> clean}, or one {@code <uuid> [CODE] subject: detail} per finding, with {@code (repaired)}
+     *         appended to what was repaired
+     */
+    String[] reconcile(String domain) throws MBeanException;
+
+    /** @return as {@link #reconcile}, for every domain with a snapshot catalog */
+    String[] reconcileAll() throws MBeanException;
 }

@@ -32,6 +32,7 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
+import io.xensnap.internal.ReconcileLines;
 import io.xensnap.internal.SnapshotOperations;
 import io.xensnap.internal.UserInput;
 import io.xensnap.internal.engine.Progress;
@@ -62,7 +63,8 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             "revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")},
             "deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")},
             "listSnapshots", new String[][] {domainParam()},
-            "getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")});
+            "getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")},
+            "reconcile", new String[][] {domainParam()});
 
     private static final Map<String, String> OPERATIONS = Map.of(
             "createSnapshot", "Snapshots the disks of a domain, all at once. Returns the new snapshot.",
@@ -70,7 +72,11 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
                     + " disk must be started from.",
             "deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as it is.",
             "listSnapshots", "Lists the snapshots of a domain; 'parent' gives the tree.",
-            "getSnapshot", "Shows one snapshot and its disks.");
+            "getSnapshot", "Shows one snapshot and its disks.",
+            "reconcile", "After a crash: checks one domain, finishes or rolls back an interrupted create or delete"
+                    + " where the disks prove the outcome, and reports the rest. One line per finding; 'clean' when"
+                    + " all agree.",
+            "reconcileAll", "As reconcile, for every domain with a snapshot catalog.");
 
     private final SnapshotOperations snapshots;
     private final ObjectName name;
@@ -148,6 +154,16 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
                     + snapshot));
             return JmxSnapshots.snapshot(info, snapshot.equals(tree.current()));
         });
+    }
+
+    @Override
+    public String[] reconcile(String domain) throws MBeanException {
+        return call(() -> ReconcileLines.of(snapshots.reconcile(UserInput.domain(domain))).toArray(String[]::new));
+    }
+
+    @Override
+    public String[] reconcileAll() throws MBeanException {
+        return call(() -> ReconcileLines.of(snapshots.reconcileAll()).toArray(String[]::new));
     }
 
     /**

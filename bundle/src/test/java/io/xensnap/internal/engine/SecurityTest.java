@@ -116,7 +116,7 @@ class SecurityTest {
                     dom0.qemus.get(0).disk(0).image(), io.xensnap.api.DiskFormat.QCOW2)))).findings())
                     .singleElement().satisfies(f -> assertThat(f.code()).isEqualTo(ReconcileReport.Code.PEER_UNREACHABLE));
 
-            assertThat(lenient.create(request).name()).as("sockets.anyOwner").isEqualTo("s1");
+            assertThat(lenient.create(request).name()).as("sockets.any.owner").isEqualTo("s1");
             Files.setAttribute(qmp, "unix:uid", 0);
             Files.setAttribute(xs, "unix:uid", 0);
             assertThat(strict.list(DomainRef.running(7)).current()).isEqualTo("s1");
