@@ -91,19 +91,17 @@ public final class Bench {
                 catalog.report(report);
             }
             report.section("2. The same create through the MBean (JMX RMI) and the console");
-            report.para("**Not measured in this run.** The MBean and the Karaf console command are being built under"
-                    + " [surfaces] in parallel with this benchmark; this section is their place. Add a `SurfaceBench`"
+            report.para("**Not measured in this run.** The MBean and the console commands exist, but this benchmark does"
+                    + " not start Karaf yet; this section is their place. Add a `SurfaceBench`"
                     + " beside `CreateBench` that sends the same requests through a JMX RMI connector and through"
                     + " `bin/client`, and report each surface's median over the provider's.");
-            skipped.add("2 (surfaces: MBean/console not built yet)");
+            skipped.add("2 (MBean/console: needs a Karaf in the bench, not built yet)");
             report.section("7. Bundle start time in Karaf");
-            report.para("**Not measured in this run.** The bundle has no activation work yet (no DS component, no"
-                    + " MBean until [surfaces] lands), so its start in Karaf would time only the framework resolving"
-                    + " an empty bundle; measuring it also needs the distribution build and a Karaf boot inside this"
-                    + " run. Its place: unpack `distribution/target/xensnap-distribution-*.tar.gz` into"
+            report.para("**Not measured in this run.** This bench starts no Karaf yet: measuring it needs the distribution build and a Karaf boot"
+                    + " inside this run. Its place: unpack `distribution/target/xensnap-distribution-*.tar.gz` into"
                     + " `bench/target/karaf`, start it, and time `bundle:stop io.xensnap` / `bundle:start io.xensnap`"
                     + " through `bin/client` against a `bundle:list` call as the client's floor.");
-            skipped.add("5's bundle start time in Karaf (nothing to activate until [surfaces]; see section 7)");
+            skipped.add("5's bundle start time in Karaf (needs a Karaf in the bench; see section 7)");
         }
         Duration took = Duration.between(started, Instant.now()).truncatedTo(ChronoUnit.SECONDS);
         String previous = out != null && Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "";

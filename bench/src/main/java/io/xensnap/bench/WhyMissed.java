@@ -76,7 +76,7 @@ final class WhyMissed {
         if (missed(verdicts, "list of 10,000")) {
             any = true;
             md.append("""
-                    **List of 10,000 < 20 ms.** Ours, and quadratic: the `SnapshotTree` compact constructor \
+                    **List of 10,000 < 20 ms.** Ours. It was quadratic: the `SnapshotTree` compact constructor \
                     (`api/SnapshotTree.java` line 21) collects names in an `ArrayList` and calls `names.contains` for \
                     every snapshot, its parent and the current one (lines 26, 32, 36): ~10⁸ string comparisons at \
                     10,000. A `DomainCatalog` builds that tree once to validate (`DomainCatalog.java` line 34) and \
