@@ -208,6 +208,12 @@ final class XsRouter implements AutoCloseable {
                     events.shutdownNow();
                     events.awaitTermination(THREAD_END_WAIT.toMillis(), TimeUnit.MILLISECONDS);
                 }
+                // The executor counts as terminated while its last worker is still on its way out: wait for the
+                // thread itself, so that nothing of this connection runs once close() returns.
+                Thread ev = eventThread;
+                if (ev != null && ev != Thread.currentThread()) {
+                    ev.join(THREAD_END_WAIT.toMillis());
+                }
             } catch (InterruptedException e) {
                 events.shutdownNow();
                 Thread.currentThread().interrupt();
