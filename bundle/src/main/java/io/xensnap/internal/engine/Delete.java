@@ -271,7 +271,7 @@ final class Delete {
     private static List<DiskImage> current(DomainView domain) {
         List<DiskImage> out = new ArrayList<>();
         for (DiskView d : domain.disks()) {
-            if (d.format() != null) {
+            if (DiskView.hasImage(d)) {
                 out.add(new DiskImage(d.vdev(), d.image(), d.format()));
             }
         }

@@ -188,7 +188,7 @@ final class LiveCreate {
                 if (p.isPresent()) {
                     taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2, null));
                 }
-                if (d.format() != null) {
+                if (DiskView.hasImage(d)) {
                     after.add(new DiskImage(d.vdev(), d.image(), d.format()));
                 }
             }
