@@ -1,6 +1,7 @@
 package io.xensnap.internal;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import org.osgi.service.component.annotations.Activate;
@@ -63,6 +64,16 @@ public final class SnapshotService implements SnapshotOperations {
                 new OverlayPolicy(settings.overlayRoots()), locks.waiting(settings.domainBusyWait()),
                 Clock.systemUTC(), settings.parallelism(), settings.qmp().job());
         this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
+    }
+
+    /**
+     * Waits for the reconcile at start to end; for tests that lay out a crash after the service came up.
+     *
+     * @return whether it ended within {@code wait}
+     */
+    boolean awaitStartupReconcile(Duration wait) throws InterruptedException {
+        startupReconcile.join(wait.toMillis());
+        return !startupReconcile.isAlive();
     }
 
     @Deactivate

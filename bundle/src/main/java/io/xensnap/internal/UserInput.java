@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
@@ -15,15 +16,38 @@ import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 
 /**
- * What people type at the console or into JConsole, turned into API values. Every refusal is a
- * {@link SnapshotError#INVALID_ARGUMENT} that says what was expected, so both surfaces answer bad input alike.
+ * What people type at the console or into JConsole, turned into API values; the one translator every surface uses, so
+ * one input gives one code whichever way it came in. The values refuse bad input in their constructors with
+ * {@link IllegalArgumentException}; here that becomes {@link SnapshotError#INVALID_ARGUMENT} with the constructor's
+ * message, and the messages never echo control characters or more than 80 characters of what was typed.
  *
  * <p>The disk spec is {@code vdev:internal}, {@code vdev:external} or {@code vdev:external:/abs/overlay.qcow2}, several
- * separated by commas; empty means every writable disk with the defaults. A path cannot contain a comma here.
+ * separated by commas; empty means every writable disk with the defaults. The path is everything after the second
+ * colon (it may contain colons, not commas). Only spaces around an item or a part are ignored: a tab, newline or NUL
+ * stays in the value, where the value refuses it.
  */
 public final class UserInput {
 
     private UserInput() {
+    }
+
+    /** Something that builds a value and may refuse its input with {@link IllegalArgumentException}. */
+    @FunctionalInterface
+    public interface Builder<T> {
+        T build();
+    }
+
+    /**
+     * @return what {@code build} returns
+     * @throws SnapshotException {@code INVALID_ARGUMENT} when it refuses its input (which includes a path the file
+     *                           system cannot name, such as one with a NUL)
+     */
+    public static <T> T valid(Builder<T> build) throws SnapshotException {
+        try {
+            return build.build();
+        } catch (IllegalArgumentException e) {
+            throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, e.getMessage(), e);
+        }
     }
 
     /** @return a running domain for a domid ({@code 7}), a shut-off one for a uuid */
@@ -34,51 +58,56 @@ public final class UserInput {
         try {
             return DomainRef.parse(text);
         } catch (IllegalArgumentException e) {
-            throw invalid("'" + text.trim() + "' is neither a domid (1 to 32751) nor a domain uuid: " + e.getMessage());
+            throw invalid("'" + printable(text.trim()) + "' is neither a domid (1 to 32751) nor a domain uuid: "
+                    + e.getMessage(), e);
         }
     }
 
     /** @return the snapshot name, checked against {@link Names#snapshot(String)} */
     public static String snapshotName(String name) throws SnapshotException {
-        try {
-            return Names.snapshot(name);
-        } catch (IllegalArgumentException e) {
-            throw invalid(e.getMessage());
+        return valid(() -> Names.snapshot(name));
+    }
+
+    /**
+     * One disk of a create request, from its parts.
+     *
+     * @param vdev    e.g. {@code xvdb}
+     * @param kind    {@code internal} or {@code external}, any case
+     * @param overlay external only: the overlay's absolute path, or {@code null}/empty for the default
+     * @param format  external only: the overlay's format, or {@code null}/empty for qcow2
+     */
+    public static DiskSpec disk(String vdev, String kind, String overlay, String format) throws SnapshotException {
+        SnapshotKind k = kind(vdev, kind);
+        // DiskSpec refuses an overlay or format on an internal snapshot, so both are passed on as given
+        return valid(() -> new DiskSpec(vdev, k, overlay == null || overlay.isEmpty() ? null : Path.of(overlay),
+                format == null || format.isEmpty() ? null : DiskFormat.of(format)));
+    }
+
+    /** @return one disk in the spec's one-item form: {@code vdev:internal}, {@code vdev:external[:PATH]} */
+    public static DiskSpec disk(String item) throws SnapshotException {
+        if (item == null) {
+            throw invalid("the disk is missing");
         }
+        String[] parts = item.split(":", 3);
+        if (parts.length < 2) {
+            throw invalid("disk '" + printable(spaces(item)) + "': expected vdev:internal, vdev:external or"
+                    + " vdev:external:/path/to/overlay.qcow2");
+        }
+        if (parts.length == 3 && spaces(parts[1]).equalsIgnoreCase("internal")) {
+            throw invalid("disk " + printable(spaces(parts[0])) + ": an internal snapshot has no overlay path");
+        }
+        return disk(spaces(parts[0]), spaces(parts[1]), parts.length == 3 ? spaces(parts[2]) : null, null);
     }
 
     /** @return the disks of a disk spec, empty for an empty spec */
     public static List<DiskSpec> disks(String spec) throws SnapshotException {
         List<DiskSpec> out = new ArrayList<>();
-        if (spec == null || spec.isBlank()) {
+        if (spec == null || spaces(spec).isEmpty()) {
             return out;
         }
         for (String item : spec.split(",")) {
-            if (item.isBlank()) {
-                continue;
-            }
-            String[] parts = item.trim().split(":", 3);
-            if (parts.length < 2) {
-                throw invalid("disk '" + item.trim() + "': expected vdev:internal, vdev:external or"
-                        + " vdev:external:/path/to/overlay.qcow2");
-            }
-            String vdev = parts[0].trim();
-            String kind = parts[1].trim().toLowerCase(Locale.ROOT);
-            try {
-                switch (kind) {
-                    case "internal" -> {
-                        if (parts.length == 3) {
-                            throw invalid("disk " + vdev + ": an internal snapshot has no overlay path");
-                        }
-                        out.add(DiskSpec.internal(vdev));
-                    }
-                    case "external" -> out.add(DiskSpec.external(vdev,
-                            parts.length == 3 && !parts[2].isBlank() ? Path.of(parts[2].trim()) : null));
-                    default -> throw invalid("disk " + vdev + ": '" + parts[1].trim()
-                            + "' is not a kind; use internal or external");
-                }
-            } catch (IllegalArgumentException e) {
-                throw invalid(e.getMessage());
+            if (!spaces(item).isEmpty()) {
+                out.add(disk(item));
             }
         }
         return out;
@@ -90,11 +119,7 @@ public final class UserInput {
         DomainRef ref = domain(domain);
         String n = snapshotName(name);
         List<DiskSpec> specs = disks(disks);
-        try {
-            return new SnapshotRequest(ref, n, description, specs);
-        } catch (IllegalArgumentException e) {
-            throw invalid(e.getMessage());
-        }
+        return valid(() -> new SnapshotRequest(ref, n, description, specs));
     }
 
     /** @return the disks of a snapshot in the disk spec syntax, e.g. {@code xvda:internal,xvdb:external:/img/o.qcow2} */
@@ -107,7 +132,50 @@ public final class UserInput {
         return String.join(",", parts);
     }
 
+    private static SnapshotKind kind(String vdev, String kind) throws SnapshotException {
+        if (kind != null) {
+            switch (kind.toLowerCase(Locale.ROOT)) {
+                case "internal":
+                    return SnapshotKind.INTERNAL;
+                case "external":
+                    return SnapshotKind.EXTERNAL;
+                default:
+                    break;
+            }
+        }
+        throw invalid("disk " + printable(vdev) + ": '" + printable(kind) + "' is not a kind; use internal or external");
+    }
+
+    /** {@link String#strip()} would also take tabs and newlines, which must reach the values and be refused there. */
+    private static String spaces(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && s.charAt(from) == ' ') {
+            from++;
+        }
+        while (to > from && s.charAt(to - 1) == ' ') {
+            to--;
+        }
+        return s.substring(from, to);
+    }
+
+    private static String printable(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < 80; i++) {
+            char c = s.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return s.length() > 80 ? b + "…(" + s.length() + " chars)" : b.toString();
+    }
+
     private static SnapshotException invalid(String message) {
         return new SnapshotException(SnapshotError.INVALID_ARGUMENT, message);
+    }
+
+    private static SnapshotException invalid(String message, Throwable cause) {
+        return new SnapshotException(SnapshotError.INVALID_ARGUMENT, message, cause);
     }
 }

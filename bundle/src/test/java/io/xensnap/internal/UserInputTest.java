@@ -68,6 +68,34 @@ class UserInputTest {
     }
 
     @Test
+    void theOneItemFormTakesEverythingAfterTheSecondColonAsThePath() throws Exception {
+        assertThat(UserInput.disk("xvda:internal")).isEqualTo(DiskSpec.internal("xvda"));
+        assertThat(UserInput.disk(" xvdb : EXTERNAL ")).isEqualTo(DiskSpec.external("xvdb", null));
+        assertThat(UserInput.disk("xvdc:external:/srv/a:b.qcow2"))
+                .isEqualTo(DiskSpec.external("xvdc", Path.of("/srv/a:b.qcow2")));
+        assertThat(UserInput.disk("xvdc", "external", "", "")).isEqualTo(DiskSpec.external("xvdc", null));
+        assertThat(UserInput.disk("xvdc", "external", null, "RAW").overlayFormat()).isEqualTo(DiskFormat.RAW);
+    }
+
+    @Test
+    void onlySpacesAreIgnoredAndControlCharactersReachTheValues() {
+        for (String bad : new String[] {"xvda\n:internal", "xvda:internal\t", "\txvda:internal", "xvda\0:internal",
+                "xvdb:external:/img/b\n.qcow2", "xvda", "xvda:", "xvda:both", ":internal", "xvda:external:/a\0b"}) {
+            assertThat(invalid(() -> UserInput.disks(bad))).as(bad.replace('\0', '0')).isNotBlank();
+        }
+        assertThat(invalid(() -> UserInput.disk(null))).contains("missing");
+        assertThat(invalid(() -> UserInput.domain("7\0"))).contains("control character");
+        assertThat(invalid(() -> UserInput.domain("7\n"))).contains("control character");
+    }
+
+    @Test
+    void messagesNeverEchoControlCharactersOrLongInput() {
+        String message = invalid(() -> UserInput.disks("x".repeat(10_000) + "\u001b[2J:internal"));
+        assertThat(message).doesNotContain("\u001b").hasSizeLessThan(300).contains("10004 chars");
+        assertThat(invalid(() -> UserInput.domain("1".repeat(10_000)))).hasSizeLessThan(400);
+    }
+
+    @Test
     void snapshotDisksAreDescribedInTheSpecSyntax() {
         List<DiskSnapshot> disks = List.of(
                 new DiskSnapshot("xvda", SnapshotKind.INTERNAL, Path.of("/img/a.qcow2"), DiskFormat.QCOW2, null),

@@ -31,12 +31,13 @@ import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RawQmp;
+import io.xensnap.internal.UserInput;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
 
 /**
  * Bad input, as a surface receives it: strings. One table for every surface: the service test runs it through
- * {@link Requests} and the engine; the MBean and console tests run the same cases through their own entry points and
+ * {@link UserInput} and the engine; the MBean and console tests run the same cases through their own entry points and
  * must give the same codes. Every case must fail with its code and change nothing.
  *
  * <p>Values in the table may contain placeholders, replaced per dom0 by {@link #prepare(Dom0)}: {@code ${vm7}} (domain
@@ -253,7 +254,7 @@ public final class BadInputCorpus {
      *       {@code link-to-disk0.qcow2}, {@code link-out} (to a directory outside the roots).</li>
      * </ul>
      */
-    static Map<String, String> prepare(Dom0 dom0) throws Exception {
+    public static Map<String, String> prepare(Dom0 dom0) throws Exception {
         dom0.domain(7);
         dom0.domain(9, List.of(XenHost.Disk.of("xvdd", XenHost.Backend.PHY, XenHost.Format.RAW,
                 Path.of("/dev/vg0/vm9-data"))));
@@ -312,18 +313,18 @@ public final class BadInputCorpus {
     record Outcome(Optional<SnapshotError> code, boolean byValues) {
     }
 
-    /** Runs a case through the service, as a surface that builds its values with {@link Requests} would. */
+    /** Runs a case through the service, as a surface that builds its values with {@link UserInput} would. */
     static Outcome throughTheService(SnapshotEngine engine, Case c) {
         DomainRef ref;
         SnapshotRequest request = null;
         try {
-            ref = Requests.domain(c.domain());
+            ref = UserInput.domain(c.domain());
             if (c.op() == Op.CREATE) {
                 List<DiskSpec> specs = new ArrayList<>();
                 for (Disk d : c.disks()) {
-                    specs.add(Requests.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
+                    specs.add(UserInput.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
                 }
-                request = Requests.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs));
+                request = UserInput.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs));
             }
         } catch (SnapshotException e) {
             return new Outcome(Optional.of(e.code()), true);

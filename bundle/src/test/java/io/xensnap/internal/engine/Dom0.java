@@ -33,24 +33,24 @@ import io.xensnap.internal.xenstore.XenstoreClient;
  * A dom0 for engine tests, all real: xenstored, a libxl layout, and per domain a Xen-like QEMU with three qdisks
  * (xvda and xvdb qcow2, xvdc raw) holding recognisable data (0x41, 0x42, 0x43 over the first MiB).
  */
-final class Dom0 implements AutoCloseable {
+public final class Dom0 implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    final RealXenstored xenstored;
-    final XenHost host;
-    final Path images;
-    final Path state;
+    public final RealXenstored xenstored;
+    public final XenHost host;
+    public final Path images;
+    public final Path state;
     final List<RealQemu> qemus = new ArrayList<>();
 
-    Dom0(RealXenstored.Profile profile) throws IOException {
+    public Dom0(RealXenstored.Profile profile) throws IOException {
         xenstored = RealXenstored.start(profile);
         host = XenHost.create(xenstored.socketPath());
         images = Files.createDirectories(host.root().resolve("var/lib/xen/images"));
         state = Files.createDirectories(host.root().resolve("var/lib/xensnap"));
     }
 
-    static String uuid(int domid) {
+    public static String uuid(int domid) {
         return String.format("6f1e4a52-0d3b-4c8e-9a1f-%012d", domid);
     }
 
@@ -246,7 +246,7 @@ final class Dom0 implements AutoCloseable {
      * link by its target), the whole xenstore tree and QEMU's view of every domain's disks. Equal before and after
      * means nothing changed.
      */
-    String fingerprint() throws Exception {
+    public String fingerprint() throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         StringBuilder listing = new StringBuilder();
         try (Stream<Path> files = Files.walk(host.root())) {
