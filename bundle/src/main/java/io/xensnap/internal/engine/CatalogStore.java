@@ -9,10 +9,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,6 +33,11 @@ import io.xensnap.api.SnapshotKind;
 /**
  * Keeps one JSON file per domain uuid under {@code <stateDir>/domains/}. Writes are atomic (temp file, fsync,
  * rename, fsync of the directory), so a crash leaves either the old or the new catalog, never half of one.
+ *
+ * <p>What was last read or written is kept per domain and handed out again while the file is the same one: same file
+ * key (inode), size and modification time. Every write replaces the file by a rename, so a new inode, which makes the
+ * check safe against writers that are not this store (another process, an operator's editor that renames); the cost of
+ * a read is then one {@code stat} instead of parsing a catalog that may hold thousands of snapshots.
  */
 public final class CatalogStore {
 
@@ -36,6 +45,19 @@ public final class CatalogStore {
 
     private final Path dir;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    /** A catalog as it was in the file that {@code stamp} describes. */
+    private record Cached(Stamp stamp, DomainCatalog catalog) {
+    }
+
+    /** Which file a catalog came from: a rename gives a new file key even when size and time happen to match. */
+    private record Stamp(Object fileKey, long size, FileTime modified) {
+        static Stamp of(Path f) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+            return new Stamp(a.fileKey(), a.size(), a.lastModifiedTime());
+        }
+    }
 
     public CatalogStore(Path stateDir) {
         this.dir = stateDir.resolve("domains");
@@ -54,23 +76,35 @@ public final class CatalogStore {
     /** @return the catalog of {@code uuid}, empty when the domain has none yet */
     public DomainCatalog load(String uuid) throws CatalogException {
         Path f = file(uuid);
+        Stamp stamp;
         byte[] bytes;
         try {
+            // stamped before the read: if the file is replaced in between, the stamp is the older file's and the next
+            // load parses again, never the other way round
+            stamp = Stamp.of(f);
+            Cached known = cache.get(uuid);
+            if (known != null && known.stamp().equals(stamp)) {
+                return known.catalog();
+            }
             bytes = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
+            cache.remove(uuid);
             return DomainCatalog.empty(uuid);
         } catch (IOException e) {
             throw new CatalogException(f, "cannot be read: " + e.getMessage(), e);
         }
+        DomainCatalog c;
         try {
-            DomainCatalog c = fromJson(json.readTree(bytes));
+            c = fromJson(json.readTree(bytes));
             if (!c.uuid().equals(uuid)) {
                 throw new IllegalArgumentException("holds domain " + c.uuid());
             }
-            return c;
         } catch (IOException | RuntimeException e) {
+            cache.remove(uuid);
             throw new CatalogException(f, "is corrupt (left as it is for inspection): " + e.getMessage(), e);
         }
+        cache.put(uuid, new Cached(stamp, c));
+        return c;
     }
 
     /** @return the uuids that have a catalog */
@@ -102,6 +136,8 @@ public final class CatalogStore {
                 }
                 ch.force(true);
             }
+            // a rename keeps inode, size and time: the temp file's stamp is the catalog's, whoever writes after us
+            Stamp stamp = Stamp.of(tmp);
             try {
                 Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -111,7 +147,9 @@ public final class CatalogStore {
             try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
                 d.force(true);
             }
+            cache.put(c.uuid(), new Cached(stamp, c));
         } catch (IOException e) {
+            cache.remove(c.uuid());
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException suppressed) {
@@ -136,6 +174,7 @@ public final class CatalogStore {
             return;
         }
         try {
+            cache.remove(previous.uuid());
             Files.deleteIfExists(file(previous.uuid()));
         } catch (IOException e) {
             throw new CatalogException(file(previous.uuid()), "cannot be removed: " + e.getMessage(), e);

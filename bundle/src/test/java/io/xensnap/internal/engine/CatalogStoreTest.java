@@ -55,6 +55,31 @@ class CatalogStoreTest {
     }
 
     @Test
+    void aReadIsKeptUntilTheFileChangesWhoeverChangesIt() throws Exception {
+        CatalogStore store = new CatalogStore(state);
+        DomainCatalog one = DomainCatalog.empty(UUID).withSnapshot(internal("s1", null), disks("/img/a.qcow2"));
+        store.save(one);
+        DomainCatalog first = store.load(UUID);
+        assertThat(first).isEqualTo(one);
+        assertThat(store.load(UUID)).as("unchanged file: the same catalog, not parsed again").isSameAs(first);
+
+        // another store (another process) replaces the file: this one must see the new catalog at once
+        DomainCatalog two = one.withSnapshot(internal("s2", "s1"), disks("/img/a.qcow2"));
+        new CatalogStore(state).save(two);
+        assertThat(store.load(UUID)).isEqualTo(two);
+
+        // changed in place (no rename, same inode): noticed by size and time, and a torn file is reported corrupt
+        byte[] bytes = Files.readAllBytes(store.file(UUID));
+        Files.write(store.file(UUID), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        assertThatThrownBy(() -> store.load(UUID)).isInstanceOf(CatalogException.class).hasMessageContaining("corrupt");
+        Files.write(store.file(UUID), bytes);
+        assertThat(store.load(UUID)).isEqualTo(two);
+
+        Files.delete(store.file(UUID));
+        assertThat(store.load(UUID).snapshots()).as("a removed file is no catalog").isEmpty();
+    }
+
+    @Test
     void aPendingCreateKeepsItsPlanAndAnOlderMarkWithoutOneStillReads() throws Exception {
         List<DiskSnapshot> plan = List.of(
                 new DiskSnapshot("xvda", SnapshotKind.INTERNAL, Path.of("/img/a.qcow2"), DiskFormat.QCOW2, null),
