@@ -52,18 +52,15 @@ final class Anatomy {
     private List<Step> measure(int domid, RealQemu qemu) throws Exception {
         List<Step> out = new ArrayList<>();
         var socket = host.xenstoredSocket();
-        out.add(step("xenstore: connect + domain (uuid)", "SnapshotEngine.create → DomainResolver.uuid", () -> {
-            try (XenstoreClient xs = XenstoreClient.connect(socket, "anatomy", Duration.ofSeconds(5))) {
-                new DomainDisks(xs).domain(domid);
-            }
-        }));
-        out.add(step("xenstore: connect + domain + disks", "DomainResolver.resolve → running", () -> {
-            try (XenstoreClient xs = XenstoreClient.connect(socket, "anatomy", Duration.ofSeconds(5))) {
-                DomainDisks dd = new DomainDisks(xs);
-                dd.domain(domid);
-                dd.disks(domid);
-            }
-        }));
+        out.add(step("xenstore: connect + domain (uuid), then its disks on the same connection",
+                "SnapshotEngine.create → DomainResolver.Lookup", () -> {
+                    try (XenstoreClient xs = XenstoreClient.connect(socket, "anatomy", Duration.ofSeconds(5))) {
+                        DomainDisks dd = new DomainDisks(xs);
+                        dd.domain(domid);
+                        dd.domain(domid);
+                        dd.disks(domid);
+                    }
+                }));
         CatalogStore store = new CatalogStore(Files.createDirectories(host.state().resolve("anatomy")));
         DomainCatalog small = DomainCatalog.empty(BenchHost.uuid(domid)).withName("vm" + domid);
         store.save(small);
@@ -76,10 +73,11 @@ final class Anatomy {
             BlockDevices devices = new BlockDevices(c);
             out.add(step("QMP: query-block + query-blockstats (BlockDevices.list)", "once", devices::list));
             List<String> vdevs = qemu.disks().stream().map(RealQemu.Disk::id).toList();
-            out.add(step("QMP: BlockDevices.resolve for every disk (list() each time)",
-                    "LiveCreate.run: `devices.resolve(d.disk().vdev())` in the loop", () -> {
+            out.add(step("QMP: list once, then BlockDevices.resolve for every disk from that list",
+                    "LiveCreate.run: `devices.resolve(d.disk().vdev(), all)` in the loop", () -> {
+                        var all = devices.list();
                         for (String v : vdevs) {
-                            devices.resolve(v);
+                            devices.resolve(v, all);
                         }
                     }));
         }

@@ -106,25 +106,22 @@ final class ConcurrentBench {
         java.nio.file.Path socket = host.xenstoredSocket();
         io.xensnap.internal.engine.CatalogStore store = new io.xensnap.internal.engine.CatalogStore(
                 java.nio.file.Files.createDirectories(host.state().resolve("concurrent-anatomy")));
-        out.put("xenstore: connect + domain, then connect + domain + disks (DomainResolver.uuid + resolve)",
+        out.put("xenstore: one connection: domain (uuid), then domain + disks (DomainResolver.Lookup)",
                 round(pool, d -> {
                     try (var xs = io.xensnap.internal.xenstore.XenstoreClient.connect(socket, "a", java.time.Duration.ofSeconds(5))) {
-                        new io.xensnap.internal.xenstore.DomainDisks(xs).domain(500 + d);
-                    }
-                    try (var xs = io.xensnap.internal.xenstore.XenstoreClient.connect(socket, "a", java.time.Duration.ofSeconds(5))) {
                         var dd = new io.xensnap.internal.xenstore.DomainDisks(xs);
+                        dd.domain(500 + d);
                         dd.domain(500 + d);
                         dd.disks(500 + d);
                     }
                 }));
-        out.put("QMP: connect + query-status + query-block + query-blockstats ×2 (LiveCreate before the transaction)",
+        out.put("QMP: connect + query-status + query-block + query-blockstats (LiveCreate before the transaction)",
                 round(pool, d -> {
                     try (var c = new io.xensnap.internal.qmp.QmpClient(host.qmpSocket(500 + d), "a",
                             io.xensnap.internal.qmp.QmpTimeouts.defaults(), BenchHost.JSON).connect()) {
                         new io.xensnap.internal.qmp.VmControl(c).status();
                         var devices = new io.xensnap.internal.qmp.BlockDevices(c);
-                        devices.list();
-                        devices.resolve("xvda");
+                        devices.resolve("xvda", devices.list());
                     }
                 }));
         out.put("catalog: two atomic saves per domain (pending mark + result), one file per domain, one directory",

@@ -22,16 +22,11 @@ final class WhyMissed {
                     `create`) and *raw: txn only* agree within their spread (closely on a quiet machine: 106 against \
                     104 ms at 16 external disks in a trial at load ≈ 1.7). The gap is mostly the *prepare* phase, and \
                     its largest part is ours:
-                    1. `LiveCreate.run` (bundle `internal/engine/LiveCreate.java` line 70) calls \
-                    `devices.resolve(vdev)` once per disk, and `BlockDevices.resolve` (`internal/qmp/BlockDevices.java` \
-                    line 69) starts with `list()` = `query-block` + `query-blockstats` every time: 2·N QMP queries where \
-                    2 suffice (the anatomy table: ~1.7 ms for one disk, ~65 ms for the 16-disk loop against ~3.5 ms for \
-                    one `list()`). Fix: call `devices.list()` once before the loop and resolve every disk from that list \
-                    (an overload `resolve(String disk, List<BlockDevice> all)`). An uncommitted trial of exactly this \
-                    change brought 16 disks from ~2.2–3× to ~1.3–1.45× raw in a (noisy) run.
-                    2. `SnapshotEngine.create` (line 65 and 68) opens two xenstore connections, each with its own reader \
-                    thread, selectors and read transaction: `resolver.uuid` and then `resolver.resolve` read the same \
-                    domain. One connection (resolve first, take the uuid from the view) saves one connect + transaction.
+                    1. Fixed: `LiveCreate.run` lists QEMU's block devices once (`query-block` + `query-blockstats`) and \
+                    resolves every disk from that list; it listed them once per disk (2·N queries; ~65 ms of the \
+                    16-disk prepare before).
+                    2. Fixed: `SnapshotEngine.create` reads the uuid (to take the domain's lock) and then the disks over \
+                    one xenstore connection (`DomainResolver.Lookup`), closed before QEMU is asked; it opened two.
                     3. What stays is the price of the design, not of code: a xenstore read of the disks, QMP connect + \
                     `query-status` + one `query-block`/`query-blockstats` to check that QEMU serves what xenstore says, \
                     and two atomic catalog writes (pending mark + result, 2 fsyncs each). At 1 disk that floor is about \
@@ -66,10 +61,9 @@ final class WhyMissed {
                     **32 concurrent domains ≥ 0.8× raw throughput.** On 2 cores the round is CPU-bound, so every \
                     millisecond of client work per create shows up in throughput. The per-step table of section 4 shows \
                     where it goes: the QMP step before the transaction (connect with a reader thread, `query-status`, \
-                    and `query-block` + `query-blockstats` twice because of the per-disk `resolve`), the two xenstore \
-                    connections (cxenstored is single-threaded), and 4 fsyncs of catalog writes per domain. The same \
-                    fixes as for create (one `list()`, one xenstore connection) cut the first two; the catalog writes \
-                    are the durability the engine promises.
+                    `query-block` + `query-blockstats`), the xenstore connection (cxenstored is single-threaded), and 4 \
+                    fsyncs of catalog writes per domain, which are the durability the engine promises. Against that, a \
+                    raw client does one connect and one `transaction` per domain.
 
                     """);
         }

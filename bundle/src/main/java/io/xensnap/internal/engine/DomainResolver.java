@@ -28,22 +28,75 @@ final class DomainResolver {
 
     /** @return the uuid of the domain, without reading its disks */
     String uuid(DomainRef ref) throws SnapshotException {
-        if (ref instanceof DomainRef.ShutOff s) {
-            return s.uuid();
-        }
-        int domid = ((DomainRef.Running) ref).domid();
-        try (XenstoreClient xs = xenstore.open()) {
-            return new DomainDisks(xs).domain(domid).uuid();
-        } catch (XenstoreException e) {
-            throw notFoundOr(domid, e);
+        try (Lookup lookup = lookup(ref)) {
+            return lookup.uuid();
         }
     }
 
     DomainView resolve(DomainRef ref, DomainCatalog catalog) throws SnapshotException {
-        if (ref instanceof DomainRef.Running r) {
-            return runningView(r.domid());
+        try (Lookup lookup = lookup(ref)) {
+            return lookup.view(catalog);
         }
-        DomainRef.ShutOff s = (DomainRef.ShutOff) ref;
+    }
+
+    /** @return the lookups of one operation, sharing one xenstore connection (a running domain's uuid, then its disks) */
+    Lookup lookup(DomainRef ref) {
+        return new Lookup(ref);
+    }
+
+    /**
+     * One operation's view of its domain: the uuid first (to take the domain's lock), then, under the lock, its disks,
+     * over one xenstore connection opened on first use. Not shared between threads.
+     */
+    final class Lookup implements AutoCloseable {
+        private final DomainRef ref;
+        private XenstoreClient xs;
+
+        private Lookup(DomainRef ref) {
+            this.ref = ref;
+        }
+
+        String uuid() throws SnapshotException {
+            if (ref instanceof DomainRef.ShutOff s) {
+                return s.uuid();
+            }
+            int domid = ((DomainRef.Running) ref).domid();
+            try {
+                return new DomainDisks(xenstore()).domain(domid).uuid();
+            } catch (XenstoreException e) {
+                throw notFoundOr(domid, e);
+            }
+        }
+
+        DomainView view(DomainCatalog catalog) throws SnapshotException {
+            if (ref instanceof DomainRef.Running r) {
+                try {
+                    return runningView(xenstore(), r.domid());
+                } catch (XenstoreException e) {
+                    throw notFoundOr(r.domid(), e);
+                }
+            }
+            return shutOffView((DomainRef.ShutOff) ref, catalog);
+        }
+
+        private XenstoreClient xenstore() throws XenstoreException {
+            if (xs == null) {
+                xs = xenstore.open();
+            }
+            return xs;
+        }
+
+        /** Closes the connection, if one was opened; the lookup may be used again and then opens a new one. */
+        @Override
+        public void close() {
+            if (xs != null) {
+                xs.close();
+                xs = null;
+            }
+        }
+    }
+
+    private static DomainView shutOffView(DomainRef.ShutOff s, DomainCatalog catalog) throws SnapshotException {
         List<DiskImage> known = s.disks().isEmpty() ? catalog.disks() : s.disks();
         if (known.isEmpty() && catalog.snapshots().isEmpty()) {
             throw new SnapshotException(SnapshotError.NO_SUCH_DOMAIN, "domain " + s.uuid() + " is not running and"
@@ -98,25 +151,21 @@ final class DomainResolver {
     }
 
 
-    private DomainView runningView(int domid) throws SnapshotException {
-        try (XenstoreClient xs = xenstore.open()) {
-            DomainDisks dd = new DomainDisks(xs);
-            XenDomain d = dd.domain(domid);
-            List<DiskView> disks = new ArrayList<>();
-            for (DomainDisk x : dd.disks(domid)) {
-                DiskFormat f = switch (x.format()) {
-                    case QCOW2 -> DiskFormat.QCOW2;
-                    case RAW -> DiskFormat.RAW;
-                    default -> null;
-                };
-                DiskView.Backend b = x.kind() == BackendKind.QDISK ? DiskView.Backend.QDISK : DiskView.Backend.PHY;
-                disks.add(new DiskView(x.vdev(), b, f, x.format().libxlName(), Path.of(x.target()), x.writable(),
-                        x.cdrom(), x));
-            }
-            return new DomainView(d.uuid(), d.name(), OptionalInt.of(domid), disks);
-        } catch (XenstoreException e) {
-            throw notFoundOr(domid, e);
+    private static DomainView runningView(XenstoreClient xs, int domid) throws XenstoreException {
+        DomainDisks dd = new DomainDisks(xs);
+        XenDomain d = dd.domain(domid);
+        List<DiskView> disks = new ArrayList<>();
+        for (DomainDisk x : dd.disks(domid)) {
+            DiskFormat f = switch (x.format()) {
+                case QCOW2 -> DiskFormat.QCOW2;
+                case RAW -> DiskFormat.RAW;
+                default -> null;
+            };
+            DiskView.Backend b = x.kind() == BackendKind.QDISK ? DiskView.Backend.QDISK : DiskView.Backend.PHY;
+            disks.add(new DiskView(x.vdev(), b, f, x.format().libxlName(), Path.of(x.target()), x.writable(),
+                    x.cdrom(), x));
         }
+        return new DomainView(d.uuid(), d.name(), OptionalInt.of(domid), disks);
     }
 
     private static SnapshotException notFoundOr(int domid, XenstoreException e) {

@@ -69,15 +69,19 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
 
     @Override
     public SnapshotInfo create(SnapshotRequest request) throws SnapshotException {
-        String uuid = resolver.uuid(request.domain());
-        try (DomainLocks.Held held = locks.acquire(uuid)) {
-            DomainCatalog catalog = load(uuid);
-            DomainView domain = resolver.resolve(request.domain(), catalog);
-            if (!domain.running()) {
-                resolver.requireShutOff(uuid);
+        try (DomainResolver.Lookup lookup = resolver.lookup(request.domain())) {
+            String uuid = lookup.uuid();
+            try (DomainLocks.Held held = locks.acquire(uuid)) {
+                DomainCatalog catalog = load(uuid);
+                DomainView domain = lookup.view(catalog);
+                // one xenstore connection for the uuid and the disks; not kept while QEMU or qemu-img works
+                lookup.close();
+                if (!domain.running()) {
+                    resolver.requireShutOff(uuid);
+                }
+                CreatePlan plan = planner.plan(request, domain, catalog);
+                return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
             }
-            CreatePlan plan = planner.plan(request, domain, catalog);
-            return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
         }
     }
 
