@@ -74,8 +74,12 @@ public final class XenHost implements AutoCloseable {
     private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)([a-z]+)");
     private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
-    /** One disk of a domain, as in an xl config line {@code vdev=..., backend=..., format=..., target=...}. */
-    public record Disk(String vdev, Backend backend, Format format, Path image, boolean readwrite) {
+    /**
+     * One disk of a domain, as in an xl config line {@code vdev=..., backend=..., format=..., target=...}; or an empty
+     * CD-ROM drive ({@code vdev=hdc,devtype=cdrom} without a target), which libxl lays out as a read-only qdisk whose
+     * {@code params} is {@code aio:} (format EMPTY is written like raw, the path is empty).
+     */
+    public record Disk(String vdev, Backend backend, Format format, Path image, boolean readwrite, boolean cdrom) {
         public Disk {
             Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(format, "format");
@@ -88,9 +92,18 @@ public final class XenHost implements AutoCloseable {
             }
         }
 
+        public Disk(String vdev, Backend backend, Format format, Path image, boolean readwrite) {
+            this(vdev, backend, format, image, readwrite, false);
+        }
+
         /** A read-write disk. */
         public static Disk of(String vdev, Backend backend, Format format, Path image) {
             return new Disk(vdev, backend, format, image, true);
+        }
+
+        /** A CD-ROM drive with no medium in it. */
+        public static Disk emptyCdrom(String vdev) {
+            return new Disk(vdev, Backend.QDISK, Format.RAW, Path.of(""), false, true);
         }
 
         /** @return libxl's device number ({@code libxl__device_disk_dev_number}), computed independently of the product */
@@ -259,7 +272,7 @@ public final class XenHost implements AutoCloseable {
                     fe + "/backend-id", "0",
                     fe + "/state", "1",
                     fe + "/virtual-device", Integer.toString(disk.devid()),
-                    fe + "/device-type", "disk",
+                    fe + "/device-type", disk.cdrom() ? "cdrom" : "disk",
                     fe + "/trusted", "1",
                     be + "/frontend", fe));
             String lx = libxlDevicePath(d.domid(), disk);
@@ -287,13 +300,13 @@ public final class XenHost implements AutoCloseable {
         }
         be.put("frontend-id", Integer.toString(d.domid()));
         be.put("online", "1");
-        be.put("removable", "0");
+        be.put("removable", disk.cdrom() ? "1" : "0");
         be.put("bootable", "1");
         be.put("state", "1");
         be.put("dev", disk.vdev());
         be.put("type", disk.backend().libxlName());
         be.put("mode", disk.readwrite() ? "w" : "r");
-        be.put("device-type", "disk");
+        be.put("device-type", disk.cdrom() ? "cdrom" : "disk");
         be.put("discard-enable", disk.readwrite() ? "1" : "0");
         be.put("specification", "xen");
         return be;
@@ -320,10 +333,16 @@ public final class XenHost implements AutoCloseable {
             List<Object> disks = new ArrayList<>();
             for (Disk disk : d.disks()) {
                 Map<String, Object> j = new LinkedHashMap<>();
-                j.put("pdev_path", disk.image().toString());
+                if (!disk.cdrom()) {
+                    j.put("pdev_path", disk.image().toString());
+                }
                 j.put("vdev", disk.vdev());
                 j.put("backend", disk.backend().libxlName());
-                j.put("format", disk.format().libxlName());
+                j.put("format", disk.cdrom() ? "empty" : disk.format().libxlName());
+                if (disk.cdrom()) {
+                    j.put("removable", 1L);
+                    j.put("is_cdrom", 1L);
+                }
                 if (disk.backend() == Backend.PHY) {
                     j.put("script", "block");
                 }
