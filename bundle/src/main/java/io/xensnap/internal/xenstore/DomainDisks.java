@@ -62,10 +62,11 @@ public final class DomainDisks {
                 }
                 throw e;
             }
-            List<DomainDisk> disks = new ArrayList<>();
+            List<Integer> ids = new ArrayList<>();
             for (String child : devids) {
-                disks.add(disk(tx, domid, parseDevid(domid, child)));
+                ids.add(parseDevid(domid, child));
             }
+            List<DomainDisk> disks = new ArrayList<>(disks(tx, domid, ids));
             disks.sort(Comparator.comparingInt(DomainDisk::devid));
             return List.copyOf(disks);
         });
@@ -80,39 +81,72 @@ public final class DomainDisks {
     }
 
     static DomainDisk disk(XenstoreOps tx, int domid, int devid) throws XenstoreException {
-        String frontend = DomainDisk.frontendPath(domid, devid);
-        String backend = tx.read(frontend + "/backend");
-        Matcher m = BACKEND_PATH.matcher(backend);
-        if (!m.matches() || Integer.parseInt(m.group(3)) != domid || Integer.parseInt(m.group(4)) != devid) {
-            throw new XenstoreException(XenstoreException.EINVAL, frontend + "/backend is '" + backend
-                    + "', not a backend path of domain " + domid + " device " + devid);
+        return disks(tx, domid, List.of(devid)).get(0);
+    }
+
+    /*
+     * Two batches of reads whatever the number of disks (each batch is pipelined on the connection): every frontend's
+     * backend link, then four nodes of every backend. With one read after another, 16 disks took ~80 round trips.
+     */
+    private static List<DomainDisk> disks(XenstoreOps tx, int domid, List<Integer> devids) throws XenstoreException {
+        List<String> links = new ArrayList<>();
+        for (int devid : devids) {
+            links.add(DomainDisk.frontendPath(domid, devid) + "/backend");
         }
-        BackendKind kind = BackendKind.ofPathName(m.group(2));
-        if (kind == null) {
-            throw new XenstoreException(XenstoreException.ENOTSUP, "disk " + devid + " of domain " + domid
-                    + " has a '" + m.group(2) + "' backend; only vbd (phy) and qdisk are handled");
+        List<Optional<String>> backends = tx.readAllIfExist(links);
+        List<Matcher> parsed = new ArrayList<>();
+        List<String> nodes = new ArrayList<>();
+        for (int i = 0; i < devids.size(); i++) {
+            int devid = devids.get(i);
+            String link = links.get(i);
+            String backend = backends.get(i).orElseThrow(() -> new XenstoreException(XenstoreException.ENOENT,
+                    "READ " + link));
+            Matcher m = BACKEND_PATH.matcher(backend);
+            if (!m.matches() || Integer.parseInt(m.group(3)) != domid || Integer.parseInt(m.group(4)) != devid) {
+                throw new XenstoreException(XenstoreException.EINVAL, DomainDisk.frontendPath(domid, devid)
+                        + "/backend is '" + backend + "', not a backend path of domain " + domid + " device " + devid);
+            }
+            if (BackendKind.ofPathName(m.group(2)) == null) {
+                throw new XenstoreException(XenstoreException.ENOTSUP, "disk " + devid + " of domain " + domid
+                        + " has a '" + m.group(2) + "' backend; only vbd (phy) and qdisk are handled");
+            }
+            parsed.add(m);
+            nodes.addAll(List.of(backend + "/params", backend + "/dev", backend + "/mode", backend + "/device-type"));
         }
+        List<Optional<String>> values = tx.readAllIfExist(nodes);
+        List<DomainDisk> out = new ArrayList<>();
+        for (int i = 0; i < devids.size(); i++) {
+            String backend = backends.get(i).orElseThrow();
+            List<Optional<String>> v = values.subList(4 * i, 4 * i + 4);
+            out.add(disk(domid, devids.get(i), parsed.get(i), backend, v.get(0), v.get(1), v.get(2), v.get(3)));
+        }
+        return out;
+    }
+
+    private static DomainDisk disk(int domid, int devid, Matcher backendPath, String backend, Optional<String> params,
+                                   Optional<String> dev, Optional<String> mode, Optional<String> deviceType)
+            throws XenstoreException {
+        BackendKind kind = BackendKind.ofPathName(backendPath.group(2));
         // An empty CD-ROM drive may have no params at all.
-        String params = tx.readIfExists(backend + "/params").orElse("");
-        Optional<String> dev = tx.readIfExists(backend + "/dev");
+        String p = params.orElse("");
         String vdev = dev.isPresent() ? dev.get() : VirtualDevice.vdev(devid);
-        String mode = tx.read(backend + "/mode");
-        boolean cdrom = "cdrom".equals(tx.readIfExists(backend + "/device-type").orElse("disk"));
+        String m = mode.orElseThrow(() -> new XenstoreException(XenstoreException.ENOENT, "READ " + backend + "/mode"));
+        boolean cdrom = "cdrom".equals(deviceType.orElse("disk"));
 
         DiskFormat format = DiskFormat.RAW;
-        String target = params;
-        int colon = params.indexOf(':');
+        String target = p;
+        int colon = p.indexOf(':');
         if (kind == BackendKind.QDISK && colon >= 0) {
             try {
-                format = DiskFormat.ofParamsPrefix(params.substring(0, colon));
+                format = DiskFormat.ofParamsPrefix(p.substring(0, colon));
             } catch (IllegalArgumentException e) {
-                throw new XenstoreException(XenstoreException.EINVAL, backend + "/params '" + params
+                throw new XenstoreException(XenstoreException.EINVAL, backend + "/params '" + p
                         + "' has an unknown format", e);
             }
-            target = params.substring(colon + 1);
+            target = p.substring(colon + 1);
         }
-        return new DomainDisk(domid, devid, vdev, kind, Integer.parseInt(m.group(1)), params, format, target,
-                mode.startsWith("w"), cdrom);
+        return new DomainDisk(domid, devid, vdev, kind, Integer.parseInt(backendPath.group(1)), p, format, target,
+                m.startsWith("w"), cdrom);
     }
 
     private static int parseDevid(int domid, String child) throws XenstoreException {

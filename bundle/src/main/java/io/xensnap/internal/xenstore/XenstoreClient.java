@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -129,7 +130,72 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
         setPerms(0, path, perms);
     }
 
+    @Override
+    public List<Optional<String>> readAllIfExist(List<String> paths) throws XenstoreException {
+        return readAllIfExist(0, paths);
+    }
+
     // ---------------------------------------------------------------- the same, for a transaction id
+
+    /*
+     * Pipelined: every READ goes out before the first reply is awaited. The daemon answers one connection's requests
+     * in order, and the router matches replies by request id either way; the limit on outstanding requests (xenstored
+     * 4.17's quota) applies to guest connections, not to dom0's socket.
+     */
+    List<Optional<String>> readAllIfExist(int tx, List<String> paths) throws XenstoreException {
+        List<XsPacket> requests = new ArrayList<>();
+        List<CompletableFuture<XsPacket>> slots = new ArrayList<>();
+        try {
+            for (String path : paths) {
+                XsPacket request = new XsPacket(XsOp.READ, nextReqId(), tx, XsPayload.terminated(checkPath(path)));
+                slots.add(router.expect(request.reqId()));
+                requests.add(request);
+                LOG.trace("[{}] -> {}", name, request);
+                transport.send(XsCodec.encode(request));
+            }
+        } catch (IOException e) {
+            requests.forEach(r -> router.forget(r.reqId()));
+            throw new XenstoreException(XenstoreException.ECONNRESET, "sending READ to " + transport.describe()
+                    + " failed: " + e, e);
+        } catch (XenstoreException | RuntimeException e) {
+            requests.forEach(r -> router.forget(r.reqId()));
+            throw e;
+        }
+        List<Optional<String>> values = new ArrayList<>();
+        XenstoreException failed = null;
+        for (int i = 0; i < requests.size(); i++) {
+            XsPacket request = requests.get(i);
+            XsPacket reply;
+            try {
+                reply = await(slots.get(i), request);
+            } catch (XenstoreException e) {
+                // what is still in flight would never be awaited
+                for (int j = i + 1; j < requests.size(); j++) {
+                    router.forget(requests.get(j).reqId());
+                }
+                throw e;
+            }
+            if (reply.op() == XsOp.ERROR) {
+                XenstoreException x = new XenstoreException(XsPayload.firstString(reply.payload()),
+                        "READ " + describe(request));
+                if (!x.is(XenstoreException.ENOENT) && failed == null) {
+                    failed = x;
+                }
+                values.add(Optional.empty());
+            } else if (reply.op() != XsOp.READ || reply.txId() != tx) {
+                if (failed == null) {
+                    failed = new XenstoreException(XenstoreException.EPROTO, "reply " + reply + " to " + request);
+                }
+                values.add(Optional.empty());
+            } else {
+                values.add(Optional.of(new String(reply.payload(), StandardCharsets.UTF_8)));
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        return values;
+    }
 
     byte[] readBytes(int tx, String path) throws XenstoreException {
         return call(XsOp.READ, tx, XsPayload.terminated(checkPath(path))).payload();

@@ -1,6 +1,7 @@
 package io.xensnap.internal.xenstore;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,6 +30,21 @@ public interface XenstoreOps {
             }
             throw e;
         }
+    }
+
+    /**
+     * Reads several nodes. A connection sends every request before it waits for the first reply, so the cost is about
+     * one round trip instead of one per node.
+     *
+     * @return one value per path, in order; empty where the node does not exist
+     * @throws XenstoreException the first failure other than ENOENT, in path order
+     */
+    default List<Optional<String>> readAllIfExist(List<String> paths) throws XenstoreException {
+        List<Optional<String>> out = new ArrayList<>();
+        for (String p : paths) {
+            out.add(readIfExists(p));
+        }
+        return out;
     }
 
     default boolean exists(String path) throws XenstoreException {

@@ -1,6 +1,7 @@
 package io.xensnap.internal.xenstore;
 
 import java.util.List;
+import java.util.Optional;
 
 /** The view of one transaction: every operation carries its id. Valid only while its body runs. */
 final class XsTransaction implements XenstoreOps {
@@ -16,6 +17,11 @@ final class XsTransaction implements XenstoreOps {
     @Override
     public byte[] readBytes(String path) throws XenstoreException {
         return client.readBytes(txId, path);
+    }
+
+    @Override
+    public List<Optional<String>> readAllIfExist(List<String> paths) throws XenstoreException {
+        return client.readAllIfExist(txId, paths);
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -101,6 +102,30 @@ class XenstoreClientTest {
         assertErrno("ENOENT", () -> xs.read(base + "/missing"));
         assertThat(xs.readIfExists(base + "/missing")).isEmpty();
         assertThat(xs.exists(base + "/missing")).isFalse();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void manyReadsSentAtOnceComeBackInOrderWithMissingNodesEmpty(Profile p) throws Exception {
+        XenstoreClient xs = client(p);
+        List<String> paths = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            if (i % 7 != 3) {
+                xs.write(base + "/n" + i, "v" + i);
+            }
+            paths.add(base + "/n" + i);
+        }
+        List<Optional<String>> direct = xs.readAllIfExist(paths);
+        List<Optional<String>> inTx = xs.transaction(tx -> tx.readAllIfExist(paths));
+        for (int i = 0; i < 300; i++) {
+            Optional<String> expected = i % 7 == 3 ? Optional.empty()
+                    : Optional.of("v" + i);
+            assertThat(direct.get(i)).as("n%d", i).isEqualTo(expected);
+            assertThat(inTx.get(i)).as("n%d in a transaction", i).isEqualTo(expected);
+        }
+        // the connection is in step afterwards: nothing left over to be taken for the next reply
+        assertThat(xs.read(base + "/n0")).isEqualTo("v0");
+        assertThat(xs.readAllIfExist(List.of())).isEmpty();
     }
 
     @ParameterizedTest
