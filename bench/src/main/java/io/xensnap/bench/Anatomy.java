@@ -69,13 +69,17 @@ final class Anatomy {
         out.add(step("QMP: connect + greeting + qmp_capabilities + close", "LiveCreate.run: peers.qmp().connect",
                 () -> qmp.connect().close()));
         try (QmpConnection c = qmp.connect()) {
-            out.add(step("QMP: query-status", "LiveCreate.requireSnapshotState", () -> new VmControl(c).status()));
+            out.add(step("QMP: query-status alone (one round trip, for scale)", "VmControl.status",
+                    () -> new VmControl(c).status()));
             BlockDevices devices = new BlockDevices(c);
-            out.add(step("QMP: query-block + query-blockstats (BlockDevices.list)", "once", devices::list));
             List<String> vdevs = qemu.disks().stream().map(RealQemu.Disk::id).toList();
-            out.add(step("QMP: list once, then BlockDevices.resolve for every disk from that list",
-                    "LiveCreate.run: `devices.resolve(d.disk().vdev(), all)` in the loop", () -> {
-                        var all = devices.list();
+            out.add(step("QMP: query-status + query-block + query-blockstats sent together, then every disk"
+                    + " resolved from that list", "LiveCreate.run: `qmp.executeAll(queries)`", () -> {
+                        List<String> queries = new java.util.ArrayList<>(List.of(VmControl.STATUS_QUERY));
+                        queries.addAll(BlockDevices.QUERIES);
+                        var answers = c.executeAll(queries);
+                        VmControl.status(answers.get(0));
+                        var all = BlockDevices.of(answers.get(1), answers.get(2));
                         for (String v : vdevs) {
                             devices.resolve(v, all);
                         }

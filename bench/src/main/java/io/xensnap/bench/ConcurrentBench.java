@@ -115,13 +115,13 @@ final class ConcurrentBench {
                         dd.disks(500 + d);
                     }
                 }));
-        out.put("QMP: connect + query-status + query-block + query-blockstats (LiveCreate before the transaction)",
+        out.put("QMP: connect + query-status, query-block, query-blockstats sent together (LiveCreate before the transaction)",
                 round(pool, d -> {
                     try (var c = new io.xensnap.internal.qmp.QmpClient(host.qmpSocket(500 + d), "a",
                             io.xensnap.internal.qmp.QmpTimeouts.defaults(), BenchHost.JSON).connect()) {
-                        new io.xensnap.internal.qmp.VmControl(c).status();
-                        var devices = new io.xensnap.internal.qmp.BlockDevices(c);
-                        devices.resolve("xvda", devices.list());
+                        var answers = c.executeAll(List.of("query-status", "query-block", "query-blockstats"));
+                        new io.xensnap.internal.qmp.BlockDevices(c).resolve("xvda",
+                                io.xensnap.internal.qmp.BlockDevices.of(answers.get(1), answers.get(2)));
                     }
                 }));
         out.put("catalog: two atomic saves per domain (pending mark + result), one file per domain, one directory",

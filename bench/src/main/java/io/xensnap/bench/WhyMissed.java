@@ -28,7 +28,8 @@ final class WhyMissed {
                     2. Fixed: `SnapshotEngine.create` reads the uuid (to take the domain's lock) and then the disks over \
                     one xenstore connection (`DomainResolver.Lookup`), closed before QEMU is asked; it opened two. \
                     The disks are read in two pipelined batches (every backend link, then four nodes per backend), not \
-                    ~5 round trips per disk: at 16 disks on a loaded machine that read took 8–25 ms.
+                    ~5 round trips per disk: at 16 disks on a loaded machine that read took 8–25 ms. The three QMP \
+                    queries before the transaction (`query-status`, `query-block`, `query-blockstats`) go out together.
                     3. What stays is the price of the design, not of code: a xenstore read of the disks, QMP connect + \
                     `query-status` + one `query-block`/`query-blockstats` to check that QEMU serves what xenstore says, \
                     and two atomic catalog writes (pending mark + result, 2 fsyncs each). At 1 disk that floor is about \
@@ -62,8 +63,8 @@ final class WhyMissed {
             md.append("""
                     **32 concurrent domains ≥ 0.8× raw throughput.** On 2 cores the round is CPU-bound, so every \
                     millisecond of client work per create shows up in throughput. The per-step table of section 4 shows \
-                    where it goes: the QMP step before the transaction (connect with a reader thread, `query-status`, \
-                    `query-block` + `query-blockstats`), the xenstore connection (cxenstored is single-threaded), and 4 \
+                    where it goes: the QMP step before the transaction (connect with a reader thread, then \
+                    `query-status`, `query-block` and `query-blockstats` sent together), the xenstore connection (cxenstored is single-threaded), and 4 \
                     fsyncs of catalog writes per domain, which are the durability the engine promises. Against that, a \
                     raw client does one connect and one `transaction` per domain.
 

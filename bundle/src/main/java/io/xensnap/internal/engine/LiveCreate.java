@@ -11,6 +11,8 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
@@ -63,10 +65,14 @@ final class LiveCreate {
         UndoLog undo = new UndoLog();
         DomainConfigStore.Session libxl = null;
         try (QmpConnection qmp = peers.qmp().connect(domid)) {
-            requireSnapshotState(label, new VmControl(qmp).status());
+            // the three queries go out together: one round trip to QEMU before the transaction, not three
+            List<String> queries = new ArrayList<>(List.of(VmControl.STATUS_QUERY));
+            queries.addAll(BlockDevices.QUERIES);
+            List<JsonNode> answers = qmp.executeAll(queries);
+            requireSnapshotState(label, VmControl.status(answers.get(0)));
             BlockDevices devices = new BlockDevices(qmp);
             List<TransactionAction> actions = new ArrayList<>();
-            List<BlockDevice> all = devices.list();
+            List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
             for (DiskPlan d : plan.disks()) {
                 actions.add(action(plan, d, devices.resolve(d.disk().vdev(), all)));
             }

@@ -21,10 +21,17 @@ public final class BlockDevices {
         this.qmp = qmp;
     }
 
+    /** The queries {@link #of} reads, for a caller that sends them together with its own. */
+    public static final List<String> QUERIES = List.of("query-block", "query-blockstats");
+
     /** @return every device with a medium, in QEMU's order */
     public List<BlockDevice> list() throws QmpException {
-        JsonNode blocks = qmp.execute("query-block");
-        JsonNode stats = qmp.execute("query-blockstats");
+        List<JsonNode> answers = qmp.executeAll(QUERIES);
+        return of(answers.get(0), answers.get(1));
+    }
+
+    /** @return every device with a medium, from the answers to {@link #QUERIES}, in QEMU's order */
+    public static List<BlockDevice> of(JsonNode blocks, JsonNode stats) {
         Map<String, List<String>> chains = new HashMap<>();
         for (JsonNode s : stats) {
             List<String> chain = new ArrayList<>();

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -126,6 +128,46 @@ public final class QmpConnection implements AutoCloseable {
      *                      PROTOCOL when the connection failed
      */
     public JsonNode execute(String command, ObjectNode arguments, Duration timeout) throws QmpException {
+        Sent sent = send(command, arguments);
+        return await(sent, timeout);
+    }
+
+    /**
+     * Sends several commands without arguments before waiting for the first reply, so they cost about one round trip;
+     * QEMU runs them in order. Used for the queries an operation makes before it acts.
+     *
+     * @return the {@code return} member of each reply, in order
+     * @throws QmpException as {@link #execute(String, ObjectNode, Duration)}, for the first command that failed
+     */
+    public List<JsonNode> executeAll(List<String> commands) throws QmpException {
+        List<Sent> sent = new ArrayList<>();
+        for (String command : commands) {
+            sent.add(send(command, null));
+        }
+        List<JsonNode> replies = new ArrayList<>();
+        QmpException failed = null;
+        for (Sent s : sent) {
+            try {
+                replies.add(await(s, timeouts.reply()));
+            } catch (QmpException e) {
+                if (e.kind() != Kind.ERROR_REPLY) {
+                    // the connection is closed (timeout, broken): the others will never be answered
+                    throw e;
+                }
+                failed = failed == null ? e : failed;
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+        return replies;
+    }
+
+    /** A command on its way: the id and the slot its reply will fill. */
+    private record Sent(String command, String id, CompletableFuture<JsonNode> reply) {
+    }
+
+    private Sent send(String command, ObjectNode arguments) throws QmpException {
         QmpException broken = failure.get();
         if (broken != null) {
             throw broken.rethrownFor("sending " + command);
@@ -147,11 +189,16 @@ public final class QmpConnection implements AutoCloseable {
             pending.remove(id);
             throw abort(QmpException.of(Kind.CONNECTION, domain, "cannot send " + command + ": " + e.getMessage(), e));
         }
+        return new Sent(command, id, reply);
+    }
+
+    private JsonNode await(Sent sent, Duration timeout) throws QmpException {
+        String command = sent.command();
         JsonNode message;
         try {
-            message = reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            message = sent.reply().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            pending.remove(id);
+            pending.remove(sent.id());
             throw abort(QmpException.of(Kind.TIMEOUT, domain, "no reply to " + command + " within " + timeout));
         } catch (ExecutionException e) {
             throw rethrow(e.getCause(), "waiting for the reply to " + command);

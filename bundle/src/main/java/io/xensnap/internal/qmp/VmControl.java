@@ -21,7 +21,14 @@ public final class VmControl {
     }
 
     public RunState status() throws QmpException {
-        JsonNode s = qmp.execute("query-status");
-        return new RunState(s.path("status").asText(""), s.path("running").asBoolean());
+        return status(qmp.execute(STATUS_QUERY));
+    }
+
+    /** The query {@link #status(JsonNode)} reads, for a caller that sends it together with its own. */
+    public static final String STATUS_QUERY = "query-status";
+
+    /** @return the state in an answer to {@link #STATUS_QUERY} */
+    public static RunState status(JsonNode answer) {
+        return new RunState(answer.path("status").asText(""), answer.path("running").asBoolean());
     }
 }

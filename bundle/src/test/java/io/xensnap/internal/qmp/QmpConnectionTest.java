@@ -10,6 +10,8 @@ import io.xensnap.harness.TempRoot;
 import io.xensnap.internal.qmp.QmpException.Kind;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -69,6 +71,30 @@ class QmpConnectionTest {
             // an error reply is an answer, not a broken connection
             assertThat(c.isOpen()).isTrue();
             assertThat(c.execute("query-status").path("running").asBoolean()).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void commandsSentTogetherAreAnsweredInOrderAndAnErrorAmongThemLeavesTheRestAnswered(Profile profile)
+            throws Exception {
+        qemu = RealQemu.builder(profile).start();
+        try (QmpConnection c = QmpTesting.client(qemu).connect()) {
+            List<JsonNode> together = c.executeAll(List.of("query-status", "query-block", "query-blockstats"));
+            assertThat(together.get(0)).isEqualTo(c.execute("query-status"));
+            assertThat(together.get(1)).isEqualTo(c.execute("query-block"));
+            // the counters in blockstats move with the guest's I/O; the devices and nodes do not
+            assertThat(together.get(2).findValuesAsText("node-name"))
+                    .isEqualTo(c.execute("query-blockstats").findValuesAsText("node-name")).isNotEmpty();
+
+            QmpException unknown = catchThrowableOfType(QmpException.class,
+                    () -> c.executeAll(List.of("query-status", "nosuch-cmd", "query-block")));
+            assertThat(unknown.kind()).isEqualTo(Kind.ERROR_REPLY);
+            assertThat(unknown.errorClass()).isEqualTo("CommandNotFound");
+            // every reply was taken off the connection: the next command gets its own answer
+            assertThat(c.isOpen()).isTrue();
+            assertThat(c.execute("query-block")).isEqualTo(together.get(1));
+            assertThat(c.executeAll(List.of())).isEmpty();
         }
     }
 
