@@ -62,7 +62,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.locks = locks;
         this.liveCreate = new LiveCreate(peers, hooks);
         this.offlineCreate = new OfflineCreate(peers);
-        this.revert = new Revert(peers, resolver, parallelism);
+        this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.delete = new Delete(peers, resolver, jobTimeout, hooks);
         this.reconciler = new Reconciler(peers, resolver, jobTimeout);
     }
