@@ -30,9 +30,9 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * (with its pending mark), the chain QEMU runs ({@code query-block}), the image headers
  * ({@code qemu-img info --backing-chain -U}), libxl's stored config and xenstore's backend.
  *
- * <p>In order: a stale catalog temp file goes; a pending create, delete or revert is settled ({@link CreateRecovery},
- * {@link DeleteRecovery}, {@link RevertRecovery}); then, with nothing pending, every view is compared ({@link DriftCheck}, report only) and
- * overlays nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
+ * <p>In order: a stale catalog temp file goes; a pending create, delete or revert is settled
+ * ({@link CreateRecovery}, {@link DeleteRecovery}, {@link RevertRecovery}); then, with nothing pending, every view is
+ * compared ({@link DriftCheck}, report only) and overlays nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
  * of this process runs meanwhile; libxl's lock is held while libxl's config is read or changed.
  */
 final class Reconciler {

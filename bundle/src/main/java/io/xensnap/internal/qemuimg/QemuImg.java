@@ -191,7 +191,8 @@ public final class QemuImg {
     }
 
     private static ImageInfo topOf(DiskImage image, List<ImageInfo> chain) {
-        if (chain.isEmpty() || !chain.get(0).format().equals(image.format())) {
+        if (chain.isEmpty() || !chain.get(0).format().equals(image.format())
+                || !Path.of(chain.get(0).filename()).normalize().equals(image.path().normalize())) {
             throw new IllegalArgumentException("not the backing chain of " + image.path() + " as " + image.format()
                     + ": " + chain);
         }

@@ -126,7 +126,8 @@ class RevertCrashTest {
 
         boolean committed = scenario.committedAfter(step);
         assertThat(report.findings()).as(report.lines().toString()).singleElement()
-                .satisfies(f -> assertThat(f.code()).isEqualTo(committed ? Code.REVERT_FINISHED : Code.REVERT_ROLLED_BACK))
+                .satisfies(f -> assertThat(f.code())
+                        .isEqualTo(committed ? Code.REVERT_FINISHED : Code.REVERT_ROLLED_BACK))
                 .satisfies(f -> assertThat(f.repaired()).isTrue());
         assertThat(restarted.reconcile(OFF).lines()).as("a second reconcile").isEmpty();
         assertThat(peerState()).as("xenstore and libxl's files are not a shut-off revert's business").isEqualTo(peers);
