@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
@@ -45,7 +46,6 @@ import io.xensnap.internal.engine.ReconcileReport.Code;
 class RevertCrashTest {
 
     private static final int DOMID = 7;
-    private static final DomainRef DOM = DomainRef.running(DOMID);
     private static final DomainRef OFF = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
 
     /** The two reverts under test and the steps each one runs ({@link EngineHooks#revertStep}). */
@@ -72,12 +72,21 @@ class RevertCrashTest {
     }
 
     private Dom0 dom0;
-    private RealQemu qemu;
 
+    /**
+     * The domain is shut off from the start: its images are made here (xvda, xvdb qcow2, xvdc raw, holding 0x41,
+     * 0x42, 0x43 over the first MiB, as a {@link Dom0} domain's) and its snapshots taken offline, which is all a
+     * revert sees and much cheaper than a QEMU per case.
+     */
     @BeforeEach
     void start() throws Exception {
         dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
-        qemu = dom0.domain(DOMID);
+        Files.createDirectories(image(0).getParent());
+        for (int disk = 0; disk < 3; disk++) {
+            String format = disk == 2 ? "raw" : "qcow2";
+            ShortCommand.ok("qemu-img", "create", "-q", "-f", format, image(disk).toString(), "64M");
+            write(image(disk), 0x41 + disk, "0 1M");
+        }
     }
 
     @AfterEach
@@ -161,7 +170,7 @@ class RevertCrashTest {
         setUp(Scenario.INTERNAL);
         crash(Scenario.INTERNAL, "applied xvdb");
         // as the domain would, had it run: applying the undo snapshot would throw this write away
-        ShortCommand.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0x77 4M 4k", image(0).toString());
+        write(image(0), 0x77, "4M 4k");
 
         assertAmbiguous(image(0) + " was written after the revert's last step on it");
     }
@@ -171,7 +180,7 @@ class RevertCrashTest {
         setUp(Scenario.EXTERNAL);
         crash(Scenario.EXTERNAL, "applied xvdb");
         Path fresh = image(1).resolveSibling("disk1.s1-revert.qcow2");
-        ShortCommand.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0x77 4M 4k", fresh.toString());
+        write(fresh, 0x77, "4M 4k");
 
         assertAmbiguous(fresh + " is not the empty overlay on " + image(1));
     }
@@ -216,19 +225,30 @@ class RevertCrashTest {
 
     private void setUp(Scenario scenario) throws Exception {
         SnapshotEngine engine = dom0.engine();
+        DomainRef first = DomainRef.shutOff(Dom0.uuid(DOMID), List.of(
+                new DiskImage("xvda", image(0), DiskFormat.QCOW2), new DiskImage("xvdb", image(1), DiskFormat.QCOW2),
+                new DiskImage("xvdc", image(2), DiskFormat.RAW)));
+        List<Path> tops;
         if (scenario == Scenario.INTERNAL) {
-            engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
+            engine.create(new SnapshotRequest(first, "s1", "", List.of(DiskSpec.internal("xvda"),
                     DiskSpec.internal("xvdb"))));
+            tops = List.of(image(0), image(1), image(2));
         } else {
-            engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvda", null),
+            engine.create(new SnapshotRequest(first, "s1", "", List.of(DiskSpec.external("xvda", null),
                     DiskSpec.external("xvdb", null), DiskSpec.external("xvdc", null))));
-            dom0.guestWrites(DOMID, "xvdb", 0x55);
-            engine.create(new SnapshotRequest(DOM, "s2", "", List.of(DiskSpec.internal("xvdb"))));
+            write(overlay(1), 0x55, "0 1M");
+            engine.create(new SnapshotRequest(OFF, "s2", "", List.of(DiskSpec.internal("xvdb"))));
+            tops = List.of(overlay(0), overlay(1), overlay(2));
         }
-        dom0.guestWrites(DOMID, "xvda", 0x91);
-        dom0.guestWrites(DOMID, "xvdb", 0x92);
-        dom0.guestWrites(DOMID, "xvdc", 0x93);
-        dom0.shutDown(DOMID, qemu);
+        for (int disk = 0; disk < 3; disk++) {
+            write(tops.get(disk), 0x91 + disk, "0 1M");
+        }
+    }
+
+    /** What the guest would write: {@code pattern} over {@code range} ("offset length") of the disk on top {@code top}. */
+    private static void write(Path top, int pattern, String range) {
+        ShortCommand.ok("qemu-io", "-f", top.toString().endsWith(".raw") ? "raw" : "qcow2", "-c",
+                "write -P 0x" + Integer.toHexString(pattern) + " " + range, top.toString());
     }
 
     private void crash(Scenario scenario, String step) {
@@ -260,7 +280,7 @@ class RevertCrashTest {
     }
 
     private Path image(int disk) {
-        return qemu.disk(disk).image();
+        return dom0.images.resolve("vm" + DOMID).resolve(disk == 2 ? "disk2.raw" : "disk" + disk + ".qcow2");
     }
 
     private Path overlay(int disk) {
