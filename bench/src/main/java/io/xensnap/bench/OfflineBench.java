@@ -161,11 +161,12 @@ final class OfflineBench {
                         String.format(Locale.ROOT, "%.2f×", ratio), ratio <= 0.6, null);
             }
         }
-        out.para("What one revert runs per disk (bundle `Revert.internal` and `QemuImg`): `qemu-img info` (does the"
-                + " image still hold the snapshot?), `info` + `snapshot -c xensnap-undo-…` (the undo point), `info"
-                + " --backing-chain` + `snapshot -a` (in parallel), and after the catalog write `info --backing-chain`"
-                + " + `snapshot -d xensnap-undo-…`: **7 qemu-img processes per disk, 5 of them one disk after"
-                + " another**, against 1 for qemu-img alone. A delete runs `info --backing-chain` + `snapshot -d`"
-                + " per disk, sequentially, plus two catalog writes.");
+        out.para("What one revert runs per disk (bundle `Revert` and `QemuImg`): one `qemu-img info --backing-chain -U`"
+                + " (every check: the snapshot in the image's own layer, once; the undo tag free), `snapshot -c"
+                + " xensnap-undo-…` (the undo point), `snapshot -a`, and after the commit write `snapshot -d"
+                + " xensnap-undo-…`: **4 qemu-img processes per disk, each phase on all disks in parallel**"
+                + " (parallelism = nproc), against 1 for qemu-img alone; plus 4 catalog writes per revert (the"
+                + " pending mark, the mark of the undo points, the commit with the cleanup mark, the clear). A delete"
+                + " runs `info --backing-chain` + `snapshot -d` per disk, sequentially, plus two catalog writes.");
     }
 }

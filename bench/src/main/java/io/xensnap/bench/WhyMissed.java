@@ -43,18 +43,17 @@ final class WhyMissed {
             any = true;
             md.append("""
                     **Offline revert ≤ 0.6× sequential qemu-img.** Bounded by process starts, by design. For each disk \
-                    a revert runs 7 qemu-img processes where qemu-img alone runs 1 (`Revert.internal`, \
-                    `internal/engine/Revert.java` lines 149, 157, 174, 159–161, with `QemuImg` adding an `info` before \
-                    every `snapshot` call, `internal/qemuimg/QemuImg.java` lines 85, 98, 104): a check `info`, the undo \
-                    point (`info` + `snapshot -c xensnap-undo-…`), the apply (`info --backing-chain` + `snapshot -a`, \
-                    the only step run in parallel) and the removal of the undo point (`info --backing-chain` + \
-                    `snapshot -d`), one disk after another. Each process costs ~4 ms of start-up here even when \
-                    the machine is quiet (qemu.md §3), more when it is not. Small, local fixes: run the whole per-disk \
-                    sequence (check, undo point, apply) as one `Parallel.run` step per disk instead of three loops, and \
-                    run the `onCommit` removals through `Parallel.run` too; fold the check `info` into the one \
-                    `createSnapshot` already does. That leaves 3–5 processes per disk on 2 cores, about 1.5–2.5× \
-                    sequential `qemu-img -a`: the target of 0.6× needs the undo point itself to go (a revert that cannot \
-                    put back the other disks when one fails), which is a design decision for the lead, not a speed fix.
+                    a revert runs 4 qemu-img processes where qemu-img alone runs 1 (`internal/engine/Revert.java`: \
+                    `readChains` line 230, `undoPoints` line 261, `apply` line 287, `cleanUp` line 352): one \
+                    `info --backing-chain -U` that every check is made on, the undo point (`snapshot -c \
+                    xensnap-undo-…`), the apply (`snapshot -a`) and, after the commit, the removal of the undo point \
+                    (`snapshot -d`). Each of the four is one `Parallel.run` over all disks; on this 2-core machine two \
+                    qemu-img processes at once barely beat one after the other (compare the two qemu-img columns), so \
+                    the floor is about 4× sequential `qemu-img -a`, plus four fsync'd catalog writes. It was 7 \
+                    processes per disk, 5 of them one disk after another (~6.7× at 16 disks in the run before the \
+                    change). The target of 0.6× needs the undo point itself to go (a revert that cannot put back the \
+                    other disks when one fails, and that reconcile could not take back after a crash), which is a \
+                    design decision for the lead, not a speed fix.
 
                     """);
         }

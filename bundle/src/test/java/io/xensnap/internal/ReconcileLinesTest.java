@@ -24,11 +24,11 @@ class ReconcileLinesTest {
     void everyFindingIsOneLineWithTheDomainFirstAndRepairedMarked() {
         ReconcileReport r = new ReconcileReport(A, List.of(
                 new Finding(Code.ORPHAN_REMOVED, true, "/img/b.s1.qcow2", "empty overlay of ours, unused"),
-                new Finding(Code.REVERT_INTERRUPTED, false, "s1", "revert of s1 was interrupted")));
+                new Finding(Code.REVERT_AMBIGUOUS, false, "s1", "revert of s1 was interrupted")));
 
         assertThat(ReconcileLines.of(r)).containsExactly(
                 A + " [ORPHAN_REMOVED] /img/b.s1.qcow2: empty overlay of ours, unused (repaired)",
-                A + " [REVERT_INTERRUPTED] s1: revert of s1 was interrupted");
+                A + " [REVERT_AMBIGUOUS] s1: revert of s1 was interrupted");
     }
 
     @Test

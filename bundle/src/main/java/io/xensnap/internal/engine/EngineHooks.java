@@ -44,6 +44,15 @@ interface EngineHooks {
     default void beforeDeleteCommit(String domainUuid, String snapshot) throws Exception {
     }
 
+    /**
+     * Revert: {@code step} is done. The steps, in order ({@code <vdev>} steps of one phase run in parallel):
+     * {@code marked} (the catalog marks the revert, no image changed), {@code undo <vdev>} (the disk holds its undo
+     * snapshot), {@code undo points marked}, {@code set aside <vdev>}, {@code applied <vdev>}, {@code committed} (the
+     * catalog records the revert and marks the cleanup), {@code cleaned <vdev>}.
+     */
+    default void revertStep(String domainUuid, String snapshot, String step) throws Exception {
+    }
+
     /** Runs a hook; a checked exception from a test hook is a defect of the test. */
     static void call(Step step) {
         try {

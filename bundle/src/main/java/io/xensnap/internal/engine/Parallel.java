@@ -9,7 +9,8 @@ import java.util.concurrent.Future;
 
 /**
  * Runs independent steps (one qemu-img per disk) on at most {@code parallelism} threads and waits for all of them,
- * also when some fail: a step that is still running must not be abandoned while the caller starts undoing.
+ * also when some fail: a step that is still running must not be abandoned while the caller starts undoing. An
+ * {@link Error} from a step is rethrown once every step has ended.
  */
 final class Parallel {
 
@@ -43,6 +44,7 @@ final class Parallel {
         });
         try {
             List<Future<Outcome>> futures = new ArrayList<>();
+            Error fatal = null;
             for (int i = 0; i < steps.size(); i++) {
                 int index = i;
                 futures.add(pool.submit(() -> runOne(index, steps.get(index))));
@@ -57,12 +59,20 @@ final class Parallel {
                         // keep waiting: the step is changing an image and must finish before anyone undoes it
                         interrupted = true;
                     } catch (ExecutionException e) {
-                        throw new IllegalStateException("a disk step escaped its own error handling", e.getCause());
+                        if (!(e.getCause() instanceof Error err)) {
+                            throw new IllegalStateException("a disk step escaped its own error handling", e.getCause());
+                        }
+                        // the JVM is failing (or a test simulates the process dying): no outcome, no undo
+                        fatal = fatal == null ? err : fatal;
+                        break;
                     }
                 }
                 if (interrupted) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (fatal != null) {
+                throw fatal;
             }
             return out;
         } finally {

@@ -1,5 +1,6 @@
 package io.xensnap.internal.engine;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -16,17 +17,35 @@ import io.xensnap.api.Names;
  * instead of inferring it from what it finds. A delete records each disk just before its merge or internal delete
  * begins: a merge that began and was cancelled leaves the frozen image changed although the chain looks untouched.
  *
+ * <p>A revert ({@link Revert}) is marked in three steps. {@link Kind#REVERT} before the first image changes, written
+ * together with the disks as the revert found them (the catalog's {@code disks}), listing the new top of every
+ * external disk; the same mark again once every internal disk holds its undo snapshot ({@link #undoTag()}), now also
+ * listing those internal disks. Then {@link Kind#REVERT_CLEANUP}, written with the result (current snapshot and
+ * disks), listing what is left to remove: the undo snapshots and the overlays set aside. Reconcile takes a
+ * {@code REVERT} back and finishes a {@code REVERT_CLEANUP}.
+ *
  * @param kind        what was being done
  * @param snapshot    the snapshot it was about
- * @param started     when it started (a finished create's creation time)
+ * @param started     when it started (a finished create's creation time; a revert's undo snapshot tag)
  * @param description create only: the new snapshot's description
  * @param disks       create: what each disk gets, in the domain's disk order; delete: the disks whose merge or
- *                    internal delete has begun; revert: empty
+ *                    internal delete has begun; revert: the external disks (image: the frozen image, overlay: the
+ *                    disk's new top) and, once they all hold their undo snapshot, the internal disks; revert cleanup:
+ *                    the internal disks whose undo snapshot and the external disks whose set-aside overlay
+ *                    ({@link #setAside(Path)}) is to be removed
  */
 public record PendingOperation(Kind kind, String snapshot, Instant started, String description,
                                List<DiskSnapshot> disks) {
 
-    public enum Kind { CREATE, REVERT, DELETE }
+    /** What was being done. */
+    public enum Kind {
+        CREATE,
+        /** A revert that has not committed: reconcile takes it back. */
+        REVERT,
+        DELETE,
+        /** A revert the catalog records as done; only its temporary snapshots and set-aside overlays remain. */
+        REVERT_CLEANUP
+    }
 
     public PendingOperation {
         Objects.requireNonNull(kind, "kind");
@@ -39,5 +58,18 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
     /** An operation whose plan is the catalog's own entry and that has not begun on any disk (delete, revert). */
     public PendingOperation(Kind kind, String snapshot, Instant started) {
         this(kind, snapshot, started, "", List.of());
+    }
+
+    /**
+     * @return the tag of the temporary internal snapshot a revert takes of each internal disk before applying the
+     *         snapshot: derived from the start time, so that the mark names it without a field of its own
+     */
+    public String undoTag() {
+        return "xensnap-undo-" + started.toEpochMilli();
+    }
+
+    /** @return where a revert moves a disk's current overlay while the new one takes its path */
+    public static Path setAside(Path top) {
+        return top.resolveSibling(top.getFileName() + ".xensnap-old");
     }
 }

@@ -28,8 +28,18 @@ public record ReconcileReport(String domainUuid, List<Finding> findings) {
         DELETE_ROLLED_BACK,
         /** Reported: a pending delete cannot be finished or taken back from what the chains show. */
         DELETE_AMBIGUOUS,
-        /** Reported: a revert was interrupted; xensnap does not repair reverts. */
-        REVERT_INTERRUPTED,
+        /**
+         * Repaired: a revert that had not committed was taken back: every disk is at its state before the revert (its
+         * undo snapshot applied, or its new overlay removed and the old one put back) and the mark cleared.
+         */
+        REVERT_ROLLED_BACK,
+        /** Repaired: a committed revert's undo snapshots and set-aside overlays were removed and the mark cleared. */
+        REVERT_FINISHED,
+        /**
+         * Reported: an interrupted revert cannot be taken back from what the disks show (the domain runs again, an
+         * undo snapshot is missing, a disk was written since, an image is gone); nothing was touched.
+         */
+        REVERT_AMBIGUOUS,
         /** Repaired: an empty overlay made by xensnap that nothing references was removed. */
         ORPHAN_REMOVED,
         /** Reported: an overlay made by xensnap that nothing references still holds data; it was left in place. */

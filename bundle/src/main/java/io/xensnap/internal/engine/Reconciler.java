@@ -30,9 +30,9 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * (with its pending mark), the chain QEMU runs ({@code query-block}), the image headers
  * ({@code qemu-img info --backing-chain -U}), libxl's stored config and xenstore's backend.
  *
- * <p>In order: a stale catalog temp file goes; a pending create or delete is settled ({@link CreateRecovery},
- * {@link DeleteRecovery}); then, with nothing pending, every view is compared ({@link DriftCheck}, report only) and
- * overlays nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
+ * <p>In order: a stale catalog temp file goes; a pending create, delete or revert is settled
+ * ({@link CreateRecovery}, {@link DeleteRecovery}, {@link RevertRecovery}); then, with nothing pending, every view is
+ * compared ({@link DriftCheck}, report only) and overlays nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
  * of this process runs meanwhile; libxl's lock is held while libxl's config is read or changed.
  */
 final class Reconciler {
@@ -107,7 +107,7 @@ final class Reconciler {
                     case CREATE -> new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs);
                     case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout)
                             .live(catalog, p, domain, qmp, held, xs);
-                    case REVERT -> revertInterrupted(p, findings);
+                    case REVERT, REVERT_CLEANUP -> RevertRecovery.live(p, domid, findings);
                 };
                 if (!settled) {
                     return;
@@ -147,7 +147,7 @@ final class Reconciler {
                 boolean settled = switch (p.kind()) {
                     case CREATE -> new CreateRecovery(peers, headers, findings).offline(catalog, p);
                     case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout).offline(catalog, p);
-                    case REVERT -> revertInterrupted(p, findings);
+                    case REVERT, REVERT_CLEANUP -> new RevertRecovery(peers, headers, findings).offline(catalog, p);
                 };
                 if (!settled) {
                     return;
@@ -184,12 +184,6 @@ final class Reconciler {
         } catch (QemuImgException e) {
             return List.of();
         }
-    }
-
-    private static boolean revertInterrupted(PendingOperation p, Findings findings) {
-        findings.reported(Code.REVERT_INTERRUPTED, "snapshot " + p.snapshot(), "a revert started at " + p.started()
-                + " did not finish; xensnap does not repair reverts: check the disks and revert again");
-        return false;
     }
 
     /** Every file the catalog names for this domain. */

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
@@ -20,6 +23,8 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
+import io.xensnap.internal.qemuimg.ImageInfo;
+import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.qemuimg.QemuImgException;
 
 /**
@@ -30,9 +35,15 @@ import io.xensnap.internal.qemuimg.QemuImgException;
  *   <li>Internal: {@code qemu-img snapshot -a} on every disk in parallel. Each disk first gets a temporary internal
  *       snapshot of its current state (metadata only, cheap), so that a failure on one disk can put the others back.</li>
  *   <li>External: a fresh overlay on the snapshot's frozen image. The disk keeps its current path when that file is
- *       an overlay xensnap made and no snapshot needs it (it is then replaced); otherwise the new overlay gets a new
- *       name, and the old file stays.</li>
+ *       an overlay xensnap made and no snapshot needs it (it is then set aside and replaced); otherwise the new
+ *       overlay gets a new name, and the old file stays.</li>
  * </ul>
+ *
+ * <p>Per internal disk that is four qemu-img processes, each phase run on every disk in parallel: one
+ * {@code info --backing-chain} (every check is made on it), {@code snapshot -c} of the undo point, {@code snapshot -a},
+ * and after the commit {@code snapshot -d} of the undo point. The catalog marks the revert pending before the first
+ * change (see {@link PendingOperation} for the three marks), so that {@link RevertRecovery} can take back a revert the
+ * process did not live to finish, and finish one it committed.
  */
 final class Revert {
 
@@ -41,14 +52,36 @@ final class Revert {
     private final Peers peers;
     private final DomainResolver resolver;
     private final int parallelism;
+    private final EngineHooks hooks;
 
-    Revert(Peers peers, DomainResolver resolver, int parallelism) {
+    Revert(Peers peers, DomainResolver resolver, int parallelism, EngineHooks hooks) {
         this.peers = peers;
         this.resolver = resolver;
         this.parallelism = Math.max(1, parallelism);
+        this.hooks = hooks;
     }
 
-    private record DiskRevert(DiskSnapshot snap, DiskView current, Path newTop) {
+    /**
+     * @param chain  internal: the backing chain of the image as read before the first change; external: empty
+     * @param newTop external: the disk's top image after the revert; internal: {@code null}
+     * @param setAside external: whether the disk's current top is moved aside so that {@code newTop} can take its path
+     */
+    private record DiskRevert(DiskSnapshot snap, DiskView current, List<ImageInfo> chain, Path newTop,
+                              boolean setAside) {
+
+        boolean internal() {
+            return snap.kind() == SnapshotKind.INTERNAL;
+        }
+
+        io.xensnap.internal.qemuimg.DiskImage image() {
+            return Images.of(snap.image(), snap.format());
+        }
+
+        /** @return how the pending mark names this disk: the snapshot's entry, or the frozen image and new top */
+        DiskSnapshot marked() {
+            return internal() ? snap : new DiskSnapshot(snap.vdev(), SnapshotKind.EXTERNAL, snap.image(),
+                    snap.format(), newTop);
+        }
     }
 
     RevertResult run(DomainRef ref, DomainCatalog catalog, String name, Progress progress) throws SnapshotException {
@@ -64,42 +97,86 @@ final class Revert {
                     + catalog.pending().get().kind() + " did not finish; reconcile the domain first");
         }
         DomainView domain = resolver.resolve(ref, catalog);
-        List<DiskRevert> plan = plan(domain, catalog, snap);
+        Instant started = peers.clock().instant();
+        String undoTag = new PendingOperation(PendingOperation.Kind.REVERT, name, started).undoTag();
+        List<DiskRevert> plan;
+        try {
+            plan = readChains(plan(domain, catalog, snap), name, undoTag, domain.label());
+        } catch (QemuImgException e) {
+            throw Errors.qemuImg(domain.label() + ": revert to " + name, e);
+        } catch (IOException e) {
+            throw new SnapshotException(SnapshotError.INTERNAL, domain.label() + ": revert to " + name + ": "
+                    + e.getMessage(), e);
+        }
+        List<DiskImage> before = domain.disks().stream().map(d -> new DiskImage(d.vdev(), d.image(), d.format()))
+                .toList();
+        List<DiskImage> after = new ArrayList<>();
+        for (DiskView d : domain.disks()) {
+            DiskRevert r = plan.stream().filter(x -> x.current().vdev().equals(d.vdev())).findFirst().orElse(null);
+            after.add(r != null && r.newTop() != null ? new DiskImage(d.vdev(), r.newTop(), DiskFormat.QCOW2)
+                    : new DiskImage(d.vdev(), d.image(), d.format()));
+        }
 
         UndoLog undo = new UndoLog();
-        List<Runnable> onCommit = new ArrayList<>();
+        boolean marked = false;
+        Counter disks = new Counter(plan.size(), progress);
+        DomainCatalog committed;
         try {
-            Counter disks = new Counter(plan.size(), progress);
-            internal(plan, name, undo, onCommit, disks);
-            external(plan, undo, onCommit, disks);
-            List<DiskImage> after = new ArrayList<>();
-            for (DiskView d : domain.disks()) {
-                DiskRevert r = plan.stream().filter(x -> x.current().vdev().equals(d.vdev())).findFirst().orElse(null);
-                after.add(r != null && r.newTop() != null ? new DiskImage(d.vdev(), r.newTop(), DiskFormat.QCOW2)
-                        : new DiskImage(d.vdev(), d.image(), d.format()));
+            // the disks as found go into the catalog with the mark: reconcile needs them to take the revert back
+            List<DiskSnapshot> externals = plan.stream().filter(r -> !r.internal()).map(DiskRevert::marked).toList();
+            DomainCatalog mark = catalog.withCurrent(catalog.current(), before)
+                    .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.REVERT, name, started, "",
+                            externals)));
+            peers.catalogs().save(mark);
+            marked = true;
+            step(catalog, name, "marked");
+            List<DiskRevert> internal = plan.stream().filter(DiskRevert::internal).toList();
+            if (!internal.isEmpty()) {
+                undoPoints(catalog, internal, name, undoTag, undo);
+                // from here on reconcile expects the undo snapshot on every internal disk
+                DomainCatalog all = mark.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.REVERT,
+                        name, started, "", plan.stream().map(DiskRevert::marked).toList())));
+                peers.catalogs().save(all);
+                undo.done("mark of the undo points", () -> peers.catalogs().save(mark));
+                step(catalog, name, "undo points marked");
             }
-            peers.catalogs().save(catalog.withCurrent(name, after));
+            apply(catalog, plan, name, undoTag, undo, disks);
+            List<DiskSnapshot> leftovers = plan.stream().filter(r -> r.internal() || r.setAside())
+                    .map(DiskRevert::marked).toList();
+            committed = catalog.withCurrent(name, after).withPending(leftovers.isEmpty() ? Optional.empty()
+                    : Optional.of(new PendingOperation(PendingOperation.Kind.REVERT_CLEANUP, name, started, "",
+                            leftovers)));
+            peers.catalogs().save(committed);
             undo.commit();
-            onCommit.forEach(Runnable::run);
-            LOG.info("{}: reverted to snapshot {}", domain.label(), name);
-            return new RevertResult(snap, after);
         } catch (QemuImgException e) {
-            SnapshotException se = Errors.qemuImg(domain.label() + ": revert to " + name, e);
-            undo.rollback(se);
-            throw se;
+            throw rollBack(Errors.qemuImg(domain.label() + ": revert to " + name, e), undo, catalog, marked);
         } catch (CatalogException e) {
-            SnapshotException se = Errors.catalog(e);
-            undo.rollback(se);
-            throw se;
+            throw rollBack(Errors.catalog(e), undo, catalog, marked);
         } catch (IOException e) {
-            SnapshotException se = new SnapshotException(SnapshotError.INTERNAL,
-                    domain.label() + ": revert to " + name + ": " + e.getMessage(), e);
-            undo.rollback(se);
-            throw se;
+            throw rollBack(new SnapshotException(SnapshotError.INTERNAL,
+                    domain.label() + ": revert to " + name + ": " + e.getMessage(), e), undo, catalog, marked);
         } catch (RuntimeException e) {
-            undo.rollback(e);
-            throw e;
+            throw rollBack(e, undo, catalog, marked);
         }
+        step(catalog, name, "committed");
+        cleanUp(catalog, committed, domain.label());
+        LOG.info("{}: reverted to snapshot {}", domain.label(), name);
+        return new RevertResult(snap, after);
+    }
+
+    /**
+     * Undoes what was done, newest first, stopping at the first undo that fails: the state is then a prefix of the
+     * revert that the pending mark (kept) still describes, and reconcile continues from there.
+     */
+    private <E extends Exception> E rollBack(E cause, UndoLog undo, DomainCatalog previous, boolean marked) {
+        if (undo.rollbackUntilFailure(cause) && marked) {
+            try {
+                peers.catalogs().save(previous);
+            } catch (CatalogException ce) {
+                cause.addSuppressed(ce);
+            }
+        }
+        return cause;
     }
 
     private List<DiskRevert> plan(DomainView domain, DomainCatalog catalog, SnapshotInfo snap) throws SnapshotException {
@@ -118,14 +195,216 @@ final class Revert {
                             + "; applying it there would corrupt the overlay: revert to the external snapshot that"
                             + " created the overlay first, or delete it");
                 }
-                plan.add(new DiskRevert(d, cur, null));
+                plan.add(new DiskRevert(d, cur, List.of(), null, false));
             } else {
                 boolean reusable = !cur.image().equals(d.image()) && !frozen(catalog, cur.image())
                         && ours(catalog, cur.image());
-                plan.add(new DiskRevert(d, cur, reusable ? cur.image() : freshPath(d.image(), snap.name())));
+                Path aside = PendingOperation.setAside(cur.image());
+                if (reusable && Files.exists(aside, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new SnapshotException(SnapshotError.INVALID_STATE, what + ": " + aside + " is still there"
+                            + " from an earlier revert; reconcile the domain, or remove it if it holds nothing needed");
+                }
+                plan.add(new DiskRevert(d, cur, List.of(), reusable ? cur.image() : freshPath(d.image(), snap.name()),
+                        reusable));
             }
         }
         return plan;
+    }
+
+    /**
+     * Reads each internal disk's backing chain once ({@code info --backing-chain}, in parallel) and checks on it that
+     * the snapshot is in the image's own layer exactly once and that the undo tag is free: fails before anything
+     * changes.
+     */
+    private List<DiskRevert> readChains(List<DiskRevert> plan, String name, String undoTag, String label)
+            throws QemuImgException, IOException {
+        List<ImageInfo>[] chains = newChains(plan.size());
+        List<Parallel.Step> steps = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            DiskRevert r = plan.get(i);
+            int index = i;
+            steps.add(() -> {
+                if (!r.internal()) {
+                    return;
+                }
+                List<ImageInfo> chain = peers.qemuImg().backingChain(r.image(), true);
+                QemuImg.requireInTopLayer(r.image(), name, chain);
+                if (!chain.get(0).snapshotsNamed(undoTag).isEmpty()) {
+                    throw new QemuImgException(QemuImgException.Reason.DUPLICATE_NAME, List.of(), 0, "",
+                            r.snap().image() + " already holds a snapshot named " + undoTag, null);
+                }
+                chains[index] = chain;
+            });
+        }
+        firstFailure(Parallel.run(steps, parallelism));
+        List<DiskRevert> out = new ArrayList<>();
+        for (int i = 0; i < plan.size(); i++) {
+            DiskRevert r = plan.get(i);
+            out.add(r.internal() ? new DiskRevert(r.snap(), r.current(), chains[i], null, false) : r);
+        }
+        LOG.debug("{}: checked {} disk(s) for revert to {}", label, plan.size(), name);
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<ImageInfo>[] newChains(int n) {
+        return (List<ImageInfo>[]) new List<?>[n];
+    }
+
+    /** {@code snapshot -c} of the undo point on every internal disk in parallel. */
+    private void undoPoints(DomainCatalog catalog, List<DiskRevert> internal, String name, String undoTag,
+                            UndoLog undo)
+            throws QemuImgException, IOException {
+        List<Parallel.Step> steps = new ArrayList<>();
+        for (DiskRevert r : internal) {
+            steps.add(() -> {
+                peers.qemuImg().createSnapshot(r.image(), undoTag, r.chain());
+                step(catalog, name, "undo " + r.snap().vdev());
+            });
+        }
+        List<Parallel.Outcome> outcomes = Parallel.run(steps, parallelism);
+        for (Parallel.Outcome o : outcomes) {
+            if (o.ok()) {
+                var image = internal.get(o.index()).image();
+                undo.done("temporary snapshot " + undoTag + " of " + image.path(),
+                        () -> peers.qemuImg().deleteSnapshot(image, undoTag));
+            }
+        }
+        firstFailure(outcomes);
+    }
+
+    /**
+     * Every disk in parallel: internal {@code snapshot -a}; external the current top set aside when its path is
+     * reused, then the new overlay on the frozen image. An external step that fails halfway puts its disk back
+     * itself, so that only whole steps are recorded for the undo.
+     */
+    private void apply(DomainCatalog catalog, List<DiskRevert> plan, String name, String undoTag, UndoLog undo,
+                       Counter disks) throws QemuImgException, IOException {
+        List<Parallel.Step> steps = new ArrayList<>();
+        for (DiskRevert r : plan) {
+            steps.add(() -> {
+                if (r.internal()) {
+                    peers.qemuImg().applySnapshot(r.image(), name, r.chain());
+                } else {
+                    external(catalog, name, r);
+                }
+                step(catalog, name, "applied " + r.snap().vdev());
+                disks.done(r.snap().vdev() + " reverted");
+            });
+        }
+        List<Parallel.Outcome> outcomes = Parallel.run(steps, parallelism);
+        for (Parallel.Outcome o : outcomes) {
+            DiskRevert r = plan.get(o.index());
+            if (r.internal()) {
+                // applied or not, the disk goes back to its undo point if anything fails
+                undo.done("apply of " + name + " to " + r.snap().image(),
+                        () -> peers.qemuImg().applySnapshot(r.image(), undoTag));
+            } else if (o.ok()) {
+                Path top = r.newTop();
+                undo.done("new overlay " + top, () -> {
+                    Files.deleteIfExists(top);
+                    if (r.setAside()) {
+                        Files.move(PendingOperation.setAside(top), top, StandardCopyOption.ATOMIC_MOVE);
+                    }
+                });
+            }
+        }
+        firstFailure(outcomes);
+    }
+
+    private void external(DomainCatalog catalog, String name, DiskRevert r) throws QemuImgException, IOException {
+        Path top = r.newTop();
+        Path aside = PendingOperation.setAside(top);
+        if (r.setAside()) {
+            // the disk's current overlay, which no snapshot needs: kept aside until the revert is committed
+            Files.move(top, aside, StandardCopyOption.ATOMIC_MOVE);
+            step(catalog, name, "set aside " + r.snap().vdev());
+        }
+        try {
+            peers.qemuImg().createOverlay(top, r.image(), Map.of());
+        } catch (QemuImgException | RuntimeException e) {
+            if (r.setAside()) {
+                try {
+                    Files.deleteIfExists(top);
+                    Files.move(aside, top, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException back) {
+                    e.addSuppressed(back);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * After the commit: the undo points and the set-aside overlays go, in parallel, and then the cleanup mark. What
+     * cannot be removed stays listed in the mark for reconcile; the revert itself is done either way.
+     */
+    private void cleanUp(DomainCatalog catalog, DomainCatalog committed, String label) {
+        Optional<PendingOperation> pending = committed.pending();
+        if (pending.isEmpty()) {
+            return;
+        }
+        PendingOperation p = pending.get();
+        List<Parallel.Step> steps = new ArrayList<>();
+        for (DiskSnapshot d : p.disks()) {
+            steps.add(() -> {
+                if (d.kind() == SnapshotKind.INTERNAL) {
+                    peers.qemuImg().deleteOwnSnapshot(Images.of(d.image(), d.format()), p.undoTag());
+                } else {
+                    Files.deleteIfExists(PendingOperation.setAside(d.overlay()));
+                }
+                step(catalog, p.snapshot(), "cleaned " + d.vdev());
+            });
+        }
+        List<Parallel.Outcome> outcomes = Parallel.run(steps, parallelism);
+        boolean clean = true;
+        for (Parallel.Outcome o : outcomes) {
+            if (!o.ok()) {
+                clean = false;
+                DiskSnapshot d = p.disks().get(o.index());
+                LOG.warn("{}: revert to {} done, but {} could not be removed: {}; reconcile removes it", label,
+                        p.snapshot(), d.kind() == SnapshotKind.INTERNAL ? "the temporary snapshot " + p.undoTag()
+                                + " of " + d.image() : PendingOperation.setAside(d.overlay()).toString(),
+                        o.failure().getMessage());
+            }
+        }
+        if (!clean) {
+            return;
+        }
+        try {
+            peers.catalogs().save(committed.withPending(Optional.empty()));
+        } catch (CatalogException e) {
+            LOG.warn("{}: revert to {} done and cleaned up, but the catalog still marks the cleanup: {}; reconcile"
+                    + " clears it", label, p.snapshot(), e.getMessage());
+        }
+    }
+
+    private void step(DomainCatalog catalog, String name, String step) {
+        EngineHooks.call(() -> hooks.revertStep(catalog.uuid(), name, step));
+    }
+
+    /** Throws the first failure of a parallel phase, with the others attached as suppressed. */
+    private static void firstFailure(List<Parallel.Outcome> outcomes) throws QemuImgException, IOException {
+        for (Parallel.Outcome o : outcomes) {
+            if (!o.ok()) {
+                Exception first = o.failure();
+                for (Parallel.Outcome other : outcomes) {
+                    if (!other.ok() && other != o) {
+                        first.addSuppressed(other.failure());
+                    }
+                }
+                if (first instanceof QemuImgException q) {
+                    throw q;
+                }
+                if (first instanceof IOException io) {
+                    throw io;
+                }
+                if (first instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException("a disk step failed: " + first, first);
+            }
+        }
     }
 
     /** @return whether some snapshot needs {@code image} as it is (it holds internal snapshots or is a frozen layer) */
@@ -150,83 +429,6 @@ final class Revert {
             p = CreatePlanner.defaultOverlay(frozen, snapshot + "-revert" + i);
         }
         return p;
-    }
-
-    private void internal(List<DiskRevert> plan, String name, UndoLog undo, List<Runnable> onCommit, Counter disks)
-            throws QemuImgException {
-        List<DiskRevert> internal = plan.stream().filter(r -> r.snap().kind() == SnapshotKind.INTERNAL).toList();
-        if (internal.isEmpty()) {
-            return;
-        }
-        // Fail before touching anything when an image no longer holds the snapshot.
-        for (DiskRevert r : internal) {
-            if (peers.qemuImg().info(Images.of(r.snap().image(), DiskFormat.QCOW2), false).snapshotsNamed(name).isEmpty()) {
-                throw new QemuImgException(QemuImgException.Reason.NO_SUCH_SNAPSHOT, List.of(), 0, "",
-                        "image " + r.snap().image() + " no longer holds internal snapshot " + name, null);
-            }
-        }
-        String keep = "xensnap-undo-" + peers.clock().millis();
-        for (DiskRevert r : internal) {
-            var image = Images.of(r.snap().image(), DiskFormat.QCOW2);
-            peers.qemuImg().createSnapshot(image, keep);
-            undo.done("temporary snapshot " + keep + " of " + image.path(), () -> peers.qemuImg().deleteSnapshot(image, keep));
-            onCommit.add(() -> {
-                try {
-                    peers.qemuImg().deleteSnapshot(image, keep);
-                } catch (QemuImgException e) {
-                    LOG.warn("revert done, but the temporary snapshot {} could not be removed from {}: {}; remove it"
-                            + " with: qemu-img snapshot -d {} {}", keep, image.path(), e.getMessage(), keep, image.path());
-                }
-            });
-        }
-        List<Parallel.Step> steps = new ArrayList<>();
-        for (DiskRevert r : internal) {
-            var image = Images.of(r.snap().image(), DiskFormat.QCOW2);
-            steps.add(() -> {
-                peers.qemuImg().applySnapshot(image, name);
-                disks.done(r.snap().vdev() + " reverted");
-            });
-        }
-        QemuImgException first = null;
-        for (Parallel.Outcome o : Parallel.run(steps, parallelism)) {
-            var image = Images.of(internal.get(o.index()).snap().image(), DiskFormat.QCOW2);
-            // applied or not, put the disk back to its state before the revert if anything fails
-            undo.done("apply of " + name + " to " + image.path(), () -> peers.qemuImg().applySnapshot(image, keep));
-            if (!o.ok() && first == null) {
-                first = o.failure() instanceof QemuImgException q ? q
-                        : new QemuImgException(QemuImgException.Reason.NOT_RUN, List.of(), 0, "",
-                                o.failure().toString(), o.failure());
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    private void external(List<DiskRevert> plan, UndoLog undo, List<Runnable> onCommit, Counter disks)
-            throws QemuImgException, IOException {
-        for (DiskRevert r : plan) {
-            if (r.snap().kind() != SnapshotKind.EXTERNAL) {
-                continue;
-            }
-            Path top = r.newTop();
-            if (Files.exists(top)) {
-                // the disk's current overlay, which no snapshot needs: keep it aside until the revert is committed
-                Path aside = top.resolveSibling(top.getFileName() + ".xensnap-old");
-                Files.move(top, aside, StandardCopyOption.ATOMIC_MOVE);
-                undo.done("move " + top + " aside", () -> Files.move(aside, top, StandardCopyOption.ATOMIC_MOVE));
-                onCommit.add(() -> {
-                    try {
-                        Files.deleteIfExists(aside);
-                    } catch (IOException e) {
-                        LOG.warn("revert done, but the old overlay {} could not be removed: {}", aside, e.toString());
-                    }
-                });
-            }
-            peers.qemuImg().createOverlay(top, Images.of(r.snap().image(), r.snap().format()), java.util.Map.of());
-            undo.done("new overlay " + top, () -> Files.deleteIfExists(top));
-            disks.done(r.snap().vdev() + " reverted");
-        }
     }
 
     /** Counts finished disks across the parallel qemu-img steps. */

@@ -62,7 +62,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.locks = locks;
         this.liveCreate = new LiveCreate(peers, hooks);
         this.offlineCreate = new OfflineCreate(peers);
-        this.revert = new Revert(peers, resolver, parallelism);
+        this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.delete = new Delete(peers, resolver, jobTimeout, hooks);
         this.reconciler = new Reconciler(peers, resolver, jobTimeout);
     }
@@ -125,9 +125,9 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
 
     /**
      * Compares the catalog (with an interrupted operation it marks), the chain QEMU runs, the image headers, libxl's
-     * stored config and xenstore for one domain; settles an interrupted create or delete where what the disks show
-     * proves the outcome, removes empty overlays of ours that nothing references, and reports everything else without
-     * touching it. Running or shut off; waits for the domain like any operation.
+     * stored config and xenstore for one domain; settles an interrupted create, delete or revert where what the
+     * disks show proves the outcome, removes empty overlays of ours that nothing references, and reports everything
+     * else without touching it. Running or shut off; waits for the domain like any operation.
      *
      * @return what was found and what was done; {@link ReconcileReport#clean()} when every view agreed
      * @throws SnapshotException {@code NO_SUCH_DOMAIN} (no running domain has the domid, or a shut-off uuid xensnap

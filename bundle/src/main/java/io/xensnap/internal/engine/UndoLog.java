@@ -40,6 +40,31 @@ public final class UndoLog {
         return steps.isEmpty();
     }
 
+    /**
+     * Undoes recorded steps newest first and stops at the first that fails, adding its failure to {@code cause} as
+     * suppressed. For an operation whose pending mark lets reconcile continue from exactly where this stopped: the
+     * older steps must stay done, because undoing them on top of a failed newer one would lose what that one guards
+     * (a revert must not drop a disk's undo snapshot when putting the disk back to it failed).
+     *
+     * @return whether every step was undone
+     */
+    public boolean rollbackUntilFailure(Throwable cause) {
+        while (!steps.isEmpty()) {
+            Step s = steps.peek();
+            try {
+                s.undo().run();
+                steps.pop();
+                LOG.debug("undone: {}", s.what());
+            } catch (Exception e) {
+                cause.addSuppressed(new Exception("could not undo: " + s.what() + ": " + e.getMessage()
+                        + "; the older steps stay done", e));
+                steps.clear();
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Undoes every recorded step, newest first, adding each failure to {@code cause} as suppressed. */
     public void rollback(Throwable cause) {
         while (!steps.isEmpty()) {

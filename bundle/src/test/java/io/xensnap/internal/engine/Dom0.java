@@ -117,6 +117,27 @@ public final class Dom0 implements AutoCloseable {
         host.addDomain(new XenHost.Domain(domid, "vm" + domid, uuid(domid), disks));
     }
 
+    /**
+     * A shut-off domain is started again, as xl would after a crash of xensnap: a new domid, the same uuid, QEMU on the
+     * images it had ({@code tops}, with their formats), its xenstore nodes and userdata JSON.
+     */
+    RealQemu restart(int newDomid, int oldDomid, List<Path> tops, List<RealQemu.Format> formats) throws IOException {
+        RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
+                .formats(formats.toArray(RealQemu.Format[]::new))
+                .images(tops.toArray(Path[]::new))
+                .directory(Files.createDirectories(images.resolve("vm" + newDomid)))
+                .libxlQmpSocket(host.root(), newDomid)
+                .start();
+        qemus.add(qemu);
+        List<XenHost.Disk> disks = new ArrayList<>();
+        for (RealQemu.Disk d : qemu.disks()) {
+            disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
+                    d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
+        }
+        host.addDomain(new XenHost.Domain(newDomid, "vm" + oldDomid, uuid(oldDomid), disks));
+        return qemu;
+    }
+
     /** The domain shuts down: QEMU exits and libxl removes its xenstore nodes (the images and catalog stay). */
     void shutDown(int domid, RealQemu qemu) {
         qemu.close();

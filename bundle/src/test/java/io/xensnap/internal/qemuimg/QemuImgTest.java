@@ -229,6 +229,58 @@ class QemuImgTest {
     }
 
     @Test
+    void withAChainReadOnceTheSameChecksHoldAndEachStepIsOneProcess() throws Exception {
+        DiskImage base = qcow2("base.qcow2");
+        fill(base, 0x31);
+        img.createSnapshot(base, "sb");
+        DiskImage d = qcow2("d.qcow2");
+        fill(d, 0x41);
+        img.createSnapshot(d, "s1");
+        fill(d, 0x42);
+        List<ImageInfo> chain = img.backingChain(d, true);
+
+        img.createSnapshot(d, "undo", chain);
+        img.applySnapshot(d, "s1", chain);
+        assertThat(RealQemu.hasPattern(d.path(), Format.QCOW2, 0x41)).isTrue();
+        img.applySnapshot(d, "undo");
+        assertThat(RealQemu.hasPattern(d.path(), Format.QCOW2, 0x42)).isTrue();
+        img.deleteOwnSnapshot(d, "undo");
+        assertThat(rawSnapshotNames(d)).containsExactly("s1");
+
+        // the chain read before: "s1" exists, "nosuch" does not, "sb" lives in a lower layer
+        assertThat(catchThrowableOfType(QemuImgException.class, () -> img.createSnapshot(d, "s1", chain)).reason())
+                .isEqualTo(Reason.DUPLICATE_NAME);
+        assertThat(catchThrowableOfType(QemuImgException.class, () -> img.applySnapshot(d, "nosuch", chain))
+                .reason()).isEqualTo(Reason.NO_SUCH_SNAPSHOT);
+        DiskImage top = overlay("top.qcow2", base);
+        List<ImageInfo> topChain = img.backingChain(top, true);
+        assertThat(catchThrowableOfType(QemuImgException.class, () -> img.applySnapshot(top, "sb", topChain))
+                .reason()).isEqualTo(Reason.SNAPSHOT_IN_OTHER_LAYER);
+        assertThat(rawSnapshotNames(base)).containsExactly("sb");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> img.applySnapshot(top, "sb", chain))).hasMessageContaining("not the backing chain");
+    }
+
+    @Test
+    void qcow2SharingTellsWhetherTheActiveLayerWasWrittenSinceTheLastSnapshotTakenOrApplied() throws Exception {
+        DiskImage d = qcow2("d.qcow2");
+        fill(d, 0x41);
+        assertThat(Qcow2Sharing.unsharedTables(d.path())).as("written, no snapshot yet").isEqualTo(1);
+        img.createSnapshot(d, "s1");
+        assertThat(Qcow2Sharing.unsharedTables(d.path())).as("after snapshot -c").isZero();
+        ShortCommand.ok(Prerequisite.QEMU_IO.require().toString(), "-f", "qcow2", "-c", "write -z 8M 4k",
+                d.path().toString());
+        assertThat(Qcow2Sharing.unsharedTables(d.path())).as("zeroes written").isEqualTo(1);
+        img.applySnapshot(d, "s1");
+        assertThat(Qcow2Sharing.unsharedTables(d.path())).as("after snapshot -a").isZero();
+
+        Path raw = path("r.raw");
+        tool("create", "-q", "-f", "raw", raw.toString(), "1M");
+        assertThat(catchThrowableOfType(java.io.IOException.class, () -> Qcow2Sharing.unsharedTables(raw)))
+                .hasMessage(raw + " is not a qcow2 image");
+    }
+
+    @Test
     void snapshotsOfARawImageFailWithQemuImgsOwnError() throws Exception {
         Path p = path("d.raw");
         tool("create", "-q", "-f", "raw", p.toString(), "16M");
