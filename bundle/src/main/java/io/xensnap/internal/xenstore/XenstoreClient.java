@@ -155,8 +155,10 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
             }
         } catch (IOException e) {
             requests.forEach(r -> router.forget(r.reqId()));
-            throw new XenstoreException(XenstoreException.ECONNRESET, "sending READ to " + transport.describe()
-                    + " failed: " + e, e);
+            XenstoreException x = new XenstoreException(XenstoreException.ECONNRESET, "sending READ to "
+                    + transport.describe() + " failed: " + e, e);
+            router.broken(x);
+            throw x;
         } catch (XenstoreException | RuntimeException e) {
             requests.forEach(r -> router.forget(r.reqId()));
             throw e;
@@ -435,8 +437,10 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
             transport.send(XsCodec.encode(request));
         } catch (IOException e) {
             router.forget(reqId);
-            throw new XenstoreException(XenstoreException.ECONNRESET, "sending " + op + " to " + transport.describe()
-                    + " failed: " + e, e);
+            XenstoreException x = new XenstoreException(XenstoreException.ECONNRESET, "sending " + op + " to "
+                    + transport.describe() + " failed: " + e, e);
+            router.broken(x);
+            throw x;
         }
         XsPacket reply = await(slot, request);
         if (reply.op() == XsOp.ERROR) {

@@ -97,6 +97,14 @@ final class XsRouter implements AutoCloseable {
         return closedBecause == null;
     }
 
+    /**
+     * The connection failed on the sending side (the daemon went away before the reader saw the end): it ends here,
+     * so that {@link #isOpen()} says so at once and every other caller waiting gets the same failure.
+     */
+    void broken(XenstoreException why) {
+        end(why);
+    }
+
     private void readLoop() {
         XsCodec codec = new XsCodec();
         ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
