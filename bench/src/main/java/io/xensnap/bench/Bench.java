@@ -15,8 +15,8 @@ import java.util.Set;
  * Runs the benchmarks of issue 8 and writes the report. Started by {@code scripts/bench}; see there for the options.
  *
  * <pre>
- * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,3,4,5,6] [--quick]
- *      [--libvirt-dir DIR | --libvirt-skip REASON]
+ * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,2,3,4,5,6] [--quick]
+ *      [--libvirt-dir DIR | --libvirt-skip REASON] [--karaf distribution/target/assembly]
  * </pre>
  */
 public final class Bench {
@@ -26,10 +26,11 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         Path out = null;
-        Set<String> items = new LinkedHashSet<>(List.of("1", "3", "4", "5", "6"));
+        Set<String> items = new LinkedHashSet<>(List.of("1", "2", "3", "4", "5", "6"));
         boolean quick = false;
         String libvirtSkip = null;
         Path libvirtDir = null;
+        Path karafAssembly = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--out" -> out = Path.of(args[++i]);
@@ -37,6 +38,7 @@ public final class Bench {
                 case "--quick" -> quick = true;
                 case "--libvirt-skip" -> libvirtSkip = args[++i];
                 case "--libvirt-dir" -> libvirtDir = Path.of(args[++i]);
+                case "--karaf" -> karafAssembly = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -90,18 +92,55 @@ public final class Bench {
                 catalog.run(1_000, 10_000);
                 catalog.report(report);
             }
-            report.section("2. The same create through the MBean (JMX RMI) and the console");
-            report.para("**Not measured in this run.** The MBean and the console commands exist, but this benchmark does"
-                    + " not start Karaf yet; this section is their place. Add a `SurfaceBench`"
-                    + " beside `CreateBench` that sends the same requests through a JMX RMI connector and through"
-                    + " `bin/client`, and report each surface's median over the provider's.");
-            skipped.add("2 (MBean/console: needs a Karaf in the bench, not built yet)");
-            report.section("7. Bundle start time in Karaf");
-            report.para("**Not measured in this run.** This bench starts no Karaf yet: measuring it needs the distribution build and a Karaf boot"
-                    + " inside this run. Its place: unpack `distribution/target/xensnap-distribution-*.tar.gz` into"
-                    + " `bench/target/karaf`, start it, and time `bundle:stop io.xensnap` / `bundle:start io.xensnap`"
-                    + " through `bin/client` against a `bundle:list` call as the client's floor.");
-            skipped.add("5's bundle start time in Karaf (needs a Karaf in the bench; see section 7)");
+            boolean surfaces = items.contains("2");
+            boolean bundleStart = items.contains("5");
+            if (surfaces || bundleStart) {
+                String why = karafAssembly == null ? "no --karaf given (scripts/bench passes the distribution's"
+                        + " assembly)" : null;
+                boolean surfacesDone = false;
+                boolean bundleStartDone = false;
+                if (why == null) {
+                    try (KarafHost karaf = KarafHost.prepare(karafAssembly, host)) {
+                        karaf.start(BundleStartBench.UUID);
+                        System.out.printf("Karaf: launch to xensnap ready %s ms%n", karaf.launchToReady().cell());
+                        if (surfaces) {
+                            SurfaceBench surface = new SurfaceBench(host, karaf, quick ? new Runs(1, 4)
+                                    : new Runs(2, 8), quick ? 4 : 5);
+                            if (quick) {
+                                surface.run(1, 4);
+                            } else {
+                                surface.run(1, 4, 16);
+                            }
+                            surface.report(report);
+                            surfacesDone = true;
+                        }
+                        if (bundleStart) {
+                            BundleStartBench start = new BundleStartBench(host, karaf, quick ? new Runs(1, 3)
+                                    : new Runs(2, 8), 10_000);
+                            start.run();
+                            start.report(report);
+                            bundleStartDone = true;
+                        }
+                    } catch (Exception e) {
+                        why = "Karaf failed here: " + e;
+                        System.err.println(why);
+                        e.printStackTrace();
+                    }
+                }
+                if (why != null) {
+                    String line = "**Not measured in this run: " + why.replace('\n', ' ') + ".**";
+                    if (surfaces && !surfacesDone) {
+                        report.section("2. The same create through the MBean (JMX RMI) and the console");
+                        report.para(line);
+                        skipped.add("2 (MBean/console: " + why.replace('\n', ' ') + ")");
+                    }
+                    if (bundleStart && !bundleStartDone) {
+                        report.section("5. A catalog of many snapshots on one domain");
+                        report.para("**Bundle start in Karaf.** " + line);
+                        skipped.add("5's bundle start time in Karaf (" + why.replace('\n', ' ') + ")");
+                    }
+                }
+            }
         }
         Duration took = Duration.between(started, Instant.now()).truncatedTo(ChronoUnit.SECONDS);
         String previous = out != null && Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "";

@@ -73,6 +73,11 @@ final class BenchHost implements AutoCloseable {
         return xenstored.socketPath();
     }
 
+    /** libxl's XEN_LIB_DIR of this dom0 (the userdata JSON). */
+    Path libxlDir() {
+        return host.libxlDir();
+    }
+
     Path qmpSocket(int domid) {
         return host.qmpSocketPath(domid);
     }

@@ -18,9 +18,9 @@ final class Report {
     private StringBuilder body = new StringBuilder();
     private final List<Verdict> verdicts = new ArrayList<>();
 
+    /** Starts the section {@code title}, or continues it when an earlier part of the run already wrote some of it. */
     void section(String title) {
-        body = sections.computeIfAbsent(title, t -> new StringBuilder());
-        body.append("\n## ").append(title).append("\n\n");
+        body = sections.computeIfAbsent(title, t -> new StringBuilder("\n## " + t + "\n\n"));
     }
 
     void para(String text) {

@@ -61,10 +61,11 @@ public record Stats(double[] samplesMs) {
     }
 
     static String ms(double v) {
-        if (v >= 100) {
+        // by magnitude: a difference of medians may be negative
+        if (Math.abs(v) >= 100) {
             return String.format(Locale.ROOT, "%.0f", v);
         }
-        if (v >= 10) {
+        if (Math.abs(v) >= 10) {
             return String.format(Locale.ROOT, "%.1f", v);
         }
         return String.format(Locale.ROOT, "%.2f", v);
