@@ -3,10 +3,12 @@ package io.xensnap.internal.engine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,8 +75,10 @@ final class LiveCreate {
             BlockDevices devices = new BlockDevices(qmp);
             List<TransactionAction> actions = new ArrayList<>();
             List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
+            Set<String> nodeNames = new HashSet<>();
+            all.forEach(b -> nodeNames.addAll(b.nodeChain()));
             for (DiskPlan d : plan.disks()) {
-                actions.add(action(plan, d, devices.resolve(d.disk().vdev(), all)));
+                actions.add(action(plan, d, devices.resolve(d.disk().vdev(), all), nodeNames));
             }
             boolean external = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
             if (external) {
@@ -154,7 +158,8 @@ final class LiveCreate {
         return out;
     }
 
-    private TransactionAction action(CreatePlan plan, DiskPlan d, BlockDevice device) throws SnapshotException {
+    private TransactionAction action(CreatePlan plan, DiskPlan d, BlockDevice device, Set<String> nodeNames)
+            throws SnapshotException {
         String what = plan.domain().label() + " disk " + d.disk().vdev();
         if (!device.file().equals(d.disk().image().toString())) {
             throw new SnapshotException(SnapshotError.INVALID_STATE, what + ": QEMU serves " + device.file()
@@ -168,13 +173,21 @@ final class LiveCreate {
             return new TransactionAction.InternalSnapshot(device.target(), plan.name());
         }
         return TransactionAction.ExternalSnapshot.create(device.nodeName(), d.overlay(),
-                overlayNode(d.disk().vdev(), plan.name()));
+                overlayNode(d.disk().vdev(), nodeNames));
     }
 
-    /** QEMU node names: a letter first, at most 31 characters; unique enough per disk and moment. */
-    private String overlayNode(String vdev, String name) {
-        long stamp = peers.clock().millis() ^ name.hashCode();
-        return "xs-" + vdev + "-" + Long.toHexString(stamp & 0xffffffffL);
+    /**
+     * A node name for a new overlay: a letter first, at most 31 characters, and none that QEMU has in a disk's chain,
+     * or the whole transaction is refused ("New overlay node-name already in use"). A name made from the clock and the
+     * snapshot's name once collided with the previous overlay's on creates a few milliseconds apart.
+     */
+    private static String overlayNode(String vdev, Set<String> nodeNames) {
+        while (true) {
+            String node = "xs-" + vdev + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffL);
+            if (nodeNames.add(node)) {
+                return node;
+            }
+        }
     }
 
     private SnapshotInfo finish(CreatePlan plan, int domid, DomainConfigStore.Session libxl, DomainCatalog marked)

@@ -99,6 +99,22 @@ class SnapshotEngineTest {
     }
 
     @Test
+    void externalSnapshotsTakenBackToBackEachGetANodeNameQemuDoesNotHaveYet() throws Exception {
+        // a name made from the clock and the snapshot's name once collided with the previous overlay's
+        // ("New overlay node-name already in use" on the third of five creates a few milliseconds apart)
+        List<String> nodes = new java.util.ArrayList<>();
+        Path top = image(0);
+        for (int i = 0; i < 12; i++) {
+            top = dom0.images.resolve("vm7/a-e" + i + ".qcow2");
+            engine.create(new SnapshotRequest(DOM, "e" + i, "", List.of(DiskSpec.external("xvda", top))));
+            nodes.add(dom0.device(DOMID, "xvda").path("inserted").path("node-name").asText());
+        }
+        assertThat(nodes).doesNotHaveDuplicates().allMatch(n -> n.startsWith("xs-xvda-") && n.length() <= 31);
+        assertThat(Dom0.chain(top)).hasSize(13);
+        assertThat(dom0.rootFile(DOMID, "xvda")).isEqualTo(top.toString());
+    }
+
+    @Test
     void aTransactionRefusedByQemuLeavesEverythingAsItWas() throws Exception {
         Path gone = Files.createDirectories(dom0.images.resolve("vanishing"));
         String before = dom0.fingerprint();
