@@ -44,15 +44,40 @@ final class Markdown {
         }
         md.append("\n## Targets (issue 8)\n\n");
         md.append("| target | this run | verdict | previous run" + (before.containsKey("@when") ? " (" + before.get("@when")
-                + ")" : "") + " |\n|---|---|---|---|\n");
+                + ")" : "") + " | change |\n|---|---|---|---|---|\n");
         List<String> missed = new ArrayList<>();
+        List<Double> ratioChanges = new ArrayList<>();
+        Map<String, Boolean> wasMet = previousVerdicts(previous);
+        int verdictsKept = 0;
+        int compared = 0;
         for (Report.Verdict v : report.verdicts()) {
+            String prev = before.getOrDefault(v.target(), "–");
+            Double change = change(v.measured(), prev);
+            if (change != null && v.measured().contains("×")) {
+                ratioChanges.add(Math.abs(change));
+            }
+            if (wasMet.containsKey(v.target())) {
+                compared++;
+                if (wasMet.get(v.target()) == v.met()) {
+                    verdictsKept++;
+                }
+            }
             md.append("| ").append(v.target()).append(" | ").append(v.measured()).append(" | ")
-                    .append(v.met() ? "met" : "**missed**").append(" | ")
-                    .append(before.getOrDefault(v.target(), "–")).append(" |\n");
+                    .append(v.met() ? "met" : "**missed**").append(" | ").append(prev).append(" | ")
+                    .append(change == null ? "–" : String.format(java.util.Locale.ROOT, "%+.0f%%", change * 100))
+                    .append(" |\n");
             if (!v.met()) {
                 missed.add(v.target());
             }
+        }
+        if (!ratioChanges.isEmpty()) {
+            List<Double> sorted = ratioChanges.stream().sorted().toList();
+            md.append("\nRun to run (this run against the previous one, same machine and command): the ratios moved by a"
+                    + " median of ").append(String.format(java.util.Locale.ROOT, "%.0f%%", 100 * sorted.get(
+                    sorted.size() / 2))).append(" and at most ").append(String.format(java.util.Locale.ROOT, "%.0f%%",
+                    100 * sorted.get(sorted.size() - 1))).append("; ").append(verdictsKept).append(" of ")
+                    .append(compared).append(" verdicts are the same. Each side of a ratio has its p10–p90 in its"
+                    + " section; a ratio moves with the load of the machine (see the load average above).\n");
         }
         if (!skipped.isEmpty()) {
             md.append("\nNot measured in this run: ").append(String.join("; ", skipped)).append(".\n");
@@ -63,6 +88,40 @@ final class Markdown {
         md.append(report.body());
         md.append(WhyMissed.text(report.verdicts()));
         return md.toString();
+    }
+
+    /** @return (this − before) ÷ before for two values that start with a number, or null */
+    static Double change(String now, String before) {
+        Double a = leadingNumber(now);
+        Double b = leadingNumber(before);
+        return a == null || b == null || b == 0 ? null : (a - b) / b;
+    }
+
+    private static Double leadingNumber(String s) {
+        Matcher m = Pattern.compile("^([0-9]+(?:\\.[0-9]+)?)").matcher(s == null ? "" : s.strip().replace(",", ""));
+        return m.find() ? Double.valueOf(m.group(1)) : null;
+    }
+
+    /** Target → whether it was met, from an earlier report's targets table. */
+    static Map<String, Boolean> previousVerdicts(String previous) {
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        if (previous == null || previous.isEmpty()) {
+            return out;
+        }
+        boolean inTargets = false;
+        for (String line : previous.split("\n")) {
+            if (line.startsWith("## ")) {
+                inTargets = line.startsWith("## Targets");
+                continue;
+            }
+            if (inTargets && line.startsWith("| ") && !line.startsWith("| target ")) {
+                String[] cells = line.split("\\|");
+                if (cells.length >= 4) {
+                    out.put(cells[1].strip(), cells[3].strip().equals("met"));
+                }
+            }
+        }
+        return out;
     }
 
     /** Target → measured value from an earlier report's targets table, plus "@when" → when it was written. */
