@@ -32,7 +32,7 @@ final class Markdown {
                 .append(". Every number below comes from this one run on this one machine: compare ratios within the")
                 .append(" run, not absolute times across machines (qemu.md §3: this VM's disk is noisy, and one run")
                 .append(" was once 2–5× slower than a rerun).\n\n");
-        md.append("```\nscripts/bench            # the whole run: ~15 min on a 2-core machine (Karaf and bin/client included); rewrites this file\n")
+        md.append("```\nscripts/bench            # the whole run: ~8 min on a quiet 2-core machine, ~15 on a busy one (Karaf included); rewrites this file\n")
                 .append("scripts/bench --quick    # fewer runs, for trying the benchmark itself\n```\n\n");
         md.append("Times are milliseconds, **median [p10–p90]** over the measured runs; warm-up runs are excluded."
                 + " A ratio is ours ÷ theirs of the medians (below 1 means xensnap is faster).\n\n");
