@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -112,6 +115,54 @@ class SnapshotEngineTest {
         assertThat(nodes).doesNotHaveDuplicates().allMatch(n -> n.startsWith("xs-xvda-") && n.length() <= 31);
         assertThat(Dom0.chain(top)).hasSize(13);
         assertThat(dom0.rootFile(DOMID, "xvda")).isEqualTo(top.toString());
+    }
+
+    @Test
+    void aDomidThatPassesToAnotherDomainWhileARequestWaitsForItsLockIsRefused() throws Exception {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        SnapshotEngine hooked = dom0.engine(new EngineHooks() {
+            @Override
+            public void beforeTransaction(CreatePlan plan) throws Exception {
+                if (plan.name().equals("first")) {
+                    holding.countDown();
+                    release.await();
+                }
+            }
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<SnapshotInfo> first = pool.submit(() -> hooked.create(SnapshotRequest.allDisks(DOM, "first", "")));
+            assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
+            AtomicReference<Thread> waiter = new AtomicReference<>();
+            Future<SnapshotError> second = pool.submit(() -> {
+                waiter.set(Thread.currentThread());
+                return Faults.code(() -> hooked.create(SnapshotRequest.allDisks(DOM, "second", "")));
+            });
+            // the second request has read domid 7's uuid and waits for that domain's lock...
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!waitsForADomainLock(waiter.get())) {
+                assertThat(System.nanoTime()).as("the second request reached the lock").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            // ...while domid 7 becomes another domain (as if destroyed and the domid given to a new one)
+            String other = Dom0.uuid(4242);
+            dom0.host.cli().write("/vm/" + other + "/uuid", other, "/local/domain/" + DOMID + "/vm", "/vm/" + other);
+            release.countDown();
+            first.get(30, TimeUnit.SECONDS);
+            assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo(SnapshotError.INVALID_STATE);
+            assertThat(new CatalogStore(dom0.state).exists(other)).as("nothing written for the other domain").isFalse();
+            assertThat(new CatalogStore(dom0.state).load(Dom0.uuid(DOMID)).snapshots())
+                    .extracting(SnapshotInfo::name).containsExactly("first");
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    private static boolean waitsForADomainLock(Thread t) {
+        return t != null && Arrays.stream(t.getStackTrace()).anyMatch(
+                f -> f.getClassName().equals(DomainLocks.class.getName()) && f.getMethodName().equals("acquire"));
     }
 
     @Test
