@@ -68,13 +68,24 @@ final class DomainResolver {
             }
         }
 
+        /**
+         * @param catalog the catalog of the domain whose lock the caller holds
+         * @throws SnapshotException INVALID_STATE when a running domain's domid now belongs to another domain than the
+         *                           catalog's (destroyed and the domid given again while the caller waited)
+         */
         DomainView view(DomainCatalog catalog) throws SnapshotException {
             if (ref instanceof DomainRef.Running r) {
+                DomainView view;
                 try {
-                    return runningView(xenstore(), r.domid());
+                    view = runningView(xenstore(), r.domid());
                 } catch (XenstoreException e) {
                     throw notFoundOr(r.domid(), e);
                 }
+                if (!view.uuid().equals(catalog.uuid())) {
+                    throw new SnapshotException(SnapshotError.INVALID_STATE, "domid " + r.domid() + " is now domain "
+                            + view.uuid() + ", not " + catalog.uuid() + " as when the request came; ask again");
+                }
+                return view;
             }
             return shutOffView((DomainRef.ShutOff) ref, catalog);
         }

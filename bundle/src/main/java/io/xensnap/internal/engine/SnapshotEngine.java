@@ -76,11 +76,6 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                 DomainView domain = lookup.view(catalog);
                 // one xenstore connection for the uuid and the disks; not kept while QEMU or qemu-img works
                 lookup.close();
-                if (!domain.uuid().equals(uuid)) {
-                    // the domid went to another domain while this one waited for its lock: its catalog is not ours
-                    throw new SnapshotException(SnapshotError.INVALID_STATE, request.domain()
-                            + " is now " + domain.uuid() + ", not " + uuid + " as when the request came; ask again");
-                }
                 if (!domain.running()) {
                     resolver.requireShutOff(uuid);
                 }
