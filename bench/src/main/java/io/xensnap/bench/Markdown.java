@@ -105,23 +105,26 @@ final class Markdown {
     /** Target → whether it was met, from an earlier report's targets table. */
     static Map<String, Boolean> previousVerdicts(String previous) {
         Map<String, Boolean> out = new LinkedHashMap<>();
-        if (previous == null || previous.isEmpty()) {
-            return out;
-        }
-        boolean inTargets = false;
-        for (String line : previous.split("\n")) {
-            if (line.startsWith("## ")) {
-                inTargets = line.startsWith("## Targets");
-                continue;
-            }
-            if (inTargets && line.startsWith("| ") && !line.startsWith("| target ")) {
-                String[] cells = line.split("\\|");
-                if (cells.length >= 4) {
-                    out.put(cells[1].strip(), cells[3].strip().equals("met"));
-                }
+        for (String[] cells : targetRows(previous)) {
+            if (cells.length >= 4) {
+                out.put(cells[1].strip(), cells[3].strip().equals("met"));
             }
         }
         return out;
+    }
+
+    /** @return the cells of each row of an earlier report's targets table */
+    private static List<String[]> targetRows(String previous) {
+        List<String[]> rows = new ArrayList<>();
+        boolean inTargets = false;
+        for (String line : previous == null ? new String[0] : previous.split("\n")) {
+            if (line.startsWith("## ")) {
+                inTargets = line.startsWith("## Targets");
+            } else if (inTargets && line.startsWith("| ") && !line.startsWith("| target ")) {
+                rows.add(line.split("\\|"));
+            }
+        }
+        return rows;
     }
 
     /** Target → measured value from an earlier report's targets table, plus "@when" → when it was written. */
@@ -134,17 +137,9 @@ final class Markdown {
         if (when.find()) {
             out.put("@when", when.group(1));
         }
-        boolean inTargets = false;
-        for (String line : previous.split("\n")) {
-            if (line.startsWith("## ")) {
-                inTargets = line.startsWith("## Targets");
-                continue;
-            }
-            if (inTargets && line.startsWith("| ") && !line.startsWith("| target ")) {
-                String[] cells = line.split("\\|");
-                if (cells.length >= 3) {
-                    out.put(cells[1].strip(), cells[2].strip());
-                }
+        for (String[] cells : targetRows(previous)) {
+            if (cells.length >= 3) {
+                out.put(cells[1].strip(), cells[2].strip());
             }
         }
         return out;
