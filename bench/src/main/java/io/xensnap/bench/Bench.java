@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Runs the benchmarks of issue 8 and writes the report. Started by {@code scripts/bench}; see there for the options.
+ * Runs the benchmarks — xensnap against a raw QMP client, qemu-img alone and libvirt, and against its own targets for
+ * concurrency, listing and heap — and writes the report. Started by {@code scripts/bench}; see there for the options.
  *
  * <pre>
  * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,2,3,4,5,6] [--quick]

@@ -33,7 +33,7 @@ import io.xensnap.harness.TempRoot;
  * {@code scripts/demo} points it at the demo's: a copy of {@code distribution/target/assembly} in a temp dir (the
  * checkout's target/ is never written), {@code etc/io.xensnap.cfg} naming the bench's xenstored, run dir, libxl dir
  * and overlay root, a state dir of its own, and free ports for JMX and ssh (a second Karaf on the default ports would
- * let the clients silently reach the first one: osgi.md §6.9).
+ * let the clients silently reach the first one: docs/karaf-build.md#ports).
  *
  * <p>{@code bin/karaf daemon} {@code exec}s the JVM, so the Karaf JVM is the {@link ManagedProcess} itself: it dies
  * with the bench (pdeathsig), is stopped by its shutdown hook, and runs in the bench's session, where
@@ -216,8 +216,8 @@ final class KarafHost implements AutoCloseable {
 
     /**
      * Runs {@code bin/client -b} with {@code commands} on its standard input, one per line, as a script or a user at a
-     * shell prompt runs it (a command argument with stdin at EOF prints only "Closed": osgi.md §6.12). The client
-     * streams each command's output as the command ends, so the arrival of its lines times the commands.
+     * shell prompt runs it (a command argument with stdin at EOF prints only "Closed": docs/karaf-build.md#bin-client).
+     * The client streams each command's output as the command ends, so the arrival of its lines times the commands.
      *
      * @param marker lines starting with it (after leading blanks) are timed; may be empty for none
      */

@@ -19,8 +19,8 @@ import io.xensnap.harness.ShortCommand;
  * Item 6: libvirt's external disk-only snapshot ({@code virsh snapshot-create-as DOM NAME --disk-only --atomic
  * --no-metadata}, one virsh process per snapshot as a script would run it) on a paused q35 domain with the same disks
  * (64 MiB qcow2, 1 MiB written), against xensnap's external create of the same disks in the same loop. libvirtd and
- * virtlogd run in the foreground from a private config (qemu.md §4) and are stopped at the end; libvirt keeps its own
- * state in its standard directories under /var and /run (documented in the report).
+ * virtlogd run in the foreground from a private config (docs/qemu.md#libvirt-recipe) and are stopped at the end;
+ * libvirt keeps its own state in its standard directories under /var and /run (documented in the report).
  */
 final class LibvirtBench {
 
@@ -212,8 +212,9 @@ final class LibvirtBench {
 
     void report(Report out) {
         out.section("6. libvirt as the peer: external disk-only snapshot");
-        out.para("libvirt (" + versions + ") with the recipe of qemu.md §4: a paused q35 domain (TCG) with N virtio"
-                + " qcow2 disks like the ones above; `virsh -c qemu:///system?socket=… snapshot-create-as DOM NAME"
+        out.para("libvirt (" + versions + ") set up as in [qemu.md](qemu.md#libvirt-recipe): a paused q35 domain (TCG)"
+                + " with N virtio qcow2 disks like the ones above; `virsh -c qemu:///system?socket=…"
+                + " snapshot-create-as DOM NAME"
                 + " --disk-only --atomic --no-metadata`, one virsh process per snapshot as a script runs it (the"
                 + " chain grows by one per run). *virsh floor*: `virsh domstate` (process start + connect), what any"
                 + " virsh call costs. *xensnap*: the external create of the same disks on a Xen-like domain (default"
@@ -233,8 +234,9 @@ final class LibvirtBench {
                 "libvirt ÷ xensnap", "(libvirt − virsh floor) ÷ xensnap"), rows);
         out.para("Read the ratio with the load average in *Machine*: a loaded machine makes every virsh process and"
                 + " libvirtd's thread hand-offs slower, which favours xensnap (in-process, no daemon). The last column"
-                + " takes the virsh process and connect out. For scale, not from this run: qemu.md §4 measured libvirt"
-                + " on a quiet machine at 41.8 / 86.0 / 331.7 ms for 1 / 4 / 16 disks, and this benchmark's quietest"
+                + " takes the virsh process and connect out. For scale, not from this run: libvirt, measured alone"
+                + " on a quiet machine ([qemu.md](qemu.md#libvirt-recipe)), took 41.8 / 86.0 / 331.7 ms for 1 / 4 / 16"
+                + " disks, and this benchmark's quietest"
                 + " trial (load ≈ 1.7) measured xensnap's external create at ~40 / 63–76 / 230–340 ms: on a quiet"
                 + " machine the advantage is about 1–1.5×, not 5×. Both do the same QEMU work, which dominates (see"
                 + " *Why targets are missed*).");

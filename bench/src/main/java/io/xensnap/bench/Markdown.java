@@ -30,8 +30,8 @@ final class Markdown {
                 .append(" in ").append(took.toMinutesPart()).append(" min ").append(took.toSecondsPart())
                 .append(" s").append(quick ? " (**--quick**: fewer runs, wider spread; not for comparison)" : "")
                 .append(". Every number below comes from this one run on this one machine: compare ratios within the")
-                .append(" run, not absolute times across machines (qemu.md §3: this VM's disk is noisy, and one run")
-                .append(" was once 2–5× slower than a rerun).\n\n");
+                .append(" run, not absolute times across machines (this VM's disk is noisy, and one run was once 2–5×")
+                .append(" slower than a rerun: [qemu.md](qemu.md#measurement-caveats)).\n\n");
         md.append("```\nscripts/bench            # the whole run: ~8 min on a quiet 2-core machine, ~15 on a busy one (Karaf included); rewrites this file\n")
                 .append("scripts/bench --quick    # fewer runs, for trying the benchmark itself\n```\n\n");
         md.append("Times are milliseconds, **median [p10–p90]** over the measured runs; warm-up runs are excluded."
@@ -42,7 +42,7 @@ final class Markdown {
         for (List<String> r : Machine.describe()) {
             md.append("| ").append(r.get(0)).append(" | ").append(r.get(1)).append(" |\n");
         }
-        md.append("\n## Targets (issue 8)\n\n");
+        md.append("\n## Targets: cost against raw QMP, libvirt and qemu-img; concurrency, list time, heap\n\n");
         md.append("| target | this run | verdict | previous run" + (before.containsKey("@when") ? " (" + before.get("@when")
                 + ")" : "") + " | change |\n|---|---|---|---|---|\n");
         List<String> missed = new ArrayList<>();

@@ -9,7 +9,7 @@ import java.util.List;
  */
 final class Report {
 
-    /** One target of issue 8: what was measured against what, and whether it holds. */
+    /** One target the run holds xensnap to: what was measured against what, and whether it holds. */
     record Verdict(String target, String measured, boolean met, String why) {
     }
 

@@ -101,13 +101,15 @@ final class WhyMissed {
                     **≥ 5× faster than libvirt** (explained even when this run met it: it holds only on a loaded \
                     machine). Bounded by QEMU, for both. An external snapshot is QEMU creating \
                     and opening one qcow2 overlay per disk, with its fsyncs: libvirt does it with a `blockdev-add` + \
-                    `blockdev-create` job + `blockdev-add` per disk and one `transaction` (qemu.md §4), xensnap lets QEMU \
+                    `blockdev-create` job + `blockdev-add` per disk and one `transaction` \
+                    ([qemu.md](qemu.md#libvirt-recipe)), xensnap lets QEMU \
                     create the overlays inside its one transaction. What libvirt adds on top of QEMU is mostly one virsh \
                     process and connection (the *virsh floor* column) and its job round trips per disk; what we add is \
                     the prepare and finish phases of section 1. With QEMU's share the same on both sides, 5× would \
                     need xensnap to be faster than QEMU's own work, which no client can be; the measured advantage is \
-                    the virsh floor at 1 disk and libvirt's per-disk job round trips at 16. (For comparison, qemu.md §4 \
-                    measured libvirt on a quiet machine at 41.8 / 86.0 / 331.7 ms for 1 / 4 / 16 disks.) If either \
+                    the virsh floor at 1 disk and libvirt's per-disk job round trips at 16. (For comparison, libvirt, \
+                    measured alone on a quiet machine, took 41.8 / 86.0 / 331.7 ms for 1 / 4 / 16 disks: \
+                    [qemu.md](qemu.md#libvirt-recipe).) If either \
                     side ran under other load, see the load average in *Machine*: both sides alternate run by run.
 
                     """);

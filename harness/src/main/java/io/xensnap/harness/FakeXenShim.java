@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The project's LD_PRELOAD shim ({@code xs-fakexen.c}, see xen.md §2/§3), compiled with gcc once per JVM into a private
- * temp directory that is deleted when the JVM exits. Every daemon of the run shares the one library: compiling takes
- * about half a second, and tests start many daemons.
+ * The project's LD_PRELOAD shim ({@code xs-fakexen.c}, see docs/xen-host.md#xenstored-without-a-hypervisor), compiled
+ * with gcc once per JVM into a private temp directory that is deleted when the JVM exits. Every daemon of the run
+ * shares the one library: compiling takes about half a second, and tests start many daemons.
  */
 final class FakeXenShim {
 

@@ -15,7 +15,7 @@ import java.util.Objects;
 import java.util.OptionalInt;
 
 /**
- * A real {@code qemu-system-x86_64} used as a QMP-controlled disk backend (qemu.md §1, §7), in one of two shapes:
+ * A real {@code qemu-system-x86_64} as a QMP-driven disk backend (docs/qemu.md#test-backends), in one of two shapes:
  *
  * <ul>
  *   <li>{@link Profile#PLAIN}: {@code -machine none}, one {@code -drive if=none,id=drive<N>,node-name=disk<N>} per

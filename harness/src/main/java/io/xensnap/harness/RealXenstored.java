@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The stock Debian xenstored 4.17 (C or OCaml), running without a hypervisor under the project's LD_PRELOAD shim
- * ({@code xs-fakexen.c}, xen.md §2/§3), in a private run directory so that several run side by side.
+ * ({@code xs-fakexen.c}, see docs/xen-host.md#xenstored-without-a-hypervisor), in a private run directory so that
+ * several run side by side.
  *
  * <p>Nothing is written outside the run directory. cxenstored takes its socket directory from
  * {@code XENSTORED_RUNDIR}; oxenstored has {@code /var/run/xenstored/socket} compiled in and dumps
@@ -184,7 +185,7 @@ public final class RealXenstored implements AutoCloseable {
         if (!unreviewed.isEmpty()) {
             throw new IllegalStateException(binary + " imports Xen calls the shim " + FakeXenShim.SOURCE
                     + " was not reviewed against: " + unreviewed + ". The daemon binary changed (a Debian update?);"
-                    + " review the shim (xen.md §2) and the lists in RealXenstored before trusting these tests.");
+                    + " review the shim (docs/xen-host.md) and the lists in RealXenstored before trusting the tests.");
         }
     }
 

@@ -14,9 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * A dom0 as libxl 4.17 leaves it for running domains (xen.md §6), under a private temp root: the xenstore nodes (written
- * with the real xenstore-utils CLI into the given daemon, with libxl's keys and permissions) and the userdata JSON
- * {@code <root>/var/lib/xen/userdata-d.<domid>.<uuid>.libxl-json} in libxl's exact bytes.
+ * A dom0 as libxl 4.17 leaves it for running domains (docs/xen-host.md#domain-layout), under a private temp root: the
+ * xenstore nodes (written with the real xenstore-utils CLI into the given daemon, with libxl's keys and permissions)
+ * and the userdata JSON {@code <root>/var/lib/xen/userdata-d.<domid>.<uuid>.libxl-json} in libxl's exact bytes.
  *
  * <p>What libxl writes that nobody here reads (memory targets, store ring, hotplug results, control nodes) is left
  * out. The QMP socket path is only reserved: QEMU is started elsewhere with {@link #qmpSocketPath(int)}.
@@ -206,7 +206,7 @@ public final class XenHost implements AutoCloseable {
         this.cli = cli;
     }
 
-    /** A host with one domain, by default domid 1 "testvm" with the appendix uuid of xen.md. */
+    /** A host with one domain, by default domid 1 "testvm" with the uuid of docs/xen-host.md#sample-config. */
     public static Builder builder(RealXenstored xenstored) {
         return new Builder(xenstored.socketPath());
     }
@@ -312,7 +312,7 @@ public final class XenHost implements AutoCloseable {
         return be;
     }
 
-    // The shape of xen.md's appendix: what libxl_domain_config_to_json writes for a small PVH guest.
+    // What libxl_domain_config_to_json writes for a small PVH guest (docs/xen-host.md#sample-config).
     private static Map<String, Object> domainConfig(Domain d) {
         Map<String, Object> cInfo = new LinkedHashMap<>();
         cInfo.put("type", "pvh");

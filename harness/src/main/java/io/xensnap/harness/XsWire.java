@@ -16,9 +16,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The smallest blocking xenstore wire client (xen.md §5): one request at a time, watch events skipped. The harness uses
- * it to see a daemon answer; its tests use it to provoke what the CLI cannot (a transaction conflict). Product code has
- * its own client.
+ * The smallest blocking xenstore wire client (docs/xen-host.md#wire-protocol): one request at a time, watch events
+ * skipped. The harness uses it to see a daemon answer; its tests use it to provoke what the CLI cannot (a transaction
+ * conflict). Product code has its own client.
  */
 final class XsWire implements AutoCloseable {
 

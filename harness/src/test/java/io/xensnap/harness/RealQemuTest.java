@@ -172,7 +172,7 @@ class RealQemuTest {
         }
     }
 
-    /** Gone, or a zombie waiting for PID 1 to reap it (qemu.md §7). */
+    /** Gone, or a zombie waiting for PID 1 to reap it (docs/qemu.md#processes). */
     static boolean gone(long pid) {
         Path stat = Path.of("/proc/" + pid + "/stat");
         try {

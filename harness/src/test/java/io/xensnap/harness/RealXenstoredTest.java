@@ -33,7 +33,7 @@ class RealXenstoredTest {
     @EnumSource(Profile.class)
     void toolXenstoredTellsTheDaemonsApart(Profile profile) throws IOException {
         try (RealXenstored xs = RealXenstored.start(profile); XsWire wire = XsWire.connect(xs.socketPath())) {
-            // xen.md §3: cxenstored leaves it empty, oxenstored puts its own path there.
+            // cxenstored leaves it empty, oxenstored puts its own path there (docs/xen-host.md#daemon-differences).
             String expected = profile == Profile.CXENSTORED ? "" : "/usr/lib/xen-4.17/bin/oxenstored";
             assertThat(wire.read("/tool/xenstored").text()).isEqualTo(expected);
         }

@@ -21,7 +21,7 @@ class XenHostTest {
 
     private static final String UUID = "0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5";
 
-    /** The appendix of xen.md: a domain config written by libxenlight 4.17's own JSON generator. */
+    /** A domain config written by libxenlight 4.17's own JSON generator (docs/xen-host.md#sample-config). */
     private static final String APPENDIX_SAMPLE = """
             {
                 "c_info": {

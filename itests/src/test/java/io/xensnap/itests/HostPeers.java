@@ -18,9 +18,9 @@ import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.XenHost;
 
 /**
- * The peers of one test class, started on the host in {@code @Configuration} (osgi.md appendix, approach a): a real
- * xenstored, a dom0 laid out as libxl does, and one Xen-like QEMU per guest. Pax Exam runs no hook on the host after
- * a class, so the peers of a class are stopped when the next class configures its own, and the last ones by the
+ * The peers of one test class, started on the host in {@code @Configuration} (docs/karaf-build.md#peer-processes): a
+ * real xenstored, a dom0 laid out as libxl does, and one Xen-like QEMU per guest. Pax Exam runs no hook on the host
+ * after a class, so the peers of a class are stopped when the next class configures its own, and the last ones by the
  * harness's shutdown hook (every peer also dies with this JVM through pdeathsig).
  */
 final class HostPeers implements AutoCloseable {

@@ -79,7 +79,10 @@ public class SurfacesIT {
 
     private static final String MBEAN = "io.xensnap:type=snapshots";
 
-    /** The event collector lives as long as the container: @BeforeClass would run once per method (osgi.md §1). */
+    /**
+     * The event collector lives as long as the container: @BeforeClass would run once per method
+     * (docs/karaf-build.md#pax-exam-hooks).
+     */
     private static SnapshotEvents events;
 
     @Inject

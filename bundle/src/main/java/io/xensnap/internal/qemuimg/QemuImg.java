@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The qemu-img operations the engine needs, for images that no QEMU has open. Xen's qdisk opens images with
- * {@code locking=off}, so the image lock does not stop qemu-img from corrupting an image in use (qemu.md §2.5): the
- * caller must make sure the domain's QEMU is gone. {@code forceShare} ({@code -U}) reads are the only exception.
+ * {@code locking=off}, so the image lock does not stop qemu-img from corrupting an image in use
+ * (docs/qemu.md#locking-off): the caller must make sure the domain's QEMU is gone. {@code forceShare} ({@code -U})
+ * reads are the only exception.
  */
 public final class QemuImg {
 
@@ -118,7 +119,7 @@ public final class QemuImg {
     /**
      * {@code qemu-img snapshot -a}: reverts {@code image} to its snapshot {@code name}. Refuses a snapshot that lives
      * in a lower layer of the chain: qemu-img cannot apply it through the top, and applying it to the lower layer
-     * directly would silently invalidate every overlay above (qemu.md §2.6).
+     * directly would silently invalidate every overlay above (docs/qemu.md#guards).
      */
     public void applySnapshot(DiskImage image, String name) throws QemuImgException {
         requireInTopLayer(image, name);

@@ -1,5 +1,5 @@
 /**
  * qemu-img for images no QEMU has open: argv only through an injected {@link io.xensnap.internal.qemuimg.ProcessRunner},
- * a timeout on every call, and guards for what qemu-img itself accepts silently (qemu.md §2.6).
+ * a timeout on every call, and guards for what qemu-img itself accepts silently (docs/qemu.md#guards).
  */
 package io.xensnap.internal.qemuimg;

@@ -34,7 +34,8 @@ public record BlockDevice(String device, String qdev, String nodeName, String dr
 
     /**
      * @return the name commands take as {@code device}: the BlockBackend name when there is one, else the root
-     *         node-name (qemu.md §6: {@code device:"xvda"} fails for a qdisk, {@code device:"xvda-qcow2"} works)
+     *         node-name ({@code device:"xvda"} fails for a qdisk, {@code device:"xvda-qcow2"} works:
+     *         docs/qemu.md#qdisk-nodes)
      */
     public String target() {
         return device.isEmpty() ? nodeName : device;

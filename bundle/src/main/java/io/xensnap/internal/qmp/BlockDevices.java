@@ -12,7 +12,7 @@ import java.util.function.Predicate;
 /** Lists the block devices of a QEMU and resolves a disk name to the device that QMP commands must address. */
 public final class BlockDevices {
 
-    /** Format drivers libxl passes for qdisk ({@code libxl__qemu_disk_format_string}, qemu.md §6). */
+    /** Format drivers libxl passes for qdisk ({@code libxl__qemu_disk_format_string}, docs/qemu.md#qdisk-nodes). */
     private static final Set<String> QDISK_DRIVERS = Set.of("qcow2", "raw", "vpc", "qed", "qcow");
 
     private final QmpConnection qmp;

@@ -21,8 +21,8 @@ public final class HumanMonitor {
     }
 
     /**
-     * {@code drive_del}: detaches a {@code -drive} and closes its image, so qemu-img can open it (qemu.md §2.5).
-     * It prints nothing on success.
+     * {@code drive_del}: detaches a {@code -drive} and closes its image, so qemu-img can open it
+     * (docs/qemu.md#locking-off). It prints nothing on success.
      *
      * @throws QmpException HMP_ERROR with HMP's text, e.g. {@code Device 'x' not found}
      */

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 /**
  * Adds and removes monitor-owned overlay nodes for {@link TransactionAction.AttachOverlay}, the way libvirt does it:
  * the overlay is created with {@code qemu-img create -b} beforehand and opened without its backing, which
- * {@code blockdev-snapshot} then connects (opening the backing again would fail on the image lock, qemu.md §2.3).
+ * {@code blockdev-snapshot} then connects (opening the backing again would fail on the image lock,
+ * docs/qemu.md#overlay-modes).
  */
 public final class OverlayNodes {
 

@@ -86,7 +86,7 @@ public final class QmpConnection implements AutoCloseable {
         try {
             greeting.get(timeouts.greeting().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            // QEMU greets a client only once the previous one has left (qemu.md §5)
+            // QEMU greets a client only once the previous one has left (docs/qemu.md#one-client-at-a-time)
             throw abort(QmpException.of(Kind.TIMEOUT, domain, "no QMP greeting on " + socket + " within "
                     + timeouts.greeting() + " (is another client connected to this monitor?)"));
         } catch (ExecutionException e) {

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * A failure in the QMP layer. {@link #kind()} says what failed; for {@link Kind#ERROR_REPLY} {@link #errorClass()}
- * and {@link #desc()} are QEMU's own words (the engine matches on {@code desc}, see qemu.md §2), for the other kinds
+ * and {@link #desc()} are QEMU's own words (the texts that matter are in docs/qemu.md#error-texts), for the other kinds
  * {@code errorClass} is empty and {@code desc} the local explanation.
  */
 public class QmpException extends Exception {

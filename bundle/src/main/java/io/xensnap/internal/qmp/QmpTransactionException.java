@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * QEMU refused a {@code transaction}. QEMU rolled every action back, but it does not delete the overlay files it had
- * already created for actions before the failing one (qemu.md §2.2): {@link #createdFiles()} lists them so the caller
- * can remove them.
+ * already created for actions before the failing one (docs/qemu.md#files-left-behind): {@link #createdFiles()} lists
+ * them so the caller can remove them.
  */
 public final class QmpTransactionException extends QmpException {
 

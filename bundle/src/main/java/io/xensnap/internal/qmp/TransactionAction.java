@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.Objects;
 
-/** One action of a QMP {@code transaction}: QEMU applies all of them or none (qemu.md §2.2). */
+/** One action of a QMP {@code transaction}: QEMU applies all of them or none (docs/qemu.md#transactions). */
 public sealed interface TransactionAction {
 
     /** @return the action as {@code {"type": …, "data": {…}}}, built in {@code action} */
@@ -44,9 +44,9 @@ public sealed interface TransactionAction {
             implements TransactionAction {
 
         public enum Mode {
-            /** QEMU creates the file; it silently overwrites an existing one (qemu.md §2.4). */
+            /** QEMU creates the file; it silently overwrites an existing one (docs/qemu.md#overlay-modes). */
             ABSOLUTE_PATHS("absolute-paths"),
-            /** The file exists already; QEMU does not check its header (qemu.md §2.4). */
+            /** The file exists already; QEMU does not check its header (docs/qemu.md#overlay-modes). */
             EXISTING("existing");
 
             private final String qmp;

@@ -9,8 +9,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads a running domain's identity and disks from xenstore, laid out as libxl 4.17 writes them (xen.md §6). Each
- * read runs in one transaction, so it sees one consistent state even while devices come and go.
+ * Reads a running domain's identity and disks from xenstore, laid out as libxl 4.17 writes them
+ * (docs/xen-host.md#domain-layout). Each read runs in one transaction, so it sees one consistent state even while
+ * devices come and go.
  */
 public final class DomainDisks {
 

@@ -1,8 +1,8 @@
 package io.xensnap.internal.xenstore;
 
 /**
- * Disk names and device numbers as libxl 4.17 maps them ({@code libxl__device_disk_dev_number}, xen.md §6): the devid
- * is the key of a disk's frontend and backend directories.
+ * Disk names and device numbers as libxl 4.17 maps them ({@code libxl__device_disk_dev_number},
+ * docs/xen-host.md#device-numbers): the devid is the key of a disk's frontend and backend directories.
  *
  * <ul>
  *   <li>{@code xvdX[N]} and {@code dXpN}: {@code (202<<8)|(disk<<4)|part} while disk and part are at most 15, else

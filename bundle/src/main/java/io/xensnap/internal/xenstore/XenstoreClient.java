@@ -19,9 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A xenstore client over one connection (xen.md §5). Thread-safe: calls from several threads are in flight together,
- * each matched to its reply by request id. Works with cxenstored and oxenstored 4.17 alike (xen.md §3: oxenstored
- * answers DIRECTORY_PART with ENOSYS but sends long DIRECTORY replies whole; cxenstored does the opposite).
+ * A xenstore client over one connection (docs/xen-host.md#wire-protocol). Thread-safe: calls from several threads are
+ * in flight together, each matched to its reply by request id. Works with cxenstored and oxenstored 4.17 alike
+ * (docs/xen-host.md#daemon-differences: oxenstored answers DIRECTORY_PART with ENOSYS but sends long DIRECTORY replies
+ * whole; cxenstored does the opposite).
  *
  * <p>Every call waits at most the timeout given at construction. {@link #close()} ends the connection and both of its
  * threads.

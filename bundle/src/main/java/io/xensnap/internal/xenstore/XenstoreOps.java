@@ -7,8 +7,9 @@ import java.util.Optional;
 
 /**
  * The node operations, outside a transaction ({@link XenstoreClient}) or inside one (the view a
- * {@link XenstoreClient#transaction transaction body} gets). Paths follow xen.md §5: absolute ({@code /...}) or
- * relative to the connection's domain path, characters {@code [A-Za-z0-9_@/-]}, no {@code //}, no trailing {@code /}.
+ * {@link XenstoreClient#transaction transaction body} gets). Paths follow docs/xen-host.md#paths: absolute
+ * ({@code /...}) or relative to the connection's domain path, characters {@code [A-Za-z0-9_@/-]}, no {@code //}, no
+ * trailing {@code /}.
  */
 public interface XenstoreOps {
 

@@ -4,9 +4,9 @@ import java.nio.file.Path;
 import java.util.function.Function;
 
 /**
- * Where the daemon's socket is, decided as libxenstore does (xen.md §5): the configured path, else
- * {@code $XENSTORED_PATH}, else {@code $XENSTORED_RUNDIR/socket}, else {@code /var/run/xenstored/socket}. 4.17 has no
- * separate read-only socket.
+ * Where the daemon's socket is, decided as libxenstore does (docs/xen-host.md#socket-location): the configured path,
+ * else {@code $XENSTORED_PATH}, else {@code $XENSTORED_RUNDIR/socket}, else {@code /var/run/xenstored/socket}. 4.17 has
+ * no separate read-only socket.
  */
 public final class XenstoreSocketPath {
 

@@ -1,6 +1,9 @@
 package io.xensnap.internal.xenstore;
 
-/** Xenstore message types ({@code xs_wire.h} 4.17, xen.md §5). Only what a dom0 tool sends or receives. */
+/**
+ * Xenstore message types ({@code xs_wire.h} 4.17, docs/xen-host.md#message-types). Only what a dom0 tool sends or
+ * receives.
+ */
 enum XsOp {
     CONTROL(0),
     DIRECTORY(1),

@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Payload shapes of xen.md §5: NUL-terminated strings, and {@code path|value} with a raw value. */
+/** Payload shapes (docs/xen-host.md#payloads): NUL-terminated strings, and {@code path|value} with a raw value. */
 final class XsPayload {
 
     private XsPayload() {

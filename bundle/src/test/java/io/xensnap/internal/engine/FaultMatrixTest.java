@@ -34,9 +34,11 @@ import io.xensnap.internal.engine.Faults.Point;
 import io.xensnap.internal.engine.ReconcileReport.Code;
 
 /**
- * The fault matrix of issue 9 on real peers. Every case ends with reconcile reporting nothing left to do, the views
- * agreeing and the guest's data unchanged (checked by content). Disk full is in {@link DiskFullTest}, the engine
- * dying between its writes in {@link EngineCrashTest}, a truncated catalog in {@link ReconcileTest}.
+ * The fault matrix of docs/reliability.md (QEMU killed at each step, an unwritable overlay directory, xenstored stopped
+ * before and during an operation, libxl's lock held too long) on real peers. Every case ends with reconcile reporting
+ * nothing left to do, the views agreeing and the guest's data unchanged (checked by content). Disk full is in
+ * {@link DiskFullTest}, the engine dying between its writes in {@link EngineCrashTest}, a truncated catalog in
+ * {@link ReconcileTest}.
  */
 class FaultMatrixTest {
 

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * The flock(1) CLI holding a file, as another tool (xl, libxl) would: {@code flock -x FILE sh -c 'echo held; exec
  * sleep 30'}. flock(1) forks its command and the child inherits the locked descriptor, so the lock lasts until the
- * whole tree is gone (osgi.md pitfall 9).
+ * whole tree is gone (docs/karaf-build.md#flock-children).
  */
 final class FlockHolder implements AutoCloseable {
 

@@ -14,7 +14,10 @@ import java.util.stream.Stream;
 /** Test resources and directory snapshots, for "nothing changed" assertions. */
 final class TestFiles {
 
-    /** The appendix sample of xen.md: {@code userdata-d.5.2b5a4c1e-1111-4222-8333-944455556666.libxl-json}. */
+    /**
+     * libxl's own output (docs/xen-host.md#sample-config):
+     * {@code userdata-d.5.2b5a4c1e-1111-4222-8333-944455556666.libxl-json}.
+     */
     static final String APPENDIX = "appendix-sample.libxl-json";
     /** A yajl-canonical config with nics, vfbs, unknown sections, escapes, non-ASCII and extreme numbers. */
     static final String LARGER = "larger-config.libxl-json";

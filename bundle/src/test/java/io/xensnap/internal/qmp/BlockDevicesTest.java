@@ -92,7 +92,7 @@ class BlockDevicesTest {
             assertThat(devices.resolve("xvda-qcow2").target()).isEqualTo("xvda-ov1");
             assertThat(devices.resolve("xvdb").target()).isEqualTo("xvdb-qcow2");
 
-            // the old root is no longer a valid target for internal snapshots (qemu.md §6)
+            // the old root is no longer a valid target for internal snapshots (docs/qemu.md#qdisk-nodes)
             QmpException old = catchThrowableOfType(QmpException.class, () -> new SnapshotTransaction(c)
                     .run(List.of(new InternalSnapshot("xvda-qcow2", "s1"))));
             assertThat(old.errorClass()).isEqualTo("GenericError");

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Transactions and their QEMU error texts (qemu.md §2.2, §2.3) on both backend profiles. */
+/** Transactions and their QEMU error texts (docs/qemu.md#transactions, #error-texts) on both backend profiles. */
 class SnapshotTransactionTest {
 
     private RealQemu qemu;

@@ -11,7 +11,7 @@ class VirtualDeviceTest {
 
     @ParameterizedTest
     @CsvSource({
-        // xen.md §6 examples and the edges of each range
+        // the examples of docs/xen-host.md#device-numbers and the edges of each range
         "xvda, 51712", "xvdb, 51728", "xvda1, 51713", "xvdp, 51952", "xvdp15, 51967",
         "xvdq, 268439552", "xvda16, 268435472", "xvdaa, 268442112", "xvdzz255, 268615167",
         "hda, 768", "hdb, 832", "hdc, 5632", "hdd, 5696", "hda63, 831",

@@ -134,7 +134,7 @@ class XenstoreClientTest {
         XenstoreClient xs = client(p);
         byte[] value = new byte[3000];
         if (p == Profile.OXENSTORED) {
-            // xen.md §3: oxenstored's quota-maxsize (2048) applies to dom0 too.
+            // oxenstored's quota-maxsize (2048) applies to dom0 too (docs/xen-host.md#size-limits).
             assertErrno("E2BIG", () -> xs.write(base + "/big", value));
         } else {
             xs.write(base + "/big", value);
