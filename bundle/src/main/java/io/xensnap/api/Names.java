@@ -63,6 +63,26 @@ public final class Names {
         return uuid;
     }
 
+    /**
+     * Free text that people will read on a terminal has no control character (C0, DEL, C1) and no Unicode format,
+     * line or paragraph separator character (the bidi overrides U+202A to U+202E among them).
+     *
+     * @param what what the text is, for the message
+     * @throws IllegalArgumentException otherwise, naming the first such character and where it is
+     */
+    static void text(String text, String what) {
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            int type = Character.getType(cp);
+            if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR) {
+                throw new IllegalArgumentException(what + " has the control or format character U+"
+                        + String.format("%04X", cp) + " at position " + (i + 1) + "; use plain text");
+            }
+            i += Character.charCount(cp);
+        }
+    }
+
     /** Bad input is echoed in messages; keep control characters and huge values out of logs and terminals. */
     static String printable(String s) {
         if (s == null) {
