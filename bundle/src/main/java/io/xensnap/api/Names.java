@@ -73,9 +73,7 @@ public final class Names {
     static void text(String text, String what) {
         for (int i = 0; i < text.length(); ) {
             int cp = text.codePointAt(i);
-            int type = Character.getType(cp);
-            if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                    || type == Character.PARAGRAPH_SEPARATOR) {
+            if (hidden(cp)) {
                 throw new IllegalArgumentException(what + " has the control or format character U+"
                         + String.format("%04X", cp) + " at position " + (i + 1) + "; use plain text");
             }
@@ -83,7 +81,14 @@ public final class Names {
         }
     }
 
-    /** Bad input is echoed in messages; keep control characters and huge values out of logs and terminals. */
+    /** @return whether a terminal would act on the code point (control, format, line or paragraph separator) */
+    private static boolean hidden(int cp) {
+        int type = Character.getType(cp);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    /** Bad input is echoed in messages; keep control and bidi characters and huge values out of logs and terminals. */
     static String printable(String s) {
         if (s == null) {
             return "null";
@@ -91,7 +96,11 @@ public final class Names {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < s.length() && b.length() < 80; i++) {
             char c = s.charAt(i);
-            b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+            if (hidden(c)) {
+                b.append(c <= 0xff ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
         }
         return s.length() > 80 ? b + "…(" + s.length() + " chars)" : b.toString();
     }
