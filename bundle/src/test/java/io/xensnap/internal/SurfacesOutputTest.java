@@ -233,7 +233,7 @@ class SurfacesOutputTest {
         try {
             int from = console.size();
             error = error("snapshot:revert " + uuid + " s1");
-            out = console.toString(StandardCharsets.UTF_8).substring(from);
+            out = since(from);
         } finally {
             ShortCommand.ok(chattr, "-i", separate.toString());
         }
@@ -266,7 +266,13 @@ class SurfacesOutputTest {
     private static String run(String line) throws Exception {
         int from = console.size();
         session.execute(line);
-        return console.toString(StandardCharsets.UTF_8).substring(from);
+        return since(from);
+    }
+
+    /** @return what the console printed from byte {@code from} on */
+    private static String since(int from) {
+        byte[] all = console.toByteArray();
+        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
     }
 
     /** @return the message the console shows for a command that must fail */
