@@ -63,7 +63,32 @@ public final class Names {
         return uuid;
     }
 
-    /** Bad input is echoed in messages; keep control characters and huge values out of logs and terminals. */
+    /**
+     * Free text that people will read on a terminal has no control character (C0, DEL, C1) and no Unicode format,
+     * line or paragraph separator character (the bidi overrides U+202A to U+202E among them).
+     *
+     * @param what what the text is, for the message
+     * @throws IllegalArgumentException otherwise, naming the first such character and where it is
+     */
+    static void text(String text, String what) {
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            if (hidden(cp)) {
+                throw new IllegalArgumentException(what + " has the control or format character U+"
+                        + String.format("%04X", cp) + " at position " + (i + 1) + "; use plain text");
+            }
+            i += Character.charCount(cp);
+        }
+    }
+
+    /** @return whether a terminal would act on the code point (control, format, line or paragraph separator) */
+    private static boolean hidden(int cp) {
+        int type = Character.getType(cp);
+        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    /** Bad input is echoed in messages; keep control and bidi characters and huge values out of logs and terminals. */
     static String printable(String s) {
         if (s == null) {
             return "null";
@@ -71,7 +96,11 @@ public final class Names {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < s.length() && b.length() < 80; i++) {
             char c = s.charAt(i);
-            b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+            if (hidden(c)) {
+                b.append(c <= 0xff ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
         }
         return s.length() > 80 ? b + "…(" + s.length() + " chars)" : b.toString();
     }

@@ -29,6 +29,16 @@ public enum SnapshotError {
     TOOL_FAILED,
     /** A peer did not answer within the configured time. */
     TIMEOUT,
+    /**
+     * xensnap's state directory (configuration key {@code state.dir}, where each domain's snapshot catalog is kept)
+     * cannot be written: its file system is read-only or full, the quota is used up, or writing is not permitted.
+     * When the catalog could not even mark the operation as started, nothing was changed. When the operation had
+     * begun, it was taken back, or the message says that a pending mark stays for reconcile. Free space or make the
+     * directory writable, then try again.
+     *
+     * @since 1.1
+     */
+    CATALOG_UNWRITABLE,
     /** A defect or an unexpected condition inside xensnap. */
     INTERNAL
 }

@@ -10,13 +10,18 @@ import java.util.Set;
  *
  * @param domain      the domain
  * @param name        the snapshot's name, unique per domain (see {@link Names#snapshot(String)})
- * @param description free text for people, may be empty, at most 1024 characters
+ * @param description free text for people, may be empty, at most 1024 characters, without control characters
+ *                    (tab and newline included) and Unicode format characters such as the bidi overrides: it is
+ *                    shown on terminals and in JMX clients, where those would act instead of being read
  * @param disks       what to do per disk; empty means every disk, internal for qcow2 and external beside the image
  *                    for raw
  */
 public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
 
-    /** @throws IllegalArgumentException for a bad name, a too long description or a disk given twice */
+    /**
+     * @throws IllegalArgumentException for a bad name, a too long description, one with a control or format
+     *                                  character, or a disk given twice
+     */
     public SnapshotRequest {
         Objects.requireNonNull(domain, "domain");
         Names.snapshot(name);
@@ -24,6 +29,7 @@ public record SnapshotRequest(DomainRef domain, String name, String description,
         if (description.length() > 1024) {
             throw new IllegalArgumentException("description is longer than 1024 characters");
         }
+        Names.text(description, "description");
         disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
         Set<String> seen = new HashSet<>();
         for (DiskSpec d : disks) {

@@ -8,7 +8,8 @@ import io.xensnap.internal.engine.ReconcileReport;
 /**
  * Reconcile reports as the lines the console prints and JMX returns. Every line starts with the domain's uuid, so the
  * lines of several domains can be read (and grepped) one by one; a domain where every view agreed gets one line ending
- * in {@code clean}.
+ * in {@code clean}. Findings quote paths, QEMU and qemu-img: each line is escaped ({@link Visible}), so that none can
+ * break into two or rewrite the screen.
  */
 public final class ReconcileLines {
 
@@ -23,7 +24,7 @@ public final class ReconcileLines {
         if (report.clean()) {
             return List.of(report.domainUuid() + " clean");
         }
-        return report.lines().stream().map(line -> report.domainUuid() + " " + line).toList();
+        return report.lines().stream().map(line -> report.domainUuid() + " " + Visible.text(line)).toList();
     }
 
     /** @return the lines of every report in order, or {@link #NOTHING} when there is none */

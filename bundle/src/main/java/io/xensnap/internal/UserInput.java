@@ -24,7 +24,11 @@ import io.xensnap.api.SnapshotRequest;
  * <p>The disk spec is {@code vdev:internal}, {@code vdev:external} or {@code vdev:external:/abs/overlay.qcow2}, several
  * separated by commas; empty means every writable disk with the defaults. The path is everything after the second
  * colon (it may contain colons, not commas). Only spaces around an item or a part are ignored: a tab, newline or NUL
- * stays in the value, where the value refuses it.
+ * stays in the value, where the value refuses it. An empty item ({@code ,,}) and an empty path
+ * ({@code xvda:external:}) are refused rather than read as "every disk" or "the default path": whoever typed them
+ * meant something that is not there.
+ *
+ * <p>A domid is written as {@code xl list} shows it, without leading zeros: {@code 007} is refused, not read as 7.
  */
 public final class UserInput {
 
@@ -55,6 +59,12 @@ public final class UserInput {
         if (text == null || text.isBlank()) {
             throw invalid("the domain is missing: give its domid when it runs, its uuid when it is shut off");
         }
+        String t = spaces(text);
+        if (t.length() > 1 && t.matches("0[0-9]{1,4}")) {
+            // a domid with leading zeros may be an octal number, or a typo of a longer one: naming a domain by a
+            // guess would act on the wrong guest
+            throw invalid("domid '" + printable(t) + "' has leading zeros; write it as 'xl list' shows it");
+        }
         try {
             return DomainRef.parse(text);
         } catch (IllegalArgumentException e) {
@@ -73,13 +83,17 @@ public final class UserInput {
      *
      * @param vdev    e.g. {@code xvdb}
      * @param kind    {@code internal} or {@code external}, any case
-     * @param overlay external only: the overlay's absolute path, or {@code null}/empty for the default
+     * @param overlay external only: the overlay's absolute path, or {@code null} for the default (empty is refused)
      * @param format  external only: the overlay's format, or {@code null}/empty for qcow2
      */
     public static DiskSpec disk(String vdev, String kind, String overlay, String format) throws SnapshotException {
         SnapshotKind k = kind(vdev, kind);
+        if (overlay != null && spaces(overlay).isEmpty()) {
+            throw invalid("disk " + printable(vdev) + ": the overlay path is empty; leave it out (" + printable(vdev)
+                    + ":" + printable(kind) + ") for the default beside the image");
+        }
         // DiskSpec refuses an overlay or format on an internal snapshot, so both are passed on as given
-        return valid(() -> new DiskSpec(vdev, k, overlay == null || overlay.isEmpty() ? null : Path.of(overlay),
+        return valid(() -> new DiskSpec(vdev, k, overlay == null ? null : Path.of(overlay),
                 format == null || format.isEmpty() ? null : DiskFormat.of(format)));
     }
 
@@ -105,10 +119,13 @@ public final class UserInput {
         if (spec == null || spaces(spec).isEmpty()) {
             return out;
         }
-        for (String item : spec.split(",")) {
-            if (!spaces(item).isEmpty()) {
-                out.add(disk(item));
+        String[] items = spec.split(",", -1);
+        for (int i = 0; i < items.length; i++) {
+            if (spaces(items[i]).isEmpty()) {
+                throw invalid("disk spec '" + printable(spec) + "': item " + (i + 1) + " of " + items.length
+                        + " is empty; name each disk once, or leave the whole spec empty for every disk");
             }
+            out.add(disk(items[i]));
         }
         return out;
     }
@@ -163,12 +180,7 @@ public final class UserInput {
         if (s == null) {
             return "null";
         }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && b.length() < 80; i++) {
-            char c = s.charAt(i);
-            b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-        }
-        return s.length() > 80 ? b + "…(" + s.length() + " chars)" : b.toString();
+        return s.length() > 80 ? Visible.text(s.substring(0, 80)) + "…(" + s.length() + " chars)" : Visible.text(s);
     }
 
     private static SnapshotException invalid(String message) {

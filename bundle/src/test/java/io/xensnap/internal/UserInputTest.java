@@ -36,10 +36,17 @@ class UserInputTest {
     }
 
     @Test
+    void aDomidWithLeadingZerosIsRefusedNotReadAsAnotherNumber() {
+        for (String zeros : new String[] {"00001", "07", " 007 ", "00"}) {
+            assertThat(invalid(() -> UserInput.domain(zeros))).as("'" + zeros + "'").contains("leading zeros");
+        }
+    }
+
+    @Test
     void theDiskSpecGivesKindAndOverlayPerDisk() throws Exception {
         assertThat(UserInput.disks("")).isEmpty();
         assertThat(UserInput.disks(null)).isEmpty();
-        assertThat(UserInput.disks("xvda:internal, xvdb:EXTERNAL ,xvdc:external:/img/c:1.qcow2,"))
+        assertThat(UserInput.disks("xvda:internal, xvdb:EXTERNAL ,xvdc:external:/img/c:1.qcow2"))
                 .containsExactly(DiskSpec.internal("xvda"), DiskSpec.external("xvdb", null),
                         DiskSpec.external("xvdc", Path.of("/img/c:1.qcow2")));
     }
@@ -73,8 +80,30 @@ class UserInputTest {
         assertThat(UserInput.disk(" xvdb : EXTERNAL ")).isEqualTo(DiskSpec.external("xvdb", null));
         assertThat(UserInput.disk("xvdc:external:/srv/a:b.qcow2"))
                 .isEqualTo(DiskSpec.external("xvdc", Path.of("/srv/a:b.qcow2")));
-        assertThat(UserInput.disk("xvdc", "external", "", "")).isEqualTo(DiskSpec.external("xvdc", null));
+        assertThat(UserInput.disk("xvdc", "external", null, "")).isEqualTo(DiskSpec.external("xvdc", null));
         assertThat(UserInput.disk("xvdc", "external", null, "RAW").overlayFormat()).isEqualTo(DiskFormat.RAW);
+    }
+
+    @Test
+    void anEmptyItemOrAnEmptyPathIsRefusedNotReadAsEveryDiskOrTheDefault() {
+        for (String spec : new String[] {",,,", ",", " , ", "xvda:internal,", ",xvda:internal",
+                "xvda:internal,,xvdb:internal"}) {
+            assertThat(invalid(() -> UserInput.disks(spec))).as("'" + spec + "'").contains("is empty");
+        }
+        for (String spec : new String[] {"xvda:external:", "xvda:external:  ", "xvda:EXTERNAL:"}) {
+            assertThat(invalid(() -> UserInput.disks(spec))).as("'" + spec + "'")
+                    .contains("disk xvda: the overlay path is empty");
+        }
+        assertThat(invalid(() -> UserInput.disk("xvda", "external", "", null))).contains("overlay path is empty");
+    }
+
+    @Test
+    void aDescriptionWithControlOrBidiCharactersIsRefused() {
+        for (String d : new String[] {"a\u001b[2Jb", "line\nbreak", "tab\there", "evil\u202egpj.exe", "\u2066x\u2069",
+                "\u200fx", "\u061cx", "x\u0085", "x\u2028y", "x\u007f"}) {
+            assertThat(invalid(() -> UserInput.request("7", "s1", d, ""))).as(d).contains("description has the");
+        }
+        assertThat(invalid(() -> UserInput.request("7", "s1", "evil\u202etxt", ""))).contains("U+202E at position 5");
     }
 
     @Test
@@ -92,6 +121,8 @@ class UserInputTest {
     void messagesNeverEchoControlCharactersOrLongInput() {
         String message = invalid(() -> UserInput.disks("x".repeat(10_000) + "\u001b[2J:internal"));
         assertThat(message).doesNotContain("\u001b").hasSizeLessThan(300).contains("10004 chars");
+        assertThat(invalid(() -> UserInput.disks("xv\u202eda:internal"))).doesNotContain("\u202e")
+                .contains("xv\\u202eda");
         assertThat(invalid(() -> UserInput.domain("1".repeat(10_000)))).hasSizeLessThan(400);
     }
 

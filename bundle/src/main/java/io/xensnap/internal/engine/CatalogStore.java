@@ -155,7 +155,8 @@ public final class CatalogStore {
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw new CatalogException(f, "cannot be written: " + e.getMessage(), e);
+            throw new CatalogException(f, "cannot be written: " + e.getMessage(), e,
+                    UnwritableStorage.refused(e, dir));
         }
     }
 
@@ -177,7 +178,8 @@ public final class CatalogStore {
             cache.remove(previous.uuid());
             Files.deleteIfExists(file(previous.uuid()));
         } catch (IOException e) {
-            throw new CatalogException(file(previous.uuid()), "cannot be removed: " + e.getMessage(), e);
+            throw new CatalogException(file(previous.uuid()), "cannot be removed: " + e.getMessage(), e,
+                    UnwritableStorage.refused(e, dir));
         }
     }
 

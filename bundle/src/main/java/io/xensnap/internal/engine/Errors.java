@@ -56,6 +56,7 @@ final class Errors {
     }
 
     static SnapshotException catalog(CatalogException e) {
-        return new SnapshotException(SnapshotError.INTERNAL, e.getMessage(), e);
+        return new SnapshotException(e.unwritable() ? SnapshotError.CATALOG_UNWRITABLE : SnapshotError.INTERNAL,
+                e.getMessage(), e);
     }
 }

@@ -111,7 +111,7 @@ final class LiveCreate {
                 // let reconcile look at QEMU's chains instead of guessing here.
                 undo.commit();
                 throw Errors.qmp(label + ": the outcome of snapshot " + plan.name()
-                        + " is unknown (QEMU did not answer); the catalog marks it pending for reconcile", e);
+                        + " is unknown (QEMU did not answer)", e);
             }
 
             // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
@@ -238,15 +238,18 @@ final class LiveCreate {
         if (failures.isEmpty()) {
             done = done.withPending(Optional.empty());
         }
+        boolean catalogUnwritable = false;
         try {
             peers.catalogs().save(done);
         } catch (CatalogException e) {
             failures.add("the catalog was not updated: " + e.getMessage());
+            catalogUnwritable = e.unwritable();
         }
         if (!failures.isEmpty()) {
-            throw new SnapshotException(SnapshotError.INTERNAL, label + ": snapshot " + plan.name()
-                    + " was taken and QEMU uses it, but " + String.join("; ", failures)
-                    + ". The catalog marks the create pending: reconcile the domain to finish it");
+            // the code names the state directory only when it is all that failed: that is what the operator fixes
+            throw new SnapshotException(catalogUnwritable && failures.size() == 1 ? SnapshotError.CATALOG_UNWRITABLE
+                    : SnapshotError.INTERNAL, label + ": snapshot " + plan.name() + " was taken and QEMU uses it, but "
+                    + String.join("; ", failures));
         }
         LOG.info("{}: snapshot {} created on {}", label, plan.name(),
                 plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());

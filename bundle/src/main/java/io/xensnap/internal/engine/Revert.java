@@ -149,14 +149,15 @@ final class Revert {
             peers.catalogs().save(committed);
             undo.commit();
         } catch (QemuImgException e) {
-            throw rollBack(Errors.qemuImg(domain.label() + ": revert to " + name, e), undo, catalog, marked);
+            throw rolledBack(Errors.qemuImg(domain.label() + ": revert to " + name, e), undo, catalog, marked, disks);
         } catch (CatalogException e) {
-            throw rollBack(Errors.catalog(e), undo, catalog, marked);
+            throw rolledBack(Errors.catalog(e), undo, catalog, marked, disks);
         } catch (IOException e) {
-            throw rollBack(new SnapshotException(SnapshotError.INTERNAL,
-                    domain.label() + ": revert to " + name + ": " + e.getMessage(), e), undo, catalog, marked);
+            throw rolledBack(new SnapshotException(SnapshotError.INTERNAL,
+                    domain.label() + ": revert to " + name + ": " + e.getMessage(), e), undo, catalog, marked, disks);
         } catch (RuntimeException e) {
-            throw rollBack(e, undo, catalog, marked);
+            rollBack(e, undo, catalog, marked);
+            throw e;
         }
         step(catalog, name, "committed");
         cleanUp(catalog, committed, domain.label());
@@ -168,15 +169,46 @@ final class Revert {
      * Undoes what was done, newest first, stopping at the first undo that fails: the state is then a prefix of the
      * revert that the pending mark (kept) still describes, and reconcile continues from there.
      */
-    private <E extends Exception> E rollBack(E cause, UndoLog undo, DomainCatalog previous, boolean marked) {
-        if (undo.rollbackUntilFailure(cause) && marked) {
+    private boolean rollBack(Exception cause, UndoLog undo, DomainCatalog previous, boolean marked) {
+        if (!undo.rollbackUntilFailure(cause)) {
+            return false;
+        }
+        if (marked) {
             try {
                 peers.catalogs().save(previous);
             } catch (CatalogException ce) {
                 cause.addSuppressed(ce);
             }
         }
-        return cause;
+        return true;
+    }
+
+    /**
+     * Rolls back and says how it ended in the message: the disks already reverted when the failure came were reported
+     * to the watcher one by one, and without this the last word would be theirs.
+     */
+    private SnapshotException rolledBack(SnapshotException cause, UndoLog undo, DomainCatalog previous,
+                                         boolean marked, Counter disks) {
+        boolean whole = rollBack(cause, undo, previous, marked);
+        List<String> back = disks.back();
+        String outcome;
+        if (whole) {
+            outcome = back.isEmpty() ? "The revert was rolled back before any disk changed."
+                    : "The revert was rolled back: " + String.join(", ", back)
+                            + (back.size() == 1 ? " is" : " are") + " as before the revert.";
+        } else {
+            // the undo that failed is the last one rollbackUntilFailure attached
+            Throwable[] suppressed = cause.getSuppressed();
+            outcome = "The revert could not be rolled back completely" + (back.isEmpty() ? "" : " (" + String.join(
+                    ", ", back) + (back.size() == 1 ? " is" : " are") + " as before the revert)")
+                    + (suppressed.length == 0 ? "." : ": " + suppressed[suppressed.length - 1].getMessage() + ".");
+        }
+        SnapshotException told = new SnapshotException(cause.code(), cause.getMessage() + ". " + outcome,
+                cause.getCause());
+        for (Throwable s : cause.getSuppressed()) {
+            told.addSuppressed(s);
+        }
+        return told;
     }
 
     private List<DiskRevert> plan(DomainView domain, DomainCatalog catalog, SnapshotInfo snap) throws SnapshotException {
@@ -293,12 +325,17 @@ final class Revert {
             });
         }
         List<Parallel.Outcome> outcomes = Parallel.run(steps, parallelism);
+        int changed = 0;
         for (Parallel.Outcome o : outcomes) {
             DiskRevert r = plan.get(o.index());
+            String vdev = r.snap().vdev();
             if (r.internal()) {
                 // applied or not, the disk goes back to its undo point if anything fails
-                undo.done("apply of " + name + " to " + r.snap().image(),
-                        () -> peers.qemuImg().applySnapshot(r.image(), undoTag));
+                undo.done("apply of " + name + " to " + r.snap().image(), () -> {
+                    peers.qemuImg().applySnapshot(r.image(), undoTag);
+                    disks.back(vdev);
+                });
+                changed++;
             } else if (o.ok()) {
                 Path top = r.newTop();
                 undo.done("new overlay " + top, () -> {
@@ -306,9 +343,12 @@ final class Revert {
                     if (r.setAside()) {
                         Files.move(PendingOperation.setAside(top), top, StandardCopyOption.ATOMIC_MOVE);
                     }
+                    disks.back(vdev);
                 });
+                changed++;
             }
         }
+        disks.changed(changed);
         firstFailure(outcomes);
     }
 
@@ -431,11 +471,13 @@ final class Revert {
         return p;
     }
 
-    /** Counts finished disks across the parallel qemu-img steps. */
+    /** Counts finished disks across the parallel qemu-img steps, and on a rollback the disks put back. */
     private static final class Counter {
         private final AtomicLong done = new AtomicLong();
         private final long total;
         private final Progress progress;
+        private final List<String> back = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private volatile long changed;
 
         Counter(long total, Progress progress) {
             this.total = total;
@@ -444,6 +486,21 @@ final class Revert {
 
         void done(String step) {
             progress.report(step, done.incrementAndGet(), total, Progress.Unit.DISKS);
+        }
+
+        /** @param disks how many disks a rollback has to put back */
+        void changed(long disks) {
+            changed = disks;
+        }
+
+        void back(String vdev) {
+            back.add(vdev);
+            progress.report(vdev + " rolled back, as before the revert", back.size(), changed, Progress.Unit.DISKS);
+        }
+
+        /** @return the disks a rollback put back, in that order */
+        List<String> back() {
+            return List.copyOf(back);
         }
     }
 }

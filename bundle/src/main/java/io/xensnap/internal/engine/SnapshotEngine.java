@@ -80,7 +80,11 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                     resolver.requireShutOff(uuid);
                 }
                 CreatePlan plan = planner.plan(request, domain, catalog);
-                return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
+                try {
+                    return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
+                } catch (SnapshotException e) {
+                    throw PendingAdvice.added(e, request.domain(), catalog, peers.catalogs());
+                }
             }
         }
     }
@@ -94,7 +98,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     public RevertResult revert(DomainRef domain, String snapshot, Progress progress) throws SnapshotException {
         String uuid = resolver.uuid(domain);
         try (DomainLocks.Held held = locks.acquire(uuid)) {
-            return revert.run(domain, load(uuid), snapshotName(snapshot), progress);
+            DomainCatalog catalog = load(uuid);
+            try {
+                return revert.run(domain, catalog, snapshotName(snapshot), progress);
+            } catch (SnapshotException e) {
+                throw PendingAdvice.added(e, domain, catalog, peers.catalogs());
+            }
         }
     }
 
@@ -107,7 +116,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     public void delete(DomainRef domain, String snapshot, Progress progress) throws SnapshotException {
         String uuid = resolver.uuid(domain);
         try (DomainLocks.Held held = locks.acquire(uuid)) {
-            delete.run(domain, load(uuid), snapshotName(snapshot), progress);
+            DomainCatalog catalog = load(uuid);
+            try {
+                delete.run(domain, catalog, snapshotName(snapshot), progress);
+            } catch (SnapshotException e) {
+                throw PendingAdvice.added(e, domain, catalog, peers.catalogs());
+            }
         }
     }
 

@@ -40,10 +40,12 @@ import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.UserInput;
+import io.xensnap.internal.Visible;
 
 /**
  * The open types of the snapshots MBean, built once, and the conversions into them. Absent values are empty strings:
- * open types have no nulls that every JMX client shows well.
+ * open types have no nulls that every JMX client shows well. Descriptions and paths are escaped ({@link Visible}):
+ * JConsole and {@code bin/client}'s jmx commands print them on a terminal.
  */
 final class JmxSnapshots {
 
@@ -107,12 +109,12 @@ final class JmxSnapshots {
         TabularDataSupport disks = new TabularDataSupport(DISK_TABLE);
         for (DiskSnapshot d : s.disks()) {
             disks.put(data(DISK, new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY},
-                    d.vdev(), d.kind().name().toLowerCase(Locale.ROOT), d.image().toString(), d.format().id(),
-                    d.overlay() == null ? "" : d.overlay().toString()));
+                    d.vdev(), d.kind().name().toLowerCase(Locale.ROOT), Visible.text(d.image()), d.format().id(),
+                    Visible.text(d.overlay())));
         }
         return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
-                s.domainUuid(), s.name(), s.description(), s.created().toString(), orEmpty(s.parent()), current,
-                disks);
+                s.domainUuid(), s.name(), Visible.text(s.description()), s.created().toString(), orEmpty(s.parent()),
+                current, disks);
     }
 
     static TabularData snapshots(SnapshotTree tree) {
@@ -120,7 +122,7 @@ final class JmxSnapshots {
         for (SnapshotInfo s : tree.snapshots()) {
             rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
                     s.name(), orEmpty(s.parent()), s.created().toString(), s.name().equals(tree.current()),
-                    UserInput.describe(s.disks()), s.description()));
+                    Visible.text(UserInput.describe(s.disks())), Visible.text(s.description())));
         }
         return rows;
     }
@@ -128,7 +130,7 @@ final class JmxSnapshots {
     static TabularData images(List<DiskImage> disks) {
         TabularDataSupport rows = new TabularDataSupport(IMAGE_TABLE);
         for (DiskImage d : disks) {
-            rows.put(data(IMAGE_TYPE, new String[] {VDEV, IMAGE, FORMAT}, d.vdev(), d.image().toString(),
+            rows.put(data(IMAGE_TYPE, new String[] {VDEV, IMAGE, FORMAT}, d.vdev(), Visible.text(d.image()),
                     d.format().id()));
         }
         return rows;

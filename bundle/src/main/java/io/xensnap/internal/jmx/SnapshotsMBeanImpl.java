@@ -35,6 +35,7 @@ import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.ReconcileLines;
 import io.xensnap.internal.SnapshotOperations;
 import io.xensnap.internal.UserInput;
+import io.xensnap.internal.Visible;
 import io.xensnap.internal.engine.Progress;
 
 /**
@@ -225,16 +226,19 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
         T run() throws SnapshotException;
     }
 
-    /** Only JDK classes may reach the client: the message carries the code, the cause stays here. */
+    /**
+     * Only JDK classes may reach the client: the message carries the code, the cause stays here. The message quotes
+     * peers and files, so it is escaped like everything else the client prints.
+     */
     private static <T> T call(Call<T> call) throws MBeanException {
         try {
             return call.run();
         } catch (SnapshotException e) {
-            throw new MBeanException(null, e.codedMessage());
+            throw new MBeanException(null, Visible.text(e.codedMessage()));
         } catch (RuntimeException e) {
             // a defect: its stack trace cannot travel to the client, so it is kept in the log
             LOG.error("snapshots MBean: unexpected failure", e);
-            throw new MBeanException(null, "[" + SnapshotError.INTERNAL + "] " + e);
+            throw new MBeanException(null, Visible.text("[" + SnapshotError.INTERNAL + "] " + e));
         }
     }
 
@@ -257,8 +261,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
 
         @Override
         public void report(String step, long done, long total, Unit unit) {
-            send(PROGRESS, operation + " of snapshot " + snapshot + " on domain " + domain + ": " + step + " "
-                    + done + "/" + total + " " + unit.name().toLowerCase(Locale.ROOT), step, done, total, unit, "");
+            String shown = Visible.text(step);
+            send(PROGRESS, operation + " of snapshot " + snapshot + " on domain " + domain + ": " + shown + " "
+                    + done + "/" + total + " " + unit.name().toLowerCase(Locale.ROOT), shown, done, total, unit, "");
         }
 
         void finished() {
@@ -267,8 +272,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
         }
 
         void failed(SnapshotException e) {
-            send(FAILED, operation + " of snapshot " + snapshot + " on domain " + domain + " failed: "
-                    + e.codedMessage(), "", 0, 0, Unit.DISKS, e.codedMessage());
+            String error = Visible.text(e.codedMessage());
+            send(FAILED, operation + " of snapshot " + snapshot + " on domain " + domain + " failed: " + error, "", 0,
+                    0, Unit.DISKS, error);
         }
 
         private void send(String type, String message, String step, long done, long total, Unit unit,

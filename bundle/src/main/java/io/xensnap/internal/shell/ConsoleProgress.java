@@ -3,6 +3,7 @@ package io.xensnap.internal.shell;
 import java.io.PrintStream;
 import java.util.Locale;
 
+import io.xensnap.internal.Visible;
 import io.xensnap.internal.engine.Progress;
 
 /** Prints progress lines to the console: a merge in percent, other steps as they finish. */
@@ -17,7 +18,8 @@ final class ConsoleProgress implements Progress {
     }
 
     @Override
-    public synchronized void report(String step, long done, long total, Unit unit) {
+    public synchronized void report(String rawStep, long done, long total, Unit unit) {
+        String step = Visible.text(rawStep);
         if (unit == Unit.DISKS) {
             out.println("  " + step + " (" + done + " of " + total + (total == 1 ? " disk)" : " disks)"));
             return;

@@ -8,9 +8,16 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
+import java.util.List;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotRequest;
 import io.xensnap.internal.UserInput;
 
 @Command(scope = "snapshot", name = "create", description = "Snapshots the disks of a Xen domain, all at once.",
@@ -22,7 +29,9 @@ import io.xensnap.internal.UserInput;
                 + "By default qcow2 disks get internal snapshots and raw disks an overlay beside the image\n"
                 + "(/images/disk.raw -> /images/disk.<snapshot>.qcow2). Overlays may only be created below the\n"
                 + "directories of the configuration key overlay.roots (etc/io.xensnap.cfg).\n\n"
-                + "A running domain is snapshotted live through QEMU; a shut-off one with qemu-img.\n\n"
+                + "A running domain is snapshotted live through QEMU; a shut-off one with qemu-img. For a shut-off"
+                + " domain the command prints the image each snapshotted disk must be started from: an external"
+                + " snapshot moves the disk to its overlay, so update the domain's config.\n\n"
                 + "Examples:\n"
                 + "  snapshot:create 7 before-upgrade\n"
                 + "  snapshot:create -d \"nightly\" --disks xvda:internal,xvdb:external 7 nightly-1\n"
@@ -48,11 +57,25 @@ public class CreateSnapshotCommand extends SnapshotCommandSupport {
 
     @Override
     void run(PrintStream out) throws SnapshotException {
-        SnapshotInfo info = snapshots.create(UserInput.request(domain, name, description, disks));
+        SnapshotRequest request = UserInput.request(domain, name, description, disks);
+        SnapshotInfo info = snapshots.create(request);
         out.println("Created snapshot " + info.name() + " of domain " + domain.trim() + " (" + info.domainUuid()
                 + "):");
         for (DiskSnapshot d : info.disks()) {
             out.println("  " + Describe.disk(d));
         }
+        if (request.domain() instanceof DomainRef.ShutOff) {
+            // a running domain's config and xenstore were updated; a shut-off one has only its xl config, which is
+            // the operator's to change
+            out.println("Start the disks from:");
+            Describe.startFrom(out, startFrom(info.disks()));
+        }
+    }
+
+    /** @return the image each disk of the snapshot runs on from now: its new overlay, or its image for internal */
+    private static List<DiskImage> startFrom(List<DiskSnapshot> disks) {
+        return disks.stream().map(d -> d.kind() == SnapshotKind.EXTERNAL
+                ? new DiskImage(d.vdev(), d.overlay(), DiskFormat.QCOW2)
+                : new DiskImage(d.vdev(), d.image(), d.format())).toList();
     }
 }

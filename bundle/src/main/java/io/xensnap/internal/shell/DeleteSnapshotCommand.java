@@ -7,6 +7,7 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
+import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.UserInput;
 
@@ -32,8 +33,10 @@ public class DeleteSnapshotCommand extends SnapshotCommandSupport {
 
     @Override
     void run(PrintStream out) throws SnapshotException {
-        out.println("Deleting snapshot " + name + " of domain " + domain.trim() + " ...");
-        snapshots.delete(UserInput.domain(domain), UserInput.snapshotName(name), new ConsoleProgress(out));
-        out.println("Deleted snapshot " + name + ".");
+        DomainRef ref = UserInput.domain(domain);
+        String snapshot = UserInput.snapshotName(name);
+        out.println("Deleting snapshot " + snapshot + " of domain " + domain.trim() + " ...");
+        snapshots.delete(ref, snapshot, new ConsoleProgress(out));
+        out.println("Deleted snapshot " + snapshot + ".");
     }
 }

@@ -4,10 +4,15 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.TemporalAccessor;
 
+import java.io.PrintStream;
+import java.util.List;
+
+import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotKind;
+import io.xensnap.internal.Visible;
 
-/** Short texts for the console. */
+/** Short texts for the console; paths and free text escaped ({@link Visible}). */
 final class Describe {
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
@@ -22,6 +27,17 @@ final class Describe {
 
     /** @return e.g. {@code xvda internal} or {@code xvdb external → /img/b.s1.qcow2} */
     static String disk(DiskSnapshot d) {
-        return d.kind() == SnapshotKind.INTERNAL ? d.vdev() + " internal" : d.vdev() + " external → " + d.overlay();
+        return d.kind() == SnapshotKind.INTERNAL ? d.vdev() + " internal"
+                : d.vdev() + " external → " + Visible.text(d.overlay());
+    }
+
+    /**
+     * Prints the image each disk must be started from, after an operation on a shut-off domain that moved a disk to
+     * a new image: nothing else will tell the domain's xl config.
+     */
+    static void startFrom(PrintStream out, List<DiskImage> disks) {
+        for (DiskImage d : disks) {
+            out.println("  " + d.vdev() + "  " + Visible.text(d.image()) + " (" + d.format().id() + ")");
+        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import io.xensnap.internal.Visible;
 import io.xensnap.internal.engine.Connectors;
 import io.xensnap.internal.xenstore.DomainDisks;
 import io.xensnap.internal.xenstore.XenDomain;
@@ -31,7 +32,8 @@ final class DomainChoices {
         List<Choice> out = new ArrayList<>();
         Set<String> runningUuids = new HashSet<>();
         for (XenDomain d : running) {
-            out.add(new Choice(Integer.toString(d.domid()), d.name() + " (running)"));
+            // the name is the guest's own, from xenstore
+            out.add(new Choice(Integer.toString(d.domid()), Visible.text(d.name()) + " (running)"));
             runningUuids.add(d.uuid());
         }
         for (String uuid : known) {

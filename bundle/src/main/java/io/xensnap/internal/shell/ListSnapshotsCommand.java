@@ -13,6 +13,7 @@ import org.apache.karaf.shell.support.table.ShellTable;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.UserInput;
+import io.xensnap.internal.Visible;
 
 @Command(scope = "snapshot", name = "list", description = "Lists the snapshots of a domain as a tree.",
         detailedDescription = "Shows every snapshot of a domain. Each snapshot is drawn below the one the domain was"
@@ -47,7 +48,7 @@ public class ListSnapshotsCommand extends SnapshotCommandSupport {
             table.addRow().addContent(row.label(), row.info().name().equals(tree.current()) ? "*" : "",
                     Describe.time(row.info().created()),
                     row.info().disks().stream().map(Describe::disk).collect(Collectors.joining(", ")),
-                    row.info().description());
+                    Visible.text(row.info().description()));
         }
         table.print(out, !noFormat);
     }

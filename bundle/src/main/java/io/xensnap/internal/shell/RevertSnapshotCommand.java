@@ -7,7 +7,7 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
-import io.xensnap.api.DiskImage;
+import io.xensnap.api.DomainRef;
 import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.UserInput;
@@ -34,12 +34,11 @@ public class RevertSnapshotCommand extends SnapshotCommandSupport {
 
     @Override
     void run(PrintStream out) throws SnapshotException {
-        out.println("Reverting domain " + domain.trim() + " to snapshot " + name + " ...");
-        RevertResult result = snapshots.revert(UserInput.domain(domain), UserInput.snapshotName(name),
-                new ConsoleProgress(out));
+        DomainRef ref = UserInput.domain(domain);
+        String snapshot = UserInput.snapshotName(name);
+        out.println("Reverting domain " + domain.trim() + " to snapshot " + snapshot + " ...");
+        RevertResult result = snapshots.revert(ref, snapshot, new ConsoleProgress(out));
         out.println("Reverted to snapshot " + result.snapshot().name() + ". Start the disks from:");
-        for (DiskImage d : result.disks()) {
-            out.println("  " + d.vdev() + "  " + d.image() + " (" + d.format().id() + ")");
-        }
+        Describe.startFrom(out, result.disks());
     }
 }

@@ -9,10 +9,12 @@ import org.apache.karaf.shell.support.CommandException;
 
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.SnapshotOperations;
+import io.xensnap.internal.Visible;
 
 /**
  * What every {@code snapshot:*} command shares: the service, the session's console, and errors printed as
- * {@code [CODE] message} (the same text a JMX client gets).
+ * {@code [CODE] message} (the same text a JMX client gets). Everything a command prints that xensnap did not write
+ * itself goes through {@link Visible}, errors included: they quote QEMU, qemu-img and /proc.
  */
 abstract class SnapshotCommandSupport implements Action {
 
@@ -33,7 +35,7 @@ abstract class SnapshotCommandSupport implements Action {
             run(session.getConsole());
             return null;
         } catch (SnapshotException e) {
-            throw new CommandException(e.codedMessage(), e);
+            throw new CommandException(Visible.text(e.codedMessage()), e);
         }
     }
 

@@ -15,6 +15,7 @@ import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.UserInput;
+import io.xensnap.internal.Visible;
 
 @Command(scope = "snapshot", name = "info", description = "Shows one snapshot of a domain and its disks.",
         detailedDescription = "Shows when a snapshot was taken, what it was taken on top of, and per disk where it"
@@ -42,7 +43,7 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         out.println("Domain       " + s.domainUuid());
         out.println("Created      " + Describe.time(s.created()));
         out.println("Parent       " + (s.parent() == null ? "-" : s.parent()));
-        out.println("Description  " + (s.description().isEmpty() ? "-" : s.description()));
+        out.println("Description  " + (s.description().isEmpty() ? "-" : Visible.text(s.description())));
         ShellTable disks = new ShellTable();
         disks.column("Disk");
         disks.column("Kind");
@@ -51,7 +52,7 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         disks.column("Overlay");
         for (DiskSnapshot d : s.disks()) {
             disks.addRow().addContent(d.vdev(), d.kind() == SnapshotKind.INTERNAL ? "internal" : "external",
-                    d.image(), d.format().id(), d.overlay() == null ? "-" : d.overlay());
+                    Visible.text(d.image()), d.format().id(), d.overlay() == null ? "-" : Visible.text(d.overlay()));
         }
         disks.print(out, true);
     }

@@ -18,6 +18,7 @@ import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.SnapshotOperations;
 import io.xensnap.internal.UserInput;
+import io.xensnap.internal.Visible;
 
 /** Completes the snapshot names of the domain typed just before the name. */
 @Service
@@ -42,7 +43,7 @@ public class SnapshotNameCompleter implements Completer {
     public void completeCandidates(Session session, CommandLine commandLine, List<Candidate> candidates) {
         for (SnapshotInfo s : snapshotsOf(commandLine)) {
             String descr = s.description().isEmpty() ? Describe.time(s.created())
-                    : Describe.time(s.created()) + ", " + s.description();
+                    : Describe.time(s.created()) + ", " + Visible.text(s.description());
             candidates.add(new Candidate(s.name(), s.name(), null, descr, null, null, true));
         }
     }

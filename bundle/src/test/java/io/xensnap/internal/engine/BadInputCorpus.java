@@ -89,6 +89,9 @@ public final class BadInputCorpus {
 
     private static final String LONG = "a".repeat(10_000);
 
+    /** Nothing typed for a disk: an empty item of the surfaces' disk spec. */
+    private static final Disk NO_DISK = new Disk(null, null, null, null);
+
     /** The table. */
     public static final List<Case> CASES = List.of(
             // snapshot names
@@ -117,6 +120,13 @@ public final class BadInputCorpus {
             create("name-duplicate", "7", "s1", SNAPSHOT_EXISTS),
             create("name-taken-inside-the-image", "7", "made-outside", SNAPSHOT_EXISTS, internal("xvdb")),
             new Case("description-1025-chars", Op.CREATE, "7", "ok1", "d".repeat(1025), List.of(), INVALID_ARGUMENT),
+            // shown on terminals and in JMX clients, where these would act instead of being read
+            new Case("description-escape-sequence", Op.CREATE, "7", "ok1", "a\u001b[2J\u001b]0;owned\u0007", List.of(),
+                    INVALID_ARGUMENT),
+            new Case("description-bidi-override", Op.CREATE, "7", "ok1", "before \u202eedargpu", List.of(),
+                    INVALID_ARGUMENT),
+            new Case("description-newline", Op.CREATE, "7", "ok1", "one\n7 [REPAIRED] forged", List.of(),
+                    INVALID_ARGUMENT),
             // domains
             create("domain-empty", "", "ok1", INVALID_ARGUMENT),
             create("domain-null", null, "ok1", INVALID_ARGUMENT),
@@ -130,6 +140,7 @@ public final class BadInputCorpus {
             create("domain-nul", "7\0", "ok1", INVALID_ARGUMENT),
             create("domain-newline", "7\n", "ok1", INVALID_ARGUMENT),
             create("domain-two", "7;8", "ok1", INVALID_ARGUMENT),
+            create("domain-leading-zeros", "00007", "ok1", INVALID_ARGUMENT),
             create("domain-short-uuid", "6f1e4a52-0d3b-4c8e-9a1f", "ok1", INVALID_ARGUMENT),
             create("domain-unknown-domid", "99", "ok1", NO_SUCH_DOMAIN),
             create("domain-unknown-uuid", "00000000-0000-4000-8000-000000000000", "ok1", NO_SUCH_DOMAIN),
@@ -145,6 +156,8 @@ public final class BadInputCorpus {
             create("vdev-newline", "7", "ok1", INVALID_ARGUMENT, internal("xvda\n")),
             create("vdev-10000-chars", "7", "ok1", INVALID_ARGUMENT, internal("x" + LONG)),
             create("vdev-given-twice", "7", "ok1", INVALID_ARGUMENT, internal("xvda"), internal("xvda")),
+            // at the surfaces: the disk spec ",,," (four empty items), not "every disk"
+            create("disk-spec-empty-items", "7", "ok1", INVALID_ARGUMENT, NO_DISK, NO_DISK, NO_DISK, NO_DISK),
             // kinds and formats
             create("kind-unknown", "7", "ok1", INVALID_ARGUMENT, new Disk("xvda", "snapshot", null, null)),
             create("kind-empty", "7", "ok1", INVALID_ARGUMENT, new Disk("xvda", "", null, null)),
@@ -164,6 +177,8 @@ public final class BadInputCorpus {
             create("phy-disk-external", "9", "ok1", UNSUPPORTED, external("xvdd", null)),
             create("phy-disk-by-default", "9", "ok1", UNSUPPORTED),
             // overlay paths
+            // at the surfaces: "xvdc:external:", not the default path
+            create("path-empty", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "")),
             create("path-relative", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "ov.qcow2")),
             create("path-tilde", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "~/ov.qcow2")),
             create("path-dotdot", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/../vm7/x.qcow2")),

@@ -82,8 +82,9 @@ public final class DiskFullScenario {
         // 2. the catalog's file system is full before the operation: the pending mark cannot be written
         Path filler = fill(catalogs);
         before = dom0.fingerprint();
-        assertThat(code(() -> engine.create(SnapshotRequest.allDisks(DOM, "s1", "")))).isEqualTo(SnapshotError.INTERNAL);
-        assertThat(code(() -> engine.delete(DOM, "s0"))).isEqualTo(SnapshotError.INTERNAL);
+        assertThat(code(() -> engine.create(SnapshotRequest.allDisks(DOM, "s1", ""))))
+                .isEqualTo(SnapshotError.CATALOG_UNWRITABLE);
+        assertThat(code(() -> engine.delete(DOM, "s0"))).isEqualTo(SnapshotError.CATALOG_UNWRITABLE);
         assertThat(dom0.fingerprint()).isEqualTo(before);
         Files.delete(filler);
         assertSettled(dom0, engine);
@@ -93,7 +94,9 @@ public final class DiskFullScenario {
         SnapshotEngine filling = dom0.engine(Faults.at(Point.AFTER_XENSTORE, () -> fill(catalogs)));
         assertThatThrownBy(() -> filling.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
                 DiskSpec.external("xvdc", null)))))
-                .isInstanceOf(SnapshotException.class).hasMessageContaining("the catalog was not updated");
+                .isInstanceOf(SnapshotException.class).hasMessageContaining("the catalog was not updated")
+                .hasMessageContaining("The catalog keeps a pending create mark: run 'snapshot:reconcile 7'")
+                .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.CATALOG_UNWRITABLE));
         Files.delete(catalogs.resolve("filler"));
         ReconcileReport r = dom0.engine().reconcile(DOM);
         assertThat(r.findings()).as(r.lines().toString()).singleElement()

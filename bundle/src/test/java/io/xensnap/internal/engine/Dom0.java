@@ -55,7 +55,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     /** Starts a running domain: its QEMU, its xenstore nodes, its userdata JSON. */
-    RealQemu domain(int domid) throws IOException {
+    public RealQemu domain(int domid) throws IOException {
         return domain(domid, List.of());
     }
 
@@ -139,7 +139,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     /** The domain shuts down: QEMU exits and libxl removes its xenstore nodes (the images and catalog stay). */
-    void shutDown(int domid, RealQemu qemu) {
+    public void shutDown(int domid, RealQemu qemu) {
         qemu.close();
         XenstoreCli cli = host.cli();
         cli.rm("/local/domain/" + domid);

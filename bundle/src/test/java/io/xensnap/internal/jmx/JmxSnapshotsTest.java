@@ -62,6 +62,24 @@ class JmxSnapshotsTest {
     }
 
     @Test
+    void descriptionsAndPathsFromACatalogOnDiskAreEscaped() {
+        SnapshotInfo s = new SnapshotInfo(UUID, "s3", "\u001b]0;owned\u0007 \u202eevil", Instant.parse(
+                "2024-05-03T10:00:00Z"), null, List.of(new DiskSnapshot("xvdb", SnapshotKind.EXTERNAL,
+                Path.of("/img/b\u001b[2J.raw"), DiskFormat.RAW, Path.of("/img/b\u202e.qcow2"))));
+
+        CompositeData c = JmxSnapshots.snapshot(s, false);
+        assertThat(c.get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eevil");
+        CompositeData b = ((TabularData) c.get("disks")).get(new Object[] {"xvdb"});
+        assertThat(b.get("image")).isEqualTo("/img/b\\x1b[2J.raw");
+        assertThat(b.get("overlay")).isEqualTo("/img/b\\u202e.qcow2");
+        CompositeData row = JmxSnapshots.snapshots(new SnapshotTree(UUID, "s3", List.of(s))).get(new Object[] {"s3"});
+        assertThat(row.get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eevil");
+        assertThat(row.get("disks")).isEqualTo("xvdb:external:/img/b\\u202e.qcow2");
+        assertThat(JmxSnapshots.images(List.of(new DiskImage("xvdb", Path.of("/img/\u001b.qcow2"), DiskFormat.QCOW2)))
+                .get(new Object[] {"xvdb"}).get("image")).isEqualTo("/img/\\x1b.qcow2");
+    }
+
+    @Test
     void revertResultsAreATableOfImages() {
         TabularData t = JmxSnapshots.images(List.of(new DiskImage("xvdb", Path.of("/img/b.s1.qcow2"),
                 DiskFormat.QCOW2)));

@@ -31,4 +31,17 @@ class ConsoleProgressTest {
                 "  xvdb merged (1 of 2 disks)",
                 "  merge xvdc: 0% (0.0 of 0.0 MiB)", ""));
     }
+
+    @Test
+    void aStepIsPrintedEscaped() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ConsoleProgress p = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+
+        p.report("merge \u001b[2J\u202exvdb", 0, 1, Unit.BYTES);
+        p.report("xvdb\u0085 merged", 1, 1, Unit.DISKS);
+
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(String.join(System.lineSeparator(),
+                "  merge \\x1b[2J\\u202exvdb: 0% (0.0 of 0.0 MiB)",
+                "  xvdb\\x85 merged (1 of 1 disk)", ""));
+    }
 }
