@@ -145,7 +145,10 @@ public final class Bench {
         }
         Duration took = Duration.between(started, Instant.now()).truncatedTo(ChronoUnit.SECONDS);
         String previous = out != null && Files.exists(out) ? Files.readString(out, StandardCharsets.UTF_8) : "";
-        String md = Markdown.document(report, took, skipped, quick, previous);
+        Path analysisFile = (out != null ? out.toAbsolutePath().getParent() : Path.of("docs"))
+                .resolve(WhyMissed.ANALYSIS);
+        String analysis = Files.exists(analysisFile) ? Files.readString(analysisFile, StandardCharsets.UTF_8) : "";
+        String md = Markdown.document(report, took, skipped, quick, previous, analysis);
         if (out != null) {
             Files.createDirectories(out.toAbsolutePath().getParent());
             Files.writeString(out, md, StandardCharsets.UTF_8);

@@ -20,8 +20,10 @@ final class Markdown {
     /**
      * @param previous the report this run replaces, or empty: its target values are shown beside this run's, so
      *                 that two runs can be compared ratio by ratio
+     * @param analysis the hand-written analysis of missed targets (docs/benchmarks-analysis.md), or empty
      */
-    static String document(Report report, Duration took, List<String> skipped, boolean quick, String previous) {
+    static String document(Report report, Duration took, List<String> skipped, boolean quick, String previous,
+                           String analysis) {
         Map<String, String> before = previousTargets(previous);
         StringBuilder md = new StringBuilder();
         md.append("# xensnap benchmarks\n\n");
@@ -86,7 +88,7 @@ final class Markdown {
                 : "Missed: " + missed.size() + " of " + report.verdicts().size()
                         + ". What bounds each one is written under its section and in *Why targets are missed* below.\n");
         md.append(report.body());
-        md.append(WhyMissed.text(report.verdicts()));
+        md.append(WhyMissed.text(report.verdicts(), analysis));
         return md.toString();
     }
 

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.xensnap.harness.Devid;
+
 class ApiValuesTest {
 
     private static final String UUID = "2b5a4c1e-1111-4222-8333-944455556666";
@@ -41,7 +43,8 @@ class ApiValuesTest {
     void vdevsAndUuidsFollowLibxl() {
         assertThat(Names.vdev("xvda")).isEqualTo("xvda");
         assertThat(Names.vdev("hdc")).isEqualTo("hdc");
-        assertThat(Names.vdev("51712")).isEqualTo("51712");
+        String xvdaNumber = Integer.toString(Devid.XVDA);  // a device number is a name libxl accepts too
+        assertThat(Names.vdev(xvdaNumber)).isEqualTo(xvdaNumber);
         assertThatIllegalArgumentException().isThrownBy(() -> Names.vdev("vda"));
         assertThatIllegalArgumentException().isThrownBy(() -> Names.vdev("xvda/../x"));
         assertThatIllegalArgumentException().isThrownBy(() -> Names.uuid(UUID.toUpperCase()));

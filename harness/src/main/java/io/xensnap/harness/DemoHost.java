@@ -30,6 +30,7 @@ public final class DemoHost implements AutoCloseable {
 
     private final RealXenstored xenstored;
     private final XenHost host;
+    private final List<XenHost.Disk> disks = new ArrayList<>();
     private RealQemu qemu;
 
     private DemoHost(RealXenstored xenstored, XenHost host) {
@@ -55,12 +56,11 @@ public final class DemoHost implements AutoCloseable {
                     .libxlQmpSocket(host.root(), DOMID)
                     .withData(0x41)
                     .start();
-            List<XenHost.Disk> disks = new ArrayList<>();
             for (RealQemu.Disk d : demo.qemu.disks()) {
-                disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
+                demo.disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
                         d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
             }
-            host.addDomain(new XenHost.Domain(DOMID, NAME, UUID, disks));
+            host.addDomain(new XenHost.Domain(DOMID, NAME, UUID, List.copyOf(demo.disks)));
             return demo;
         } catch (IOException | RuntimeException e) {
             demo.close();
@@ -79,8 +79,11 @@ public final class DemoHost implements AutoCloseable {
         env.put("STATE_DIR", host.root().resolve("var/lib/xensnap").toString());
         env.put("QMP_SOCKET", host.qmpSocketPath(DOMID).toString());
         env.put("USERDATA", host.userdataPath(DOMID).toString());
-        for (RealQemu.Disk d : qemu.disks()) {
-            env.put("DISK_" + d.id().toUpperCase(java.util.Locale.ROOT), d.image().toString());
+        for (XenHost.Disk d : disks) {
+            String id = d.vdev().toUpperCase(java.util.Locale.ROOT);
+            env.put("DISK_" + id, d.image().toString());
+            // the script checks xenstore by disk name, without knowing libxl's device numbers
+            env.put("BACKEND_" + id, XenHost.backendPath(DOMID, d));
         }
         env.put("DOMID", Integer.toString(DOMID));
         env.put("DOMAIN_UUID", UUID);

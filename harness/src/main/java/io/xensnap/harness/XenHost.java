@@ -71,7 +71,6 @@ public final class XenHost implements AutoCloseable {
         }
     }
 
-    private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)([a-z]+)");
     private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     /**
@@ -84,7 +83,7 @@ public final class XenHost implements AutoCloseable {
             Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(format, "format");
             Objects.requireNonNull(image, "image");
-            if (vdev == null || !VDEV.matcher(vdev).matches()) {
+            if (vdev == null || !Devid.WHOLE_DISK.matcher(vdev).matches()) {
                 throw new IllegalArgumentException("vdev must be a whole disk like xvda, hda or sda: " + vdev);
             }
             if (backend == Backend.PHY && format != Format.RAW) {
@@ -108,19 +107,7 @@ public final class XenHost implements AutoCloseable {
 
         /** @return libxl's device number ({@code libxl__device_disk_dev_number}), computed independently of the product */
         public int devid() {
-            var m = VDEV.matcher(vdev);
-            if (!m.matches()) {
-                throw new IllegalStateException(vdev);
-            }
-            int disk = -1;
-            for (char c : m.group(2).toCharArray()) {
-                disk = (disk + 1) * 26 + (c - 'a');
-            }
-            return switch (m.group(1)) {
-                case "xvd" -> disk <= 15 ? (202 << 8) | (disk << 4) : (1 << 28) | (disk << 8);
-                case "hd" -> ((disk < 2 ? 3 : 22) << 8) | ((disk & 1) << 6);
-                default -> (8 << 8) | (disk << 4);
-            };
+            return Devid.of(vdev);
         }
 
         /** @return the backend {@code params} value libxl writes */

@@ -75,6 +75,9 @@ class XenHostTest {
                      .disk(new Disk("xvdc", Backend.PHY, Format.RAW, Path.of("/dev/vg0/vm5-c"), false))
                      .build()) {
             XenstoreCli cli = new XenstoreCli(xs.socketPath());
+            String xvdaBackend = "/local/domain/0/backend/qdisk/5/" + Devid.XVDA;
+            String xvdbBackend = "/local/domain/0/backend/qdisk/5/" + Devid.XVDB;
+            String xvdcBackend = "/local/domain/0/backend/vbd/5/" + Devid.XVDC;
             // oxenstored lists children sorted, cxenstored in creation order: compare the sets of lines.
             assertThat(lines(cli.lsFullWithPerms("/local/domain/5"))).containsExactlyInAnyOrder(
                     "/local/domain/5/vm = \"/vm/" + UUID + "\"   (n0,r5)",
@@ -82,79 +85,79 @@ class XenHostTest {
                     "/local/domain/5/domid = \"5\"   (n0,r5)",
                     "/local/domain/5/device = \"\"   (n0,r5)",
                     "/local/domain/5/device/vbd = \"\"   (n0,r5)",
-                    "/local/domain/5/device/vbd/51712 = \"\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51712/backend = \"/local/domain/0/backend/qdisk/5/51712\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51712/backend-id = \"0\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51712/state = \"1\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51712/virtual-device = \"51712\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51712/device-type = \"disk\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51712/trusted = \"1\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728 = \"\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728/backend = \"/local/domain/0/backend/qdisk/5/51728\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728/backend-id = \"0\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728/state = \"1\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728/virtual-device = \"51728\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728/device-type = \"disk\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51728/trusted = \"1\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744 = \"\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744/backend = \"/local/domain/0/backend/vbd/5/51744\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744/backend-id = \"0\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744/state = \"1\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744/virtual-device = \"51744\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744/device-type = \"disk\"   (n5,r0)",
-                    "/local/domain/5/device/vbd/51744/trusted = \"1\"   (n5,r0)");
+                    frontendLine(Devid.XVDA, "", ""),
+                    frontendLine(Devid.XVDA, "backend", xvdaBackend),
+                    frontendLine(Devid.XVDA, "backend-id", "0"),
+                    frontendLine(Devid.XVDA, "state", "1"),
+                    frontendLine(Devid.XVDA, "virtual-device", Integer.toString(Devid.XVDA)),
+                    frontendLine(Devid.XVDA, "device-type", "disk"),
+                    frontendLine(Devid.XVDA, "trusted", "1"),
+                    frontendLine(Devid.XVDB, "", ""),
+                    frontendLine(Devid.XVDB, "backend", xvdbBackend),
+                    frontendLine(Devid.XVDB, "backend-id", "0"),
+                    frontendLine(Devid.XVDB, "state", "1"),
+                    frontendLine(Devid.XVDB, "virtual-device", Integer.toString(Devid.XVDB)),
+                    frontendLine(Devid.XVDB, "device-type", "disk"),
+                    frontendLine(Devid.XVDB, "trusted", "1"),
+                    frontendLine(Devid.XVDC, "", ""),
+                    frontendLine(Devid.XVDC, "backend", xvdcBackend),
+                    frontendLine(Devid.XVDC, "backend-id", "0"),
+                    frontendLine(Devid.XVDC, "state", "1"),
+                    frontendLine(Devid.XVDC, "virtual-device", Integer.toString(Devid.XVDC)),
+                    frontendLine(Devid.XVDC, "device-type", "disk"),
+                    frontendLine(Devid.XVDC, "trusted", "1"));
 
-            assertThat(lines(cli.lsFullWithPerms("/local/domain/0/backend/qdisk/5/51712"))).containsExactlyInAnyOrder(
-                    backendLine("qdisk", 51712, "frontend", "/local/domain/5/device/vbd/51712"),
-                    backendLine("qdisk", 51712, "params", "qcow2:/images/vm5-a.qcow2"),
-                    backendLine("qdisk", 51712, "frontend-id", "5"),
-                    backendLine("qdisk", 51712, "online", "1"),
-                    backendLine("qdisk", 51712, "removable", "0"),
-                    backendLine("qdisk", 51712, "bootable", "1"),
-                    backendLine("qdisk", 51712, "state", "1"),
-                    backendLine("qdisk", 51712, "dev", "xvda"),
-                    backendLine("qdisk", 51712, "type", "qdisk"),
-                    backendLine("qdisk", 51712, "mode", "w"),
-                    backendLine("qdisk", 51712, "device-type", "disk"),
-                    backendLine("qdisk", 51712, "discard-enable", "1"),
-                    backendLine("qdisk", 51712, "specification", "xen"));
-            assertThat(cli.read("/local/domain/0/backend/qdisk/5/51728/params")).isEqualTo("aio:/images/vm5-b.img");
-            assertThat(lines(cli.lsFullWithPerms("/local/domain/0/backend/vbd/5/51744"))).containsExactlyInAnyOrder(
-                    backendLine("vbd", 51744, "frontend", "/local/domain/5/device/vbd/51744"),
-                    backendLine("vbd", 51744, "params", "/dev/vg0/vm5-c"),
-                    backendLine("vbd", 51744, "script", "/etc/xen/scripts/block"),
-                    backendLine("vbd", 51744, "frontend-id", "5"),
-                    backendLine("vbd", 51744, "online", "1"),
-                    backendLine("vbd", 51744, "removable", "0"),
-                    backendLine("vbd", 51744, "bootable", "1"),
-                    backendLine("vbd", 51744, "state", "1"),
-                    backendLine("vbd", 51744, "dev", "xvdc"),
-                    backendLine("vbd", 51744, "type", "phy"),
-                    backendLine("vbd", 51744, "mode", "r"),
-                    backendLine("vbd", 51744, "device-type", "disk"),
-                    backendLine("vbd", 51744, "discard-enable", "0"),
-                    backendLine("vbd", 51744, "specification", "xen"));
+            assertThat(lines(cli.lsFullWithPerms(xvdaBackend))).containsExactlyInAnyOrder(
+                    backendLine("qdisk", Devid.XVDA, "frontend", "/local/domain/5/device/vbd/" + Devid.XVDA),
+                    backendLine("qdisk", Devid.XVDA, "params", "qcow2:/images/vm5-a.qcow2"),
+                    backendLine("qdisk", Devid.XVDA, "frontend-id", "5"),
+                    backendLine("qdisk", Devid.XVDA, "online", "1"),
+                    backendLine("qdisk", Devid.XVDA, "removable", "0"),
+                    backendLine("qdisk", Devid.XVDA, "bootable", "1"),
+                    backendLine("qdisk", Devid.XVDA, "state", "1"),
+                    backendLine("qdisk", Devid.XVDA, "dev", "xvda"),
+                    backendLine("qdisk", Devid.XVDA, "type", "qdisk"),
+                    backendLine("qdisk", Devid.XVDA, "mode", "w"),
+                    backendLine("qdisk", Devid.XVDA, "device-type", "disk"),
+                    backendLine("qdisk", Devid.XVDA, "discard-enable", "1"),
+                    backendLine("qdisk", Devid.XVDA, "specification", "xen"));
+            assertThat(cli.read(xvdbBackend + "/params")).isEqualTo("aio:/images/vm5-b.img");
+            assertThat(lines(cli.lsFullWithPerms(xvdcBackend))).containsExactlyInAnyOrder(
+                    backendLine("vbd", Devid.XVDC, "frontend", "/local/domain/5/device/vbd/" + Devid.XVDC),
+                    backendLine("vbd", Devid.XVDC, "params", "/dev/vg0/vm5-c"),
+                    backendLine("vbd", Devid.XVDC, "script", "/etc/xen/scripts/block"),
+                    backendLine("vbd", Devid.XVDC, "frontend-id", "5"),
+                    backendLine("vbd", Devid.XVDC, "online", "1"),
+                    backendLine("vbd", Devid.XVDC, "removable", "0"),
+                    backendLine("vbd", Devid.XVDC, "bootable", "1"),
+                    backendLine("vbd", Devid.XVDC, "state", "1"),
+                    backendLine("vbd", Devid.XVDC, "dev", "xvdc"),
+                    backendLine("vbd", Devid.XVDC, "type", "phy"),
+                    backendLine("vbd", Devid.XVDC, "mode", "r"),
+                    backendLine("vbd", Devid.XVDC, "device-type", "disk"),
+                    backendLine("vbd", Devid.XVDC, "discard-enable", "0"),
+                    backendLine("vbd", Devid.XVDC, "specification", "xen"));
             assertThat(lines(cli.lsFullWithPerms("/local/domain/0/backend/qdisk"))).contains(
                     "/local/domain/0/backend/qdisk/5 = \"\"   (n0)",
-                    "/local/domain/0/backend/qdisk/5/51712 = \"\"   (n0,r5)",
-                    "/local/domain/0/backend/qdisk/5/51728 = \"\"   (n0,r5)");
+                    xvdaBackend + " = \"\"   (n0,r5)",
+                    xvdbBackend + " = \"\"   (n0,r5)");
 
             // The libxl copy: frontend, backend and every backend entry, owned by dom0 alone.
-            assertThat(lines(cli.lsFullWithPerms("/libxl/5/device/vbd/51712"))).containsExactlyInAnyOrder(
-                    libxlLine(51712, "frontend", "/local/domain/5/device/vbd/51712"),
-                    libxlLine(51712, "backend", "/local/domain/0/backend/qdisk/5/51712"),
-                    libxlLine(51712, "params", "qcow2:/images/vm5-a.qcow2"),
-                    libxlLine(51712, "frontend-id", "5"),
-                    libxlLine(51712, "online", "1"),
-                    libxlLine(51712, "removable", "0"),
-                    libxlLine(51712, "bootable", "1"),
-                    libxlLine(51712, "state", "1"),
-                    libxlLine(51712, "dev", "xvda"),
-                    libxlLine(51712, "type", "qdisk"),
-                    libxlLine(51712, "mode", "w"),
-                    libxlLine(51712, "device-type", "disk"),
-                    libxlLine(51712, "discard-enable", "1"),
-                    libxlLine(51712, "specification", "xen"));
+            assertThat(lines(cli.lsFullWithPerms("/libxl/5/device/vbd/" + Devid.XVDA))).containsExactlyInAnyOrder(
+                    libxlLine(Devid.XVDA, "frontend", "/local/domain/5/device/vbd/" + Devid.XVDA),
+                    libxlLine(Devid.XVDA, "backend", xvdaBackend),
+                    libxlLine(Devid.XVDA, "params", "qcow2:/images/vm5-a.qcow2"),
+                    libxlLine(Devid.XVDA, "frontend-id", "5"),
+                    libxlLine(Devid.XVDA, "online", "1"),
+                    libxlLine(Devid.XVDA, "removable", "0"),
+                    libxlLine(Devid.XVDA, "bootable", "1"),
+                    libxlLine(Devid.XVDA, "state", "1"),
+                    libxlLine(Devid.XVDA, "dev", "xvda"),
+                    libxlLine(Devid.XVDA, "type", "qdisk"),
+                    libxlLine(Devid.XVDA, "mode", "w"),
+                    libxlLine(Devid.XVDA, "device-type", "disk"),
+                    libxlLine(Devid.XVDA, "discard-enable", "1"),
+                    libxlLine(Devid.XVDA, "specification", "xen"));
             assertThat(cli.read("/libxl/5/type")).isEqualTo("pvh");
 
             assertThat(lines(cli.lsFullWithPerms("/vm/" + UUID))).containsExactlyInAnyOrder(
@@ -162,6 +165,12 @@ class XenHostTest {
                     "/vm/" + UUID + "/name = \"vm5\"   (n0,r5)");
             assertThat(cli.read("/local/domain/0/name")).isEqualTo("Domain-0");
         }
+    }
+
+    /** @return a line of the domain's frontend directory of disk {@code devid}; the directory itself for key "" */
+    private static String frontendLine(int devid, String key, String value) {
+        return "/local/domain/5/device/vbd/" + devid + (key.isEmpty() ? "" : "/" + key) + " = \"" + value
+                + "\"   (n5,r0)";
     }
 
     private static String backendLine(String kind, int devid, String key, String value) {
@@ -208,6 +217,7 @@ class XenHostTest {
         Path img = Path.of("/i");
         assertThat(Disk.of("xvda", Backend.QDISK, Format.RAW, img).devid()).isEqualTo(51712);
         assertThat(Disk.of("xvdb", Backend.QDISK, Format.RAW, img).devid()).isEqualTo(51728);
+        assertThat(List.of(Devid.XVDA, Devid.XVDB, Devid.XVDC)).containsExactly(51712, 51728, 51744);
         assertThat(Disk.of("xvdp", Backend.QDISK, Format.RAW, img).devid()).isEqualTo((202 << 8) | (15 << 4));
         assertThat(Disk.of("xvdq", Backend.QDISK, Format.RAW, img).devid()).isEqualTo((1 << 28) | (16 << 8));
         assertThat(Disk.of("xvdaa", Backend.QDISK, Format.RAW, img).devid()).isEqualTo((1 << 28) | (26 << 8));

@@ -30,6 +30,7 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RawQmp;
 import io.xensnap.internal.UserInput;
 import io.xensnap.harness.ShortCommand;
@@ -147,7 +148,7 @@ public final class BadInputCorpus {
             create("domain-running-named-by-uuid", "${UUID7}", "ok1", INVALID_STATE),
             // virtual devices
             create("vdev-unknown", "7", "ok1", NO_SUCH_DISK, internal("xvdz")),
-            create("vdev-device-number", "7", "ok1", NO_SUCH_DISK, internal("51712")),
+            create("vdev-device-number", "7", "ok1", NO_SUCH_DISK, internal(Integer.toString(Devid.XVDA))),
             create("vdev-traversal", "7", "ok1", INVALID_ARGUMENT, internal("../xvda")),
             create("vdev-comma", "7", "ok1", INVALID_ARGUMENT, internal("xvda,xvdb")),
             create("vdev-uppercase", "7", "ok1", INVALID_ARGUMENT, internal("XVDA")),
@@ -278,8 +279,8 @@ public final class BadInputCorpus {
                 new XenHost.Disk("xvda", XenHost.Backend.QDISK, XenHost.Format.QCOW2, vm11.resolve("ro.qcow2"), false),
                 XenHost.Disk.of("xvdb", XenHost.Backend.QDISK, XenHost.Format.QCOW2, vm11.resolve("d.vhd")))));
         String vhd = "vhd:" + vm11.resolve("d.vhd");
-        dom0.host.cli().write("/local/domain/0/backend/qdisk/11/51728/params", vhd,
-                "/libxl/11/device/vbd/51728/params", vhd);
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/11/" + Devid.XVDB + "/params", vhd,
+                "/libxl/11/device/vbd/" + Devid.XVDB + "/params", vhd);
 
         SnapshotEngine engine = dom0.engine();
         DomainRef dom7 = DomainRef.running(7);

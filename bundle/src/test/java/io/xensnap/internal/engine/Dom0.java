@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
@@ -229,7 +230,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     String backendParams(int domid, String vdev) {
-        int devid = 51712 + 16 * (vdev.charAt(3) - 'a');
+        int devid = Devid.of(vdev);
         return xenstoreRead("/local/domain/0/backend/qdisk/" + domid + "/" + devid + "/params");
     }
 

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.ShortCommand;
 
@@ -129,7 +130,7 @@ final class Faults {
         for (String vdev : List.of("xvda", "xvdb", "xvdc")) {
             String root = dom0.rootFile(domid, vdev);
             String params = dom0.backendParams(domid, vdev);
-            int devid = 51712 + 16 * (vdev.charAt(3) - 'a');
+            int devid = Devid.of(vdev);
             String libxlCopy = dom0.xenstoreRead("/libxl/" + domid + "/device/vbd/" + devid + "/params");
             String pdev = dom0.libxlDisk(domid, vdev).get("pdev_path").asText();
             assertThat(params).as(vdev + ": xenstore backend vs QEMU").endsWith(":" + root);

@@ -18,6 +18,7 @@ import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
@@ -118,7 +119,7 @@ class ReconcileTest {
         Path elsewhere = image(1).resolveSibling("other.qcow2");
         overlay(elsewhere, image(1), "qcow2");
         // someone repoints xvdb's backend at another image without telling QEMU, libxl or xensnap
-        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/51728/params", "qcow2:" + elsewhere);
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/" + Devid.XVDB + "/params", "qcow2:" + elsewhere);
         // and deletes an internal snapshot the catalog lists
         String node = dom0.device(DOMID, "xvda").path("inserted").path("node-name").asText();
         RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(5), "{\"execute\":"

@@ -31,6 +31,7 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 
@@ -75,7 +76,8 @@ class SnapshotEngineTest {
         assertThat(Dom0.chain(overlay)).containsExactly(overlay.toString(), image(2).toString());
         // xenstore backend (and libxl's copy) and libxl's stored config point at the overlay
         assertThat(dom0.backendParams(DOMID, "xvdc")).isEqualTo("qcow2:" + overlay);
-        assertThat(dom0.xenstoreRead("/libxl/" + DOMID + "/device/vbd/51744/params")).isEqualTo("qcow2:" + overlay);
+        assertThat(dom0.xenstoreRead("/libxl/" + DOMID + "/device/vbd/" + Devid.XVDC + "/params"))
+                .isEqualTo("qcow2:" + overlay);
         assertThat(dom0.libxlDisk(DOMID, "xvdc").get("pdev_path").asText()).isEqualTo(overlay.toString());
         assertThat(dom0.libxlDisk(DOMID, "xvdc").get("format").asText()).isEqualTo("qcow2");
         assertThat(dom0.libxlDisk(DOMID, "xvda").get("pdev_path").asText()).isEqualTo(image(0).toString());

@@ -22,14 +22,34 @@ class ConsoleProgressTest {
         p.report("merge xvdb", (1 << 19) + 1, 4 << 20, Unit.BYTES);
         p.report("merge xvdb", 4 << 20, 4 << 20, Unit.BYTES);
         p.report("xvdb merged", 1, 2, Unit.DISKS);
-        p.report("merge xvdc", 0, 0, Unit.BYTES);
 
         assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(String.join(System.lineSeparator(),
                 "  merge xvdb: 0% (0.0 of 4.0 MiB)",
                 "  merge xvdb: 12% (0.5 of 4.0 MiB)",
                 "  merge xvdb: 100% (4.0 of 4.0 MiB)",
-                "  xvdb merged (1 of 2 disks)",
-                "  merge xvdc: 0% (0.0 of 0.0 MiB)", ""));
+                "  xvdb merged (1 of 2 disks)", ""));
+    }
+
+    @Test
+    void aMergeWithNothingToCopySaysSoInsteadOfAPercentageOfNothing() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ConsoleProgress p = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+
+        // an overlay the guest never wrote to: QEMU's job goes from created to ready with 0 of 0 bytes
+        p.report("merge xvda", 0, 0, Unit.BYTES);
+        p.report("merge xvda", 0, 0, Unit.BYTES);
+        p.report("xvda merged", 1, 2, Unit.DISKS);
+        // a total that was 0 at the first look and grew: the percentage follows once there is something
+        p.report("merge xvdb", 0, 0, Unit.BYTES);
+        p.report("merge xvdb", 0, 2 << 20, Unit.BYTES);
+        p.report("merge xvdb", 2 << 20, 2 << 20, Unit.BYTES);
+
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(String.join(System.lineSeparator(),
+                "  merge xvda: nothing to copy so far",
+                "  xvda merged (1 of 2 disks)",
+                "  merge xvdb: nothing to copy so far",
+                "  merge xvdb: 0% (0.0 of 2.0 MiB)",
+                "  merge xvdb: 100% (2.0 of 2.0 MiB)", ""));
     }
 
     @Test

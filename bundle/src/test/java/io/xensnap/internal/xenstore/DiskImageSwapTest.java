@@ -3,6 +3,7 @@ package io.xensnap.internal.xenstore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.RealXenstored.Profile;
 import io.xensnap.harness.XenHost;
@@ -23,6 +24,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 class DiskImageSwapTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    // the xenstore directories of domain 4's disks, as host() below lays them out
+    private static final String XVDA_BACKEND = "/local/domain/0/backend/qdisk/4/" + Devid.XVDA;
+    private static final String XVDA_LIBXL = "/libxl/4/device/vbd/" + Devid.XVDA;
+    private static final String XVDB_BACKEND = "/local/domain/0/backend/vbd/4/" + Devid.XVDB;
 
     private static XenHost host(RealXenstored xs) {
         return XenHost.builder(xs).domid(4)
@@ -40,19 +45,19 @@ class DiskImageSwapTest {
             DomainDisk after = new DiskImageSwap(client).swap(xvda, DiskFormat.QCOW2, "/images/overlay-1.qcow2");
 
             XenstoreCli cli = new XenstoreCli(xs.socketPath());
-            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params"))
+            assertThat(cli.read(XVDA_BACKEND + "/params"))
                     .isEqualTo("qcow2:/images/overlay-1.qcow2");
-            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("qcow2:/images/overlay-1.qcow2");
+            assertThat(cli.read(XVDA_LIBXL + "/params")).isEqualTo("qcow2:/images/overlay-1.qcow2");
             assertThat(after.format()).isEqualTo(DiskFormat.QCOW2);
             assertThat(new DomainDisks(client).disks(4).get(0)).isEqualTo(after);
             // Nothing else changed: the other disk and this disk's other keys.
-            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/mode")).isEqualTo("w");
-            assertThat(cli.read("/local/domain/0/backend/vbd/4/51728/params")).isEqualTo("/dev/vg0/data");
+            assertThat(cli.read(XVDA_BACKEND + "/mode")).isEqualTo("w");
+            assertThat(cli.read(XVDB_BACKEND + "/params")).isEqualTo("/dev/vg0/data");
 
             // And back, as a revert does: raw is written the libxl way, aio.
             new DiskImageSwap(client).swap(after, DiskFormat.RAW, "/images/base.img");
-            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params")).isEqualTo("aio:/images/base.img");
-            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("aio:/images/base.img");
+            assertThat(cli.read(XVDA_BACKEND + "/params")).isEqualTo("aio:/images/base.img");
+            assertThat(cli.read(XVDA_LIBXL + "/params")).isEqualTo("aio:/images/base.img");
         }
     }
 
@@ -69,8 +74,8 @@ class DiskImageSwapTest {
                 try {
                     while (!stop.get()) {
                         List<String> pair = reader.transaction(tx -> List.of(
-                                tx.read("/local/domain/0/backend/qdisk/4/51712/params"),
-                                tx.read("/libxl/4/device/vbd/51712/params")));
+                                tx.read(XVDA_BACKEND + "/params"),
+                                tx.read(XVDA_LIBXL + "/params")));
                         reads[0]++;
                         if (!pair.get(0).equals(pair.get(1))) {
                             torn.add(pair.toString());
@@ -100,13 +105,13 @@ class DiskImageSwapTest {
              XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
             DomainDisk listed = new DomainDisks(client).disks(4).get(0);
             XenstoreCli cli = new XenstoreCli(xs.socketPath());
-            cli.write("/local/domain/0/backend/qdisk/4/51712/params", "qcow2:/images/someone-else.qcow2");
+            cli.write(XVDA_BACKEND + "/params", "qcow2:/images/someone-else.qcow2");
 
             assertThatThrownBy(() -> new DiskImageSwap(client).swap(listed, DiskFormat.QCOW2, "/images/mine.qcow2"))
                     .isInstanceOfSatisfying(XenstoreException.class, e -> assertThat(e.errno()).isEqualTo("ESTALE"));
-            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params"))
+            assertThat(cli.read(XVDA_BACKEND + "/params"))
                     .isEqualTo("qcow2:/images/someone-else.qcow2");
-            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("aio:/images/base.img");
+            assertThat(cli.read(XVDA_LIBXL + "/params")).isEqualTo("aio:/images/base.img");
         }
     }
 
@@ -119,7 +124,7 @@ class DiskImageSwapTest {
             assertThatThrownBy(() -> new DiskImageSwap(client).swap(xvdb, DiskFormat.QCOW2, "/images/x.qcow2"))
                     .isInstanceOf(IllegalArgumentException.class);
             new DiskImageSwap(client).swap(xvdb, DiskFormat.RAW, "/dev/vg0/data-snap");
-            assertThat(new XenstoreCli(xs.socketPath()).read("/local/domain/0/backend/vbd/4/51728/params"))
+            assertThat(new XenstoreCli(xs.socketPath()).read(XVDB_BACKEND + "/params"))
                     .isEqualTo("/dev/vg0/data-snap");
         }
     }

@@ -3,6 +3,7 @@ package io.xensnap.internal.xenstore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.xensnap.harness.Devid;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.RealXenstored.Profile;
 import io.xensnap.harness.XenHost;
@@ -39,11 +40,12 @@ class DomainDisksTest {
             List<DomainDisk> disks = new DomainDisks(client).disks(7);
 
             assertThat(disks).containsExactly(
-                    new DomainDisk(7, 51712, "xvda", BackendKind.QDISK, 0, "qcow2:/var/lib/xen/images/web-1.qcow2",
+                    new DomainDisk(7, Devid.XVDA, "xvda", BackendKind.QDISK, 0, "qcow2:/var/lib/xen/images/web-1.qcow2",
                             DiskFormat.QCOW2, "/var/lib/xen/images/web-1.qcow2", true, false),
-                    new DomainDisk(7, 51728, "xvdb", BackendKind.QDISK, 0, "aio:/var/lib/xen/images/web-1-data.img",
+                    new DomainDisk(7, Devid.XVDB, "xvdb", BackendKind.QDISK, 0,
+                            "aio:/var/lib/xen/images/web-1-data.img",
                             DiskFormat.RAW, "/var/lib/xen/images/web-1-data.img", true, false),
-                    new DomainDisk(7, 51744, "xvdc", BackendKind.VBD, 0, "/dev/vg0/web-1-logs",
+                    new DomainDisk(7, Devid.XVDC, "xvdc", BackendKind.VBD, 0, "/dev/vg0/web-1-logs",
                             DiskFormat.RAW, "/dev/vg0/web-1-logs", false, false));
             // The paths the records compute are the ones libxl wrote (checked with the harness's own formulas).
             for (Disk d : host.domain(7).disks()) {
@@ -86,8 +88,8 @@ class DomainDisksTest {
     void aBackendKindOtherThanVbdOrQdiskIsRefusedByName(Profile p) throws Exception {
         try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
              XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "disks", Duration.ofSeconds(5))) {
-            new XenstoreCli(xs.socketPath()).write("/local/domain/7/device/vbd/51760/backend",
-                    "/local/domain/0/backend/vbd3/7/51760");
+            new XenstoreCli(xs.socketPath()).write("/local/domain/7/device/vbd/" + Devid.of("xvdd") + "/backend",
+                    "/local/domain/0/backend/vbd3/7/" + Devid.of("xvdd"));
             assertThatThrownBy(() -> new DomainDisks(client).disks(7))
                     .isInstanceOfSatisfying(XenstoreException.class, e -> assertThat(e.errno()).isEqualTo("ENOTSUP"))
                     .hasMessageContaining("vbd3");
