@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Registers the {@link Settings} of the configuration {@code io.xensnap} while a valid one is in force
- * ({@link SettingsGate}). A bad value is one ERROR line naming the key. At the first configuration every other component
- * then stays unsatisfied ({@code scr:info} shows the missing {@code Settings}) instead of failing with stack traces of
- * its own; after a valid one, a bad change is refused and the previous Settings stay registered.
+ * ({@link SettingsGate}). A bad value is one ERROR line naming the key. At the first configuration every other
+ * component then stays unsatisfied ({@code scr:info} shows the missing {@code Settings}) instead of failing with stack
+ * traces of its own; after a valid one, a bad change is refused and the previous Settings stay registered.
  *
  * <p>A valid change unregisters the old Settings, which takes away every component built on them, and registers the
  * new ones, on which they come back.

@@ -45,7 +45,8 @@ class SettingsGateTest {
                 + evil + "': not a program only root can change: " + evil + " is owned by uid 65534, not root", true));
         assertThat(gate.inForce()).contains(first);
         assertThat(first.qemuImg()).isEqualTo(Path.of("/usr/bin/qemu-img"));
-        assertThat(first.stateDir()).as("no key of a refused configuration applies").isEqualTo(Path.of("/var/lib/xensnap"));
+        assertThat(first.stateDir()).as("no key of a refused configuration applies")
+                .isEqualTo(Path.of("/var/lib/xensnap"));
 
         TestConfiguration fixed = new TestConfiguration();
         fixed.stateDir = "/srv/elsewhere";

@@ -138,7 +138,8 @@ public class ConfigAccessIT {
                 "config:install " + evilCfg.toUri() + " " + PID + ".cfg --override",
                 "config:install " + evilCfg.toUri() + " " + FACTORY_PID + ".cfg",
                 // config:update writes to the PID in a session variable, which the user may set
-                "config:edit " + OTHER_PID + "\nConfigCommand.PID = ('" + PID + "' toString)\nconfig:property-set qemu.img "
+                "config:edit " + OTHER_PID + "\nConfigCommand.PID = ('" + PID + "' toString)"
+                        + "\nconfig:property-set qemu.img "
                         + EVIL + "\nconfig:update",
                 // a newline in an argument must not carry the command past the rule
                 "config:property-set -p " + PID + " qemu.img '" + EVIL + "\n'")) {
@@ -231,7 +232,8 @@ public class ConfigAccessIT {
             ObjectName cmName = cm.iterator().next();
             String tabular = javax.management.openmbean.TabularData.class.getName();
             for (Object[] call : List.of(
-                    new Object[] {"update", new Object[] {PID, properties("qemu.img", EVIL)}, new String[] {s, tabular}},
+                    new Object[] {"update", new Object[] {PID, properties("qemu.img", EVIL)},
+                            new String[] {s, tabular}},
                     new Object[] {"updateForLocation", new Object[] {PID, null, properties("qemu.img", EVIL)},
                             new String[] {s, s, tabular}},
                     new Object[] {"updateForLocation", new Object[] {PID, "?", properties("qemu.img", EVIL)},

@@ -178,7 +178,8 @@ public class LifecycleIT {
             assertEquals(lines.toString(), 1, lines.size());
             String line = lines.get(0);
             assertTrue(line, line.contains("ERROR"));
-            assertTrue(line, line.contains("it was not applied, xensnap keeps running with the previous configuration"));
+            assertTrue(line,
+                    line.contains("it was not applied, xensnap keeps running with the previous configuration"));
             // the engine built on the previous settings goes on: not even re-created
             assertEquals(serviceId(before), serviceId(context.getServiceReference(DiskSnapshotProvider.class)));
             assertTrue("every component still up: " + states(), states().values().stream()
