@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
@@ -17,9 +18,10 @@ import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.xenstore.XenstoreSocketPath;
 
 /**
- * Checks the configuration {@code io.xensnap} and turns it into {@link Settings}. Pure: it reads the environment only
- * through the function it is given and touches no file, so that a value is judged the same way wherever it is checked.
- * Every bad key is reported, not only the first.
+ * Checks the configuration {@code io.xensnap} and turns it into {@link Settings}. It reads the environment only through
+ * the function it is given, and the file system only for the programs xensnap runs as root ({@link ProgramPathCheck}):
+ * whoever may change the configuration must not be able to make root run a file of their own. Every bad key is
+ * reported, not only the first.
  */
 final class ConfigurationValidator {
 
@@ -32,6 +34,7 @@ final class ConfigurationValidator {
     private static final String LONGEST_QMP_SOCKET = "qmp-libxl-32751";
 
     private final Function<String, String> env;
+    private final ProgramPathCheck programs = new ProgramPathCheck();
 
     /** @param env the environment lookup, {@code System::getenv} in production; {@code null} for unset */
     ConfigurationValidator(Function<String, String> env) {
@@ -46,7 +49,7 @@ final class ConfigurationValidator {
         }
         Path libDir = path(problems, "xen.lib.dir", c::xen_lib_dir);
         Path xenstored = xenstoredSocket(problems, c);
-        Path qemuImg = path(problems, "qemu.img", c::qemu_img);
+        Path qemuImg = program(problems, "qemu.img", c::qemu_img);
         Path stateDir = path(problems, "state.dir", c::state_dir);
         List<Path> roots = overlayRoots(problems, c);
         Duration connect = timeout(problems, "qmp.connect.timeout.ms", c::qmp_connect_timeout_ms);
@@ -108,6 +111,21 @@ final class ConfigurationValidator {
             }
         }
         return roots;
+    }
+
+    /** A program xensnap runs as root: an absolute path, and a file only root can have put there. */
+    private Path program(List<Problem> problems, String key, Supplier<String> value) {
+        Path p = path(problems, key, value);
+        if (p == null) {
+            return null;
+        }
+        Optional<String> refusal = programs.refusal(p);
+        if (refusal.isPresent()) {
+            problems.add(new Problem(key, key + " = '" + p + "': not a program only root can change: "
+                    + refusal.get()));
+            return null;
+        }
+        return p;
     }
 
     private static Path path(List<Problem> problems, String key, Supplier<String> value) {

@@ -10,12 +10,12 @@ import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
  * The configuration {@code io.xensnap} after {@link ConfigurationValidator} accepted it. Registered as a service only
- * while the configuration is valid, so every component that needs it is unsatisfied otherwise.
+ * once a valid configuration was given, so every component that needs it is unsatisfied until then.
  *
  * @param xenRunDir        libxl's run directory; QMP sockets are {@code <dir>/qmp-libxl-<domid>}
  * @param xenLibDir        libxl's XEN_LIB_DIR (the stored domain configs)
  * @param xenstoredSocket  the xenstored socket, already looked up as libxenstore does when not configured
- * @param qemuImg          the qemu-img program
+ * @param qemuImg          the qemu-img program, one only root can change
  * @param stateDir         where the snapshot catalog lives
  * @param overlayRoots     where overlays may be created; empty allows none
  * @param qmp              QMP timeouts; {@link QmpTimeouts#job()} also bounds merges

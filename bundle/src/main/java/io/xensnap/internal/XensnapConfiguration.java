@@ -6,7 +6,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /**
  * The configuration {@code io.xensnap} ({@code etc/io.xensnap.cfg}). Method names map to keys with {@code _} as
  * {@code .}: {@code state_dir()} is {@code state.dir}. {@link ConfigurationValidator} checks every value; a bad one
- * keeps xensnap inactive until it is fixed.
+ * is refused ({@link SettingsGate}): xensnap keeps the previous valid configuration, or stays inactive if there was
+ * none.
  */
 @ObjectClassDefinition(name = "xensnap", description = "Where xensnap finds Xen, QEMU and qemu-img, where it keeps"
         + " its snapshot catalog, and how long it waits for each of them.")
@@ -27,7 +28,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + " does ($XENSTORED_PATH, $XENSTORED_RUNDIR/socket, /var/run/xenstored/socket). Absolute otherwise.")
     String xenstored_socket() default "";
 
-    @AttributeDefinition(name = "qemu-img", description = "The qemu-img program, absolute.")
+    @AttributeDefinition(name = "qemu-img", description = "The qemu-img program, absolute. xensnap runs it as root, so"
+            + " it must be a regular executable file that only root can change: owned by root and not writable by group"
+            + " or others, and so every directory above it (symlinks resolved).")
     String qemu_img() default "/usr/bin/qemu-img";
 
     @AttributeDefinition(name = "State directory", description = "Where the snapshot catalog is kept, one JSON file per"

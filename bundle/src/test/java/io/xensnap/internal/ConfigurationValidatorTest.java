@@ -107,7 +107,7 @@ class ConfigurationValidatorTest {
 
         assertThat(e.keys()).containsExactly("state.dir", "overlay.roots", "qmp.reply.timeout.ms", "parallelism");
         assertThat(e.getMessage()).doesNotContain("\n")
-                .startsWith("configuration io.xensnap is invalid, xensnap stays inactive until it is fixed: ")
+                .startsWith("configuration io.xensnap is invalid: ")
                 .contains("state.dir = 'var/lib/xensnap': must be an absolute path without . or .. parts")
                 .contains("overlay.roots = '/x/../y'")
                 .contains("qmp.reply.timeout.ms = -5: must be 1 to 604800000 ms")

@@ -28,11 +28,17 @@ final class KarafOptions {
 
     static final String CFG_MVN = "etc/org.ops4j.pax.url.mvn.cfg";
 
-    /** A Karaf user with Karaf's admin roles, and one with the viewer role only. Stock Karaf enables no user. */
+    /**
+     * A Karaf user with Karaf's admin roles, one with the viewer role only, one with the manager role only. Stock Karaf
+     * enables no user.
+     */
     static final String ADMIN = "xadmin";
     static final String ADMIN_PASSWORD = "xadmin-secret";
     static final String VIEWER = "xviewer";
     static final String VIEWER_PASSWORD = "xviewer-secret";
+    /** Karaf's manager role alone: it may configure Karaf, but not xensnap. */
+    static final String MANAGER = "xmanager";
+    static final String MANAGER_PASSWORD = "xmanager-secret";
 
     private KarafOptions() {
     }
@@ -70,6 +76,7 @@ final class KarafOptions {
         o.add(editConfigurationFilePut("etc/users.properties", ADMIN,
                 ADMIN_PASSWORD + ",admin,manager,viewer,systembundles,ssh"));
         o.add(editConfigurationFilePut("etc/users.properties", VIEWER, VIEWER_PASSWORD + ",viewer"));
+        o.add(editConfigurationFilePut("etc/users.properties", MANAGER, MANAGER_PASSWORD + ",manager"));
         o.add(systemProperty("xensnap.itestRepo").value(required("xensnap.itestRepo")));
         // JNA unpacks its native library; keep it inside target/, not in ~/.cache
         o.add(systemProperty("jna.tmpdir").value(new File(required("xensnap.examDir"), "jna").getAbsolutePath()));
