@@ -23,9 +23,11 @@ import io.xensnap.api.SnapshotTree;
  * @param disks     the domain's disks as last seen (the top image of each)
  * @param pending   the operation in progress, if one was interrupted
  * @param snapshots the snapshots, oldest first
- * @param made      every file xensnap made for this domain that may still exist: the only files reconcile may ever
- *                  remove. A file enters with the pending mark (or, for a shut-off create, the catalog write) that
- *                  comes before it is made; it leaves only once it is gone ({@link CatalogStore#save})
+ * @param made      the files xensnap made for this domain that may still exist and that no snapshot lists as its
+ *                  overlay (a snapshot's overlay is recorded by the snapshot): with those overlays, the only files
+ *                  reconcile may ever remove. A file enters with the pending mark (or, for a shut-off create, the
+ *                  catalog write) that comes before it is made; it leaves once it is gone ({@link CatalogStore#save})
+ *                  or a snapshot lists it
  */
 public record DomainCatalog(String uuid, String name, String current, List<DiskImage> disks,
                             Optional<PendingOperation> pending, List<SnapshotInfo> snapshots, List<Path> made) {
@@ -41,6 +43,8 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
         // a mark names files about to be made: recording them here means no write of a mark can leave them out
         Set<Path> all = new LinkedHashSet<>(Objects.requireNonNull(made, "made"));
         pending.ifPresent(p -> all.addAll(p.files()));
+        // a snapshot's overlay is recorded by the snapshot itself, for as long as the file exists
+        snapshots.forEach(s -> s.disks().forEach(d -> all.remove(d.overlay())));
         made = List.copyOf(all);
     }
 
