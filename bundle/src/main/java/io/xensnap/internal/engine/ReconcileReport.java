@@ -65,6 +65,11 @@ public record ReconcileReport(String domainUuid, List<Finding> findings) {
         CATALOG_TEMP_REMOVED,
         /** Reported: QEMU, xenstore, libxl's config and the catalog do not name the same image for a disk. */
         VIEWS_DISAGREE,
+        /**
+         * Repaired: QEMU ran a disk on the image the catalog names, with the chain the image headers describe, but
+         * xenstore or libxl's config named another; they were written to name QEMU's image.
+         */
+        VIEWS_ALIGNED,
         /** Reported: the image headers' backing chain differs from the chain QEMU runs, or cannot be read. */
         HEADER_MISMATCH,
         /** Reported: an image no longer holds an internal snapshot the catalog lists. */

@@ -116,6 +116,9 @@ final class Reconciler {
                 catalog = peers.catalogs().load(uuid);
                 domain = LiveDomain.read(domid, xs, qmp, held);
             }
+            if (new AlignToQemu(headers, findings).run(catalog, domain, held, xs)) {
+                domain = LiveDomain.read(domid, xs, qmp, held);
+            }
             new DriftCheck(headers, findings).live(catalog, domain);
             new UnknownTraces(headers, findings).live(catalog, peers.catalogs().exists(uuid),
                     peers.catalogs().file(uuid), domain);

@@ -241,8 +241,11 @@ class ReconcileTest {
         engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
         Path elsewhere = image(1).resolveSibling("other.qcow2");
         overlay(elsewhere, image(1), "qcow2");
-        // someone repoints xvdb's backend at another image without telling QEMU, libxl or xensnap
-        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/51728/params", "qcow2:" + elsewhere);
+        // someone puts an overlay of their own under xvdb's guest in QEMU, without telling xenstore, libxl or xensnap
+        String xvdb = dom0.device(DOMID, "xvdb").path("inserted").path("node-name").asText();
+        qmp("{\"execute\":"
+                + "\"blockdev-snapshot-sync\",\"arguments\":{\"node-name\":\"" + xvdb + "\",\"snapshot-file\":\""
+                + elsewhere + "\",\"snapshot-node-name\":\"by-hand\",\"format\":\"qcow2\",\"mode\":\"existing\"}}");
         // and deletes an internal snapshot the catalog lists
         String node = dom0.device(DOMID, "xvda").path("inserted").path("node-name").asText();
         RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(5), "{\"execute\":"
@@ -252,16 +255,48 @@ class ReconcileTest {
 
         ReconcileReport r = engine.reconcile(DOM);
 
-        assertThat(r.findings()).as(r.lines().toString()).hasSize(2).allSatisfy(f -> assertThat(f.repaired()).isFalse());
+        assertThat(r.findings()).as(r.lines().toString()).hasSize(3).allSatisfy(f -> assertThat(f.repaired()).isFalse());
         assertThat(r.findings()).anySatisfy(f -> {
             assertThat(f.code()).isEqualTo(Code.VIEWS_DISAGREE);
             assertThat(f.subject()).isEqualTo("xvdb");
             assertThat(f.detail()).contains(elsewhere.toString()).contains(image(1).toString());
         }).anySatisfy(f -> {
+            assertThat(f.code()).isEqualTo(Code.UNKNOWN_OVERLAY);
+            assertThat(f.subject()).isEqualTo("xvdb " + elsewhere);
+        }).anySatisfy(f -> {
             assertThat(f.code()).isEqualTo(Code.SNAPSHOT_MISSING);
             assertThat(f.subject()).isEqualTo("snapshot s1 xvda");
         });
         assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    /**
+     * xenstore's backend names the old image while QEMU, libxl's config and the catalog name the overlay: every
+     * create and delete refuses such a disk (they read its image from xenstore). QEMU's chain is the authority, so
+     * reconcile writes xenstore (and libxl's copy) to match it, and the domain is usable again.
+     */
+    @Test
+    void aBackendThatLagsBehindQemuIsWrittenToMatchItAndTheDomainIsUsableAgain() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x73);
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/51744/params", "raw:" + image(2));
+        dom0.host.cli().write("/libxl/7/device/vbd/51744/params", "raw:" + image(2));
+        assertThat(code(() -> engine.delete(DOM, "s1"))).as("stuck before").isEqualTo(SnapshotError.INVALID_STATE);
+
+        ReconcileReport r = engine.reconcile(DOM);
+
+        assertThat(r.findings()).as(r.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.VIEWS_ALIGNED);
+            assertThat(f.repaired()).isTrue();
+            assertThat(f.subject()).isEqualTo("xvdc");
+            assertThat(f.detail()).contains(overlay.toString()).contains("xenstore named " + image(2));
+        });
+        assertThat(engine.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        engine.delete(DOM, "s1");
+        assertViewsAgree(dom0, DOMID);
+        Faults.assertData(image(2), 0x73);
     }
 
     @Test
