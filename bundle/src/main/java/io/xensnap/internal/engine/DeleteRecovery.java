@@ -47,8 +47,9 @@ import io.xensnap.internal.xenstore.XenstoreException;
  *       image) → the mark is cleared: the snapshot is intact.</li>
  *   <li>Running domain, some disk marked or changed: each disk either still holds the snapshot or no longer does
  *       (deleted, or merged and QEMU runs on the image); the remaining ones are deleted or merged, libxl's config and
- *       xenstore follow, the overlays go and the catalog drops the snapshot. A merge job still in QEMU, or a chain
- *       that is neither, is reported and left alone.</li>
+ *       xenstore follow, the overlays go and the catalog drops the snapshot. A merge job this delete left in QEMU
+ *       is taken over first ({@link #settleJobs}); any other job, or a chain that is neither, is reported and left
+ *       alone.</li>
  *   <li>Shut-off domain, some disk marked: how far a {@code qemu-img commit} got cannot be seen, so the delete is
  *       finished: committing an overlay again is harmless and keeps every byte the guest wrote.</li>
  * </ul>
