@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -122,7 +123,25 @@ public final class CatalogStore {
         return out;
     }
 
+    /**
+     * Writes {@code c}. The files the catalog on disk records as made by xensnap ({@link DomainCatalog#made()}) stay
+     * recorded while they exist, whichever catalog the caller writes back (an undo writes the one from before the
+     * operation): a file of ours never loses its record before it is gone. Files that are gone leave the record,
+     * except those the pending mark names, which are about to be made.
+     *
+     * @throws CatalogException also when the catalog on disk cannot be read, since its record would be lost
+     */
     public void save(DomainCatalog c) throws CatalogException {
+        write(carryMade(c));
+    }
+
+    private DomainCatalog carryMade(DomainCatalog c) throws CatalogException {
+        List<Path> named = c.pending().map(PendingOperation::files).orElse(List.of());
+        return c.withMade(load(c.uuid()).made())
+                .withMadeOnly(p -> named.contains(p) || Files.exists(p, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    private void write(DomainCatalog c) throws CatalogException {
         Path f = file(c.uuid());
         Path tmp = tempFile(c.uuid());
         try {
@@ -170,8 +189,10 @@ public final class CatalogStore {
      * so that a refused first operation leaves no trace.
      */
     public void restore(DomainCatalog previous, boolean existed) throws CatalogException {
-        if (existed) {
-            save(previous);
+        DomainCatalog carried = carryMade(previous);
+        if (existed || !carried.made().isEmpty()) {
+            // a file the operation made and could not remove keeps the catalog, so that its record stays
+            write(carried);
             return;
         }
         try {
@@ -201,6 +222,10 @@ public final class CatalogStore {
                 pn.put("description", p.description());
                 diskSnapshots(pn.putArray("disks"), p.disks());
             }
+        }
+        if (!c.made().isEmpty()) {
+            ArrayNode made = root.putArray("made");
+            c.made().forEach(m -> made.add(m.toString()));
         }
         ArrayNode snaps = root.putArray("snapshots");
         for (SnapshotInfo s : c.snapshots()) {
@@ -259,9 +284,20 @@ public final class CatalogStore {
             snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
                     parent == null || parent.isNull() ? null : parent.asText(), sd));
         }
+        // written since xensnap records the files it makes; an older catalog records none
+        List<Path> made = new ArrayList<>();
+        JsonNode m = root.get("made");
+        if (m != null && !m.isNull()) {
+            for (JsonNode f : m) {
+                if (!f.isTextual() || !f.asText().startsWith("/")) {
+                    throw new IllegalArgumentException("field 'made' holds " + f + ", not an absolute path");
+                }
+                made.add(Path.of(f.asText()).normalize());
+            }
+        }
         JsonNode cur = root.get("current");
         return new DomainCatalog(uuid, text(root, "name"), cur == null || cur.isNull() ? null : cur.asText(), disks,
-                pending, snaps);
+                pending, snaps, made);
     }
 
     private static JsonNode req(JsonNode n, String field) {

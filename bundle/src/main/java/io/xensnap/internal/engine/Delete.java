@@ -182,9 +182,10 @@ final class Delete {
                     progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(), Progress.Unit.DISKS);
                     continue;
                 }
-                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive("xs-commit-" + d.vdev(),
-                        bd.target(), bd.nodeChain().get(1), p -> {
+                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(
+                        marked.pending().orElseThrow().mergeJob(d.vdev()), bd.target(), bd.nodeChain().get(1), p -> {
                             LOG.debug("{} disk {}: merge {}", label, d.vdev(), p);
+                            EngineHooks.call(() -> hooks.merging(domain.uuid(), snap.name(), d.vdev(), p.status()));
                             progress.report("merge " + d.vdev(), p.current(), p.total(), Progress.Unit.BYTES);
                         });
                 progress.report(d.vdev() + " merged", i + 1, snap.disks().size(), Progress.Unit.DISKS);

@@ -47,8 +47,9 @@ import io.xensnap.internal.xenstore.XenstoreException;
  *       image) → the mark is cleared: the snapshot is intact.</li>
  *   <li>Running domain, some disk marked or changed: each disk either still holds the snapshot or no longer does
  *       (deleted, or merged and QEMU runs on the image); the remaining ones are deleted or merged, libxl's config and
- *       xenstore follow, the overlays go and the catalog drops the snapshot. A merge job still in QEMU, or a chain
- *       that is neither, is reported and left alone.</li>
+ *       xenstore follow, the overlays go and the catalog drops the snapshot. A merge job this delete left in QEMU
+ *       is taken over first ({@link #settleJobs}); any other job, or a chain that is neither, is reported and left
+ *       alone.</li>
  *   <li>Shut-off domain, some disk marked: how far a {@code qemu-img commit} got cannot be seen, so the delete is
  *       finished: committing an overlay again is harmless and keeps every byte the guest wrote.</li>
  * </ul>
@@ -57,7 +58,7 @@ final class DeleteRecovery {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeleteRecovery.class);
 
-    private enum State { INTACT, DONE, MERGING, UNKNOWN }
+    private enum State { INTACT, DONE, UNKNOWN }
 
     private final Peers peers;
     private final ImageHeaders headers;
@@ -78,20 +79,32 @@ final class DeleteRecovery {
         if (snap.isEmpty()) {
             return alreadyGone(catalog, p);
         }
+        String subject = "snapshot " + p.snapshot();
+        List<String> done = new ArrayList<>();
+        try {
+            Optional<LiveDomain> now = settleJobs(p, domain, qmp, libxl, xs, done);
+            if (now.isEmpty()) {
+                return false;
+            }
+            domain = now.get();
+        } catch (QmpException | XenstoreException | LibxlConfigException e) {
+            findings.reported(Code.REPAIR_FAILED, subject, "taking over the merge jobs QEMU still held failed after "
+                    + (done.isEmpty() ? "nothing" : String.join(", ", done)) + ": " + e.getMessage()
+                    + "; the pending mark stays");
+            return false;
+        }
         Map<DiskSnapshot, State> states = new LinkedHashMap<>();
         for (DiskSnapshot d : snap.get().disks()) {
             states.put(d, liveState(d, p.snapshot(), domain));
         }
-        String subject = "snapshot " + p.snapshot();
-        if (states.containsValue(State.UNKNOWN) || states.containsValue(State.MERGING)) {
-            findings.reported(Code.DELETE_AMBIGUOUS, subject, "QEMU shows " + describe(states) + "; a merge job"
-                    + " still in QEMU must end first, and an unexpected chain needs a person: nothing was touched");
+        if (states.containsValue(State.UNKNOWN)) {
+            findings.reported(Code.DELETE_AMBIGUOUS, subject, "QEMU shows " + describe(states) + "; a chain that"
+                    + " neither holds the snapshot nor runs on its frozen image needs a person: nothing was touched");
             return false;
         }
-        if (p.disks().isEmpty() && states.values().stream().allMatch(s -> s == State.INTACT)) {
+        if (p.disks().isEmpty() && done.isEmpty() && states.values().stream().allMatch(s -> s == State.INTACT)) {
             return clear(catalog, p, "no disk had begun: the snapshot is intact");
         }
-        List<String> done = new ArrayList<>();
         try {
             Map<String, DiskImage> tops = new LinkedHashMap<>();
             List<LibxlDisk> libxlDisks = new ArrayList<>();
@@ -102,7 +115,7 @@ final class DeleteRecovery {
                     new InternalSnapshots(qmp).delete(device.target(), p.snapshot());
                     done.add("deleted it from " + d.vdev());
                 } else if (states.get(d) == State.INTACT) {
-                    new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive("xs-commit-" + d.vdev(),
+                    new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(p.mergeJob(d.vdev()),
                             device.target(), device.nodeChain().get(1),
                             pr -> LOG.debug("[{}] reconcile: merge of {}: {}", catalog.uuid(), d.vdev(), pr));
                     done.add("merged " + d.vdev());
@@ -210,6 +223,65 @@ final class DeleteRecovery {
         return true;
     }
 
+    /**
+     * Takes over the merge jobs this delete left in QEMU. A job is this delete's only when its id is the one the
+     * pending mark gives the merge of a disk the mark records as begun ({@link PendingOperation#mergeJob}); any other
+     * job is reported and never touched. Ours: one in {@code ready} is completed (the switch to the frozen image the
+     * delete was about to make) and dismissed; one still running is waited for within the job timeout, because an
+     * active commit reaches {@code ready} by itself and cancelling it would not give the frozen image back (the merge
+     * has written into it); one that concluded is dismissed, and the chain then decides.
+     *
+     * @return the domain as QEMU now shows it, empty when something was reported and the delete cannot go on
+     */
+    private Optional<LiveDomain> settleJobs(PendingOperation p, LiveDomain domain, QmpConnection qmp,
+                                            DomainConfigStore.Session libxl, XenstoreClient xs, List<String> done)
+            throws QmpException, XenstoreException, LibxlConfigException {
+        String subject = "snapshot " + p.snapshot();
+        Map<String, DiskSnapshot> ours = new LinkedHashMap<>();
+        p.disks().stream().filter(d -> d.kind() == SnapshotKind.EXTERNAL).forEach(d -> ours.put(p.mergeJob(d.vdev()), d));
+        List<String> foreign = domain.jobs().keySet().stream().filter(id -> !ours.containsKey(id)).sorted().toList();
+        if (!foreign.isEmpty()) {
+            findings.reported(Code.DELETE_AMBIGUOUS, subject, "QEMU holds jobs this delete did not start: "
+                    + foreign + "; xensnap leaves a job it cannot prove its own alone, and the chains cannot be read"
+                    + " while it runs: nothing was touched. Once the job ended (or its owner ended it), reconcile again");
+            return Optional.empty();
+        }
+        boolean any = false;
+        for (Map.Entry<String, DiskSnapshot> e : ours.entrySet()) {
+            String id = e.getKey();
+            String status = domain.jobs().get(id);
+            if (status == null) {
+                continue;
+            }
+            any = true;
+            if (status.equals("paused") || status.equals("standby")) {
+                findings.reported(Code.DELETE_AMBIGUOUS, subject, "the merge job " + id + " of " + e.getValue().vdev()
+                        + " is " + status + " in QEMU: someone paused it. Nothing was touched; resume it"
+                        + " (block-job-resume) and reconcile again");
+                return Optional.empty();
+            }
+            try {
+                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).settle(id,
+                        pr -> LOG.debug("reconcile: merge job {}: {}", id, pr));
+                done.add("completed the merge job " + id + " that QEMU still held (" + status + ")");
+            } catch (QmpException x) {
+                if (x.kind() == QmpException.Kind.TIMEOUT) {
+                    findings.reported(Code.DELETE_AMBIGUOUS, subject, "the merge job " + id + " of "
+                            + e.getValue().vdev() + " is still running in QEMU after " + jobTimeout + " (" + x.getMessage()
+                            + "); it is left running, since cancelling would not give the frozen image back."
+                            + " Reconcile again once it is ready" + (done.isEmpty() ? "" : "; done so far: "
+                            + String.join(", ", done)));
+                    return Optional.empty();
+                }
+                if (x.kind() != QmpException.Kind.JOB_FAILED) {
+                    throw x;
+                }
+                done.add("dismissed the merge job " + id + ", which had ended with an error (" + x.getMessage() + ")");
+            }
+        }
+        return any ? Optional.of(LiveDomain.read(domain.domid(), xs, qmp, libxl)) : Optional.of(domain);
+    }
+
     /** Every internal snapshot still in its image and every overlay still on its frozen image. */
     private boolean intactOnDisk(SnapshotInfo snap, String name) throws QemuImgException {
         for (DiskSnapshot d : snap.disks()) {
@@ -230,9 +302,6 @@ final class DeleteRecovery {
         Optional<LiveDomain.Disk> disk = domain.disk(d.vdev());
         if (disk.isEmpty() || disk.get().qemu().isEmpty()) {
             return State.UNKNOWN;
-        }
-        if (domain.jobs().contains("xs-commit-" + d.vdev())) {
-            return State.MERGING;
         }
         List<Path> chain = disk.get().chain();
         if (d.kind() == SnapshotKind.INTERNAL) {

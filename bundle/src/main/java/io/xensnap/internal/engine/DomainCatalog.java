@@ -1,7 +1,10 @@
 package io.xensnap.internal.engine;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -20,9 +23,14 @@ import io.xensnap.api.SnapshotTree;
  * @param disks     the domain's disks as last seen (the top image of each)
  * @param pending   the operation in progress, if one was interrupted
  * @param snapshots the snapshots, oldest first
+ * @param made      the files xensnap made for this domain that may still exist and that no snapshot lists as its
+ *                  overlay (a snapshot's overlay is recorded by the snapshot): with those overlays, the only files
+ *                  reconcile may ever remove. A file enters with the pending mark (or, for a shut-off create, the
+ *                  catalog write) that comes before it is made; it leaves once it is gone ({@link CatalogStore#save})
+ *                  or a snapshot lists it
  */
 public record DomainCatalog(String uuid, String name, String current, List<DiskImage> disks,
-                            Optional<PendingOperation> pending, List<SnapshotInfo> snapshots) {
+                            Optional<PendingOperation> pending, List<SnapshotInfo> snapshots, List<Path> made) {
 
     public DomainCatalog {
         Names.uuid(uuid);
@@ -32,6 +40,18 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
         snapshots = List.copyOf(snapshots);
         // the tree's constructor checks names, parents and current
         new SnapshotTree(uuid, current, snapshots);
+        // a mark names files about to be made: recording them here means no write of a mark can leave them out
+        Set<Path> all = new LinkedHashSet<>(Objects.requireNonNull(made, "made"));
+        pending.ifPresent(p -> all.addAll(p.files()));
+        // a snapshot's overlay is recorded by the snapshot itself, for as long as the file exists
+        snapshots.forEach(s -> s.disks().forEach(d -> all.remove(d.overlay())));
+        made = List.copyOf(all);
+    }
+
+    /** A catalog that records no made file beyond what its pending mark names. */
+    public DomainCatalog(String uuid, String name, String current, List<DiskImage> disks,
+                         Optional<PendingOperation> pending, List<SnapshotInfo> snapshots) {
+        this(uuid, name, current, disks, pending, snapshots, List.of());
     }
 
     /** @return the catalog of a domain with no snapshots yet */
@@ -54,7 +74,7 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
         }
         List<SnapshotInfo> all = new ArrayList<>(snapshots);
         all.add(s);
-        return new DomainCatalog(uuid, name, s.name(), disksAfter, pending, all);
+        return new DomainCatalog(uuid, name, s.name(), disksAfter, pending, all, made);
     }
 
     /**
@@ -74,18 +94,31 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
                     : s);
         }
         String cur = snapshotName.equals(current) ? gone.parent() : current;
-        return new DomainCatalog(uuid, name, cur, disks, pending, all);
+        return new DomainCatalog(uuid, name, cur, disks, pending, all, made);
     }
 
     public DomainCatalog withCurrent(String snapshotName, List<DiskImage> disksAfter) {
-        return new DomainCatalog(uuid, name, snapshotName, disksAfter, pending, snapshots);
+        return new DomainCatalog(uuid, name, snapshotName, disksAfter, pending, snapshots, made);
     }
 
     public DomainCatalog withName(String domainName) {
-        return new DomainCatalog(uuid, domainName, current, disks, pending, snapshots);
+        return new DomainCatalog(uuid, domainName, current, disks, pending, snapshots, made);
     }
 
     public DomainCatalog withPending(Optional<PendingOperation> op) {
-        return new DomainCatalog(uuid, name, current, disks, op, snapshots);
+        return new DomainCatalog(uuid, name, current, disks, op, snapshots, made);
+    }
+
+    /** @return this catalog also recording {@code files} as made by xensnap (written before they are made) */
+    public DomainCatalog withMade(List<Path> files) {
+        List<Path> all = new ArrayList<>(made);
+        all.addAll(files);
+        return new DomainCatalog(uuid, name, current, disks, pending, snapshots, all);
+    }
+
+    /** @return this catalog recording as made only those of its files that {@code keep} accepts */
+    DomainCatalog withMadeOnly(java.util.function.Predicate<Path> keep) {
+        return new DomainCatalog(uuid, name, current, disks, pending, snapshots,
+                made.stream().filter(keep).toList());
     }
 }

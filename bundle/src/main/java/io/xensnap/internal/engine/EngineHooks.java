@@ -36,6 +36,13 @@ interface EngineHooks {
     default void beforeMerge(String domainUuid, String snapshot) throws Exception {
     }
 
+    /**
+     * Live delete: the merge job of {@code vdev} is in QEMU with {@code status} (called at each progress reading that
+     * differs from the last, before the engine acts on it); the catalog marks the disk as begun.
+     */
+    default void merging(String domainUuid, String snapshot, String vdev, String status) throws Exception {
+    }
+
     /** Live delete: every disk of the snapshot is merged or its internal snapshot deleted; libxl and xenstore next. */
     default void afterMerge(String domainUuid, String snapshot) throws Exception {
     }

@@ -45,6 +45,11 @@ final class ImageHeaders {
         return qemuImg.backingChain(new DiskImage(top, format), true).stream().map(i -> Path.of(i.filename())).toList();
     }
 
+    /** @return the headers of {@code top}'s backing chain, top first, each with its own internal snapshots */
+    List<ImageInfo> layers(Path top, String format) throws QemuImgException {
+        return qemuImg.backingChain(new DiskImage(top, format), true);
+    }
+
     /** @return whether the top layer of the qcow2 {@code file} holds data of its own */
     boolean holdsData(Path file) throws QemuImgException {
         return qemuImg.holdsData(new DiskImage(file, "qcow2"), true);

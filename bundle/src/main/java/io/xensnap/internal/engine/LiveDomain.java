@@ -2,8 +2,10 @@ package io.xensnap.internal.engine;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -31,9 +33,9 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * @param domid the domain
  * @param name  its name in xenstore
  * @param disks its disks in devid order
- * @param jobs  the ids of the jobs in {@code query-jobs}
+ * @param jobs  the jobs in {@code query-jobs}: id to status
  */
-record LiveDomain(int domid, String name, List<LiveDomain.Disk> disks, Set<String> jobs) {
+record LiveDomain(int domid, String name, List<LiveDomain.Disk> disks, Map<String, String> jobs) {
 
     /** One layer of a chain QEMU runs: its file and the internal snapshots it holds. */
     record Layer(Path file, List<String> snapshots) {
@@ -92,7 +94,7 @@ record LiveDomain(int domid, String name, List<LiveDomain.Disk> disks, Set<Strin
     LiveDomain {
         Objects.requireNonNull(name, "name");
         disks = List.copyOf(disks);
-        jobs = Set.copyOf(jobs);
+        jobs = Map.copyOf(jobs);
     }
 
     Optional<Disk> disk(String vdev) {
@@ -131,9 +133,9 @@ record LiveDomain(int domid, String name, List<LiveDomain.Disk> disks, Set<Strin
             }
             disks.add(new Disk(x, bd, layers, libxlDisk(libxl, x.vdev())));
         }
-        Set<String> jobs = new LinkedHashSet<>();
+        Map<String, String> jobs = new LinkedHashMap<>();
         for (JsonNode j : qmp.execute("query-jobs")) {
-            jobs.add(j.path("id").asText());
+            jobs.put(j.path("id").asText(), j.path("status").asText());
         }
         return new LiveDomain(domid, name, disks, jobs);
     }

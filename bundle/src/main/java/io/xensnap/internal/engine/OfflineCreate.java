@@ -37,6 +37,16 @@ final class OfflineCreate {
         List<DiskSnapshot> taken = new ArrayList<>();
         List<DiskImage> after = new ArrayList<>();
         try {
+            List<java.nio.file.Path> overlays = plan.disks().stream().filter(x -> x.kind() == SnapshotKind.EXTERNAL)
+                    .map(DiskPlan::overlay).toList();
+            if (!overlays.isEmpty()) {
+                // the record comes before the file: a crash between qemu-img and the catalog write below must not
+                // leave an overlay that reconcile cannot tell from an operator's
+                boolean existed = peers.catalogs().exists(plan.domain().uuid());
+                peers.catalogs().save(plan.catalog().withMade(overlays));
+                undo.done("record of the overlays " + overlays,
+                        () -> peers.catalogs().restore(plan.catalog(), existed));
+            }
             for (DiskView d : plan.domain().disks()) {
                 Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
                 var image = Images.of(d.image(), d.format());

@@ -68,6 +68,33 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
         return "xensnap-undo-" + started.toEpochMilli();
     }
 
+    /**
+     * @return the files this operation makes or may leave: a create's overlays; a revert's new tops and the places
+     *         their predecessors are set aside at
+     */
+    public List<Path> files() {
+        List<Path> out = new java.util.ArrayList<>();
+        for (DiskSnapshot d : disks) {
+            if (d.overlay() == null || kind == Kind.DELETE) {
+                continue;
+            }
+            out.add(d.overlay());
+            if (kind == Kind.REVERT || kind == Kind.REVERT_CLEANUP) {
+                out.add(setAside(d.overlay()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @return the QEMU job id of a delete's merge of disk {@code vdev}: the prefix says xensnap started it, the start
+     *         time ties it to exactly this pending mark (and so to its snapshot), so that reconcile can take over a
+     *         job it finds in QEMU after a crash and never touches one it did not start
+     */
+    public String mergeJob(String vdev) {
+        return "xensnap-merge-" + started.toEpochMilli() + "-" + vdev;
+    }
+
     /** @return where a revert moves a disk's current overlay while the new one takes its path */
     public static Path setAside(Path top) {
         return top.resolveSibling(top.getFileName() + ".xensnap-old");

@@ -44,10 +44,32 @@ public record ReconcileReport(String domainUuid, List<Finding> findings) {
         ORPHAN_REMOVED,
         /** Reported: an overlay made by xensnap that nothing references still holds data; it was left in place. */
         ORPHAN_KEPT,
+        /**
+         * Reported: beside the domain's images, an overlay of one of them that is named as xensnap names its files
+         * but that no catalog records xensnap making, and that nothing references; never removed.
+         */
+        UNKNOWN_FILE,
+        /**
+         * Reported: an image of the domain holds an internal snapshot no catalog lists (made by hand, a lost catalog,
+         * or a revert's temporary undo snapshot left behind); never removed.
+         */
+        UNKNOWN_SNAPSHOT,
+        /** Reported: a disk's chain has a layer above the images the catalog knows that no catalog records. */
+        UNKNOWN_OVERLAY,
+        /**
+         * Reported: the domain has no catalog file, yet its images hold snapshots or overlays that none records; if
+         * xensnap made them, the catalog was lost and must be put back from a copy.
+         */
+        CATALOG_MISSING,
         /** Repaired: a catalog write that never reached its rename left its temporary file; it was removed. */
         CATALOG_TEMP_REMOVED,
         /** Reported: QEMU, xenstore, libxl's config and the catalog do not name the same image for a disk. */
         VIEWS_DISAGREE,
+        /**
+         * Repaired: QEMU ran a disk on the image the catalog names, with the chain the image headers describe, but
+         * xenstore or libxl's config named another; they were written to name QEMU's image.
+         */
+        VIEWS_ALIGNED,
         /** Reported: the image headers' backing chain differs from the chain QEMU runs, or cannot be read. */
         HEADER_MISMATCH,
         /** Reported: an image no longer holds an internal snapshot the catalog lists. */

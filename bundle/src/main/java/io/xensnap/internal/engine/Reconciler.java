@@ -32,7 +32,8 @@ import io.xensnap.internal.xenstore.XenstoreException;
  *
  * <p>In order: a stale catalog temp file goes; a pending create, delete or revert is settled
  * ({@link CreateRecovery}, {@link DeleteRecovery}, {@link RevertRecovery}); then, with nothing pending, every view is
- * compared ({@link DriftCheck}, report only) and overlays nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
+ * compared ({@link DriftCheck}, report only), snapshots and layers no catalog records are reported
+ * ({@link UnknownTraces}) and files xensnap made that nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
  * of this process runs meanwhile; libxl's lock is held while libxl's config is read or changed.
  */
 final class Reconciler {
@@ -115,7 +116,12 @@ final class Reconciler {
                 catalog = peers.catalogs().load(uuid);
                 domain = LiveDomain.read(domid, xs, qmp, held);
             }
+            if (new AlignToQemu(headers, findings).run(catalog, domain, held, xs)) {
+                domain = LiveDomain.read(domid, xs, qmp, held);
+            }
             new DriftCheck(headers, findings).live(catalog, domain);
+            new UnknownTraces(headers, findings).live(catalog, peers.catalogs().exists(uuid),
+                    peers.catalogs().file(uuid), domain);
             if (peers.catalogs().exists(uuid)) {
                 Set<Path> own = own(catalog);
                 own.addAll(domain.chainFiles());
@@ -124,7 +130,7 @@ final class Reconciler {
                     d.libxl().flatMap(l -> l.pdevPath()).filter(s -> s.startsWith("/")).map(Path::of)
                             .ifPresent(own::add);
                 }
-                scanOrphans(uuid, own, headers, findings, xs);
+                scanOrphans(catalog, own, headers, findings, xs);
             }
         } catch (QmpException e) {
             findings.reported(Code.PEER_UNREACHABLE, "QEMU", "domain " + domid + " runs, but its device model does"
@@ -160,6 +166,8 @@ final class Reconciler {
         }
         List<DiskImage> disks = catalog.disks().isEmpty() ? given : catalog.disks();
         new DriftCheck(headers, findings).offline(catalog, disks);
+        new UnknownTraces(headers, findings).offline(catalog, peers.catalogs().exists(uuid),
+                peers.catalogs().file(uuid), disks);
         if (peers.catalogs().exists(uuid)) {
             Set<Path> own = own(catalog);
             for (DiskImage d : disks) {
@@ -169,7 +177,7 @@ final class Reconciler {
                 }
             }
             try (XenstoreClient xs = peers.xenstore().open()) {
-                scanOrphans(uuid, own, headers, findings, xs);
+                scanOrphans(catalog, own, headers, findings, xs);
             } catch (XenstoreException e) {
                 findings.reported(Code.PEER_UNREACHABLE, "xenstore", "overlays nobody references were not looked"
                         + " for, because the running domains' disks cannot be read: " + e.getMessage());
@@ -205,8 +213,9 @@ final class Reconciler {
      * Looks for orphans only when every reference can be seen: an unreadable catalog of another domain, or a running
      * domain whose disks cannot be read, might name a candidate.
      */
-    private void scanOrphans(String uuid, Set<Path> own, ImageHeaders headers, Findings findings, XenstoreClient xs)
-            throws XenstoreException {
+    private void scanOrphans(DomainCatalog catalog, Set<Path> own, ImageHeaders headers, Findings findings,
+                             XenstoreClient xs) throws XenstoreException {
+        String uuid = catalog.uuid();
         Set<Path> referenced = new LinkedHashSet<>(own);
         try {
             for (String other : peers.catalogs().uuids()) {
@@ -230,7 +239,15 @@ final class Reconciler {
                 }
             }
         }
-        new OrphanScan(headers, findings).run(own, referenced);
+        if (new OrphanScan(headers, findings).run(own, referenced, catalog.made())) {
+            try {
+                // the removed files leave the record (a save keeps only the recorded files that still exist)
+                peers.catalogs().save(catalog);
+            } catch (CatalogException e) {
+                findings.reported(Code.REPAIR_FAILED, e.file().toString(), "the overlays removed above are still"
+                        + " recorded as made by xensnap: " + e.getMessage());
+            }
+        }
     }
 
     private void removeStaleTemp(String uuid, Findings findings) {

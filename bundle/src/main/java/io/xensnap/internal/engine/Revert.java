@@ -453,13 +453,14 @@ final class Revert {
     }
 
     /**
-     * Only a file xensnap made may be replaced: an overlay some snapshot created, or an earlier revert's overlay. A
-     * disk the caller pointed at some other image keeps that image untouched.
+     * Only a file xensnap made may be replaced: an overlay some snapshot created, or one the catalog records as made
+     * (an earlier revert's overlay). A disk the caller pointed at some other image, even one named like ours, keeps
+     * that image untouched.
      */
     private static boolean ours(DomainCatalog catalog, Path image) {
         boolean anOverlay = catalog.snapshots().stream().flatMap(s -> s.disks().stream())
                 .anyMatch(d -> image.equals(d.overlay()));
-        return anOverlay || image.getFileName().toString().matches(".+\\.[A-Za-z0-9._-]+-revert[0-9]*\\.qcow2");
+        return anOverlay || catalog.made().contains(image);
     }
 
     private static Path freshPath(Path frozen, String snapshot) {

@@ -129,45 +129,64 @@ public final class BlockJobs {
         }
         try (EventSubscription events = qmp.subscribe()) {
             qmp.execute(command, args);
-            JobProgress last = null;
-            boolean completing = false;
-            while (true) {
-                JsonNode job = find(qmp.execute("query-jobs"), jobId).orElseThrow(() -> QmpException.of(
-                        Kind.PROTOCOL, qmp.domain(), "job " + jobId + " vanished from query-jobs"));
-                JobProgress now = progressOf(job);
-                if (!now.equals(last)) {
-                    progress.accept(now);
-                    last = now;
-                }
-                switch (now.status()) {
-                    case "ready" -> {
-                        if (completeWhenReady && !completing) {
-                            qmp.execute("block-job-complete", qmp.arguments().put("device", jobId));
-                            completing = true;
-                            continue;
-                        }
-                    }
-                    case "concluded" -> {
-                        qmp.execute("job-dismiss", qmp.arguments().put("id", jobId));
-                        if (job.hasNonNull("error")) {
-                            String error = job.get("error").asText();
-                            throw QmpException.reported(Kind.JOB_FAILED, qmp.domain(), error,
-                                    command + " job " + jobId + " failed: " + error);
-                        }
-                        return;
-                    }
-                    default -> {
-                    }
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw QmpException.of(Kind.TIMEOUT, qmp.domain(), command + " job " + jobId + " still "
-                            + now.status() + " after " + timeout + " (" + now.current() + "/" + now.total()
-                            + "); it keeps running until cancelled");
-                }
-                // any event may mean a state change; otherwise look again after pollInterval for progress
-                events.poll(Duration.ofNanos(Math.min(left, pollInterval.toNanos())));
+            follow(command, jobId, completeWhenReady, progress, deadline, events);
+        }
+    }
+
+    /**
+     * Takes over a job that an earlier process started and left in QEMU: an active commit in {@code ready} is
+     * completed, a job still running is waited for (within the timeout), and a concluded job is dismissed.
+     *
+     * @throws QmpException {@code TIMEOUT} when the job is still running after the timeout (it is left as it is),
+     *                      {@code JOB_FAILED} when it concluded with an error (it is dismissed)
+     */
+    public void settle(String jobId, Consumer<JobProgress> progress) throws QmpException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (EventSubscription events = qmp.subscribe()) {
+            follow("job", jobId, true, progress, deadline, events);
+        }
+    }
+
+    private void follow(String command, String jobId, boolean completeWhenReady, Consumer<JobProgress> progress,
+                        long deadline, EventSubscription events) throws QmpException {
+        JobProgress last = null;
+        boolean completing = false;
+        while (true) {
+            JsonNode job = find(qmp.execute("query-jobs"), jobId).orElseThrow(() -> QmpException.of(
+                    Kind.PROTOCOL, qmp.domain(), "job " + jobId + " vanished from query-jobs"));
+            JobProgress now = progressOf(job);
+            if (!now.equals(last)) {
+                progress.accept(now);
+                last = now;
             }
+            switch (now.status()) {
+                case "ready" -> {
+                    if (completeWhenReady && !completing) {
+                        qmp.execute("block-job-complete", qmp.arguments().put("device", jobId));
+                        completing = true;
+                        continue;
+                    }
+                }
+                case "concluded" -> {
+                    qmp.execute("job-dismiss", qmp.arguments().put("id", jobId));
+                    if (job.hasNonNull("error")) {
+                        String error = job.get("error").asText();
+                        throw QmpException.reported(Kind.JOB_FAILED, qmp.domain(), error,
+                                command + " job " + jobId + " failed: " + error);
+                    }
+                    return;
+                }
+                default -> {
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw QmpException.of(Kind.TIMEOUT, qmp.domain(), command + " job " + jobId + " still "
+                        + now.status() + " after " + timeout + " (" + now.current() + "/" + now.total()
+                        + "); it keeps running until cancelled");
+            }
+            // any event may mean a state change; otherwise look again after pollInterval for progress
+            events.poll(Duration.ofNanos(Math.min(left, pollInterval.toNanos())));
         }
     }
 

@@ -150,6 +150,38 @@ class CatalogStoreTest {
         assertThat(new CatalogStore(state).load(UUID)).isEqualTo(c1);
     }
 
+    /**
+     * A file xensnap is about to make is recorded by the mark written before it; it stays recorded, whichever catalog
+     * is written back, until it is gone; and a first operation's undo that could not remove it keeps the catalog.
+     */
+    @Test
+    void aMadeFileStaysRecordedUntilItIsGone(@TempDir Path images) throws Exception {
+        CatalogStore store = new CatalogStore(state);
+        Path overlay = images.resolve("a.s1.qcow2");
+        DomainCatalog before = DomainCatalog.empty(UUID);
+        DomainCatalog marked = before.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE,
+                "s1", Instant.parse("2026-11-26T04:00:00Z"), "", List.of(new DiskSnapshot("xvda",
+                SnapshotKind.EXTERNAL, images.resolve("a.qcow2"), DiskFormat.QCOW2, overlay)))));
+        store.save(marked);
+        assertThat(new CatalogStore(state).load(UUID).made()).as("recorded before it exists").containsExactly(overlay);
+
+        // the operation made the file, then its undo writes back the catalog from before but cannot remove the file
+        Files.writeString(overlay, "left");
+        store.restore(before, false);
+        assertThat(store.file(UUID)).as("kept for its record").exists();
+        DomainCatalog after = new CatalogStore(state).load(UUID);
+        assertThat(after.pending()).isEmpty();
+        assertThat(after.made()).containsExactly(overlay);
+        store.save(DomainCatalog.empty(UUID).withSnapshot(internal("s1", null), disks("/img/a.qcow2")));
+        assertThat(new CatalogStore(state).load(UUID).made()).as("an older catalog written back").containsExactly(overlay);
+
+        Files.delete(overlay);
+        store.save(new CatalogStore(state).load(UUID));
+        assertThat(new CatalogStore(state).load(UUID).made()).as("gone, so no longer recorded").isEmpty();
+        store.restore(before, false);
+        assertThat(store.file(UUID)).as("nothing left to record").doesNotExist();
+    }
+
     private static List<DiskImage> disks(String top) {
         return List.of(new DiskImage("xvda", Path.of(top), DiskFormat.QCOW2));
     }

@@ -163,6 +163,17 @@ public final class Dom0 implements AutoCloseable {
 
     /** @param libxlLockTimeout how long to wait for libxl's domain-userdata lock before LOCK_TIMEOUT */
     SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout, Duration libxlLockTimeout) {
+        return engine(hooks, lockWait, xenstoreTimeout, libxlLockTimeout, Duration.ofMinutes(2));
+    }
+
+    /** @param jobTimeout how long one block job may run before the engine gives up waiting for it */
+    SnapshotEngine engine(Duration jobTimeout) {
+        return engine(EngineHooks.NONE, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2),
+                jobTimeout);
+    }
+
+    private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
+                                  Duration libxlLockTimeout, Duration jobTimeout) {
         return new SnapshotEngine(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect(),
@@ -171,7 +182,7 @@ public final class Dom0 implements AutoCloseable {
                 new CatalogStore(state),
                 new OverlayPolicy(List.of(images)),
                 new DomainLocks(lockWait),
-                Clock.systemUTC(), 2, Duration.ofMinutes(2), hooks);
+                Clock.systemUTC(), 2, jobTimeout, hooks);
     }
 
     SnapshotEngine engine() {

@@ -12,6 +12,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -179,6 +180,144 @@ class EngineCrashTest {
         assertData(image(2), 0x73);
         assertThat(io.xensnap.harness.ShortCommand.ok("qemu-img", "snapshot", "-l", image(1).toString()).output())
                 .doesNotContain("s1");
+    }
+
+    /**
+     * The reported case: the process dies (kill -9) after the catalog marked xvdc's merge as begun, with QEMU holding
+     * the merge job ready for the switch. Reconcile completes the job as the delete would have and finishes the
+     * delete.
+     */
+    @Test
+    void aMergeJobACrashLeftReadyInQemuIsCompletedAndTheDeleteFinished() throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
+                DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x73);
+        EngineHooks dieWhenReady = new EngineHooks() {
+            @Override
+            public void merging(String domainUuid, String snapshot, String vdev, String status) {
+                if (status.equals("ready")) {
+                    throw new SimulatedCrash("with the merge of " + vdev + " ready in QEMU");
+                }
+            }
+        };
+        assertThatThrownBy(() -> dom0.engine(dieWhenReady).delete(DOM, "s1")).isInstanceOf(SimulatedCrash.class);
+        assertThat(jobs()).as("the job the crash left").singleElement().satisfies(j -> {
+            assertThat(j.path("id").asText()).startsWith("xensnap-merge-").endsWith("-xvdc");
+            assertThat(j.path("status").asText()).isEqualTo("ready");
+        });
+
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(DOM);
+
+        assertThat(report.findings()).as(report.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED);
+            assertThat(f.repaired()).isTrue();
+            assertThat(f.detail()).contains("completed the merge job");
+        });
+        assertThat(jobs()).as("no job left in QEMU").isEmpty();
+        assertThat(restarted.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertThat(restarted.list(DOM).get("s1")).isEmpty();
+        assertThat(dom0.rootFile(DOMID, "xvdc")).isEqualTo(image(2).toString());
+        assertThat(overlay).doesNotExist();
+        assertThat(dom0.internalSnapshots(DOMID, "xvdb")).isEmpty();
+        assertData(image(2), 0x73);
+        assertData(Path.of(dom0.rootFile(DOMID, "xvda")), 0x41);
+        assertData(Path.of(dom0.rootFile(DOMID, "xvdb")), 0x42);
+    }
+
+    /**
+     * A merge job of ours still running, or paused, after a crash: reconcile waits for it within the job timeout;
+     * one that stays running longer, or that someone paused, is reported and left as it is, and the delete is finished
+     * once the job can be completed.
+     */
+    @Test
+    void aMergeJobStillRunningOrPausedIsLeftAndReportedUntilItCanBeCompleted() throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        // more than the one slice a job copies before its speed limit holds it back
+        String qdev = dom0.device(DOMID, "xvdc").path("qdev").asText();
+        qmp("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
+                + " \\\"write -P 0x74 0 32M\\\"\"}}");
+        qmp("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
+                + " flush\"}}");
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(Point.MERGING)).delete(DOM, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        // The engine's merge reaches ready within milliseconds, faster than anything can slow it from
+        // outside. So it is replaced by the same job (same id, same arguments) started at one byte a second: what a
+        // process that died right after starting a large merge leaves.
+        String id = jobs().get(0).path("id").asText();
+        qmp("{\"execute\":\"job-cancel\",\"arguments\":{\"id\":\"" + id + "\"}}");
+        awaitStatus(id, "concluded");
+        qmp("{\"execute\":\"job-dismiss\",\"arguments\":{\"id\":\"" + id + "\"}}");
+        String node = dom0.device(DOMID, "xvdc").path("inserted").path("node-name").asText();
+        qmp("{\"execute\":\"block-commit\",\"arguments\":{\"job-id\":\"" + id + "\",\"device\":\"" + node
+                + "\",\"speed\":1,\"auto-dismiss\":false}}");
+        qmp("{\"execute\":\"job-pause\",\"arguments\":{\"id\":\"" + id + "\"}}");
+        awaitStatus(id, "paused");
+
+        String before = dom0.fingerprint();
+        ReconcileReport paused = dom0.engine().reconcile(DOM);
+        assertThat(paused.findings()).as(paused.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.DELETE_AMBIGUOUS);
+            assertThat(f.repaired()).isFalse();
+            assertThat(f.detail()).contains(id).contains("paused");
+        });
+        assertThat(dom0.fingerprint()).as("nothing touched").isEqualTo(before);
+
+        qmp("{\"execute\":\"job-resume\",\"arguments\":{\"id\":\"" + id + "\"}}");
+        awaitStatus(id, "running");
+        ReconcileReport running = dom0.engine(java.time.Duration.ofSeconds(1)).reconcile(DOM);
+        assertThat(running.findings()).as(running.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.DELETE_AMBIGUOUS);
+            assertThat(f.detail()).contains(id).contains("still running").contains("left running");
+        });
+        assertThat(jobs()).singleElement().satisfies(j -> assertThat(j.path("status").asText()).isEqualTo("running"));
+        assertThat(dom0.engine().get(DOM, "s1").disks()).hasSize(1);
+
+        // at full speed it becomes ready while reconcile waits, and is completed
+        qmp("{\"execute\":\"block-job-set-speed\",\"arguments\":{\"device\":\"" + id + "\",\"speed\":0}}");
+        ReconcileReport done = dom0.engine().reconcile(DOM);
+        assertThat(done.findings()).as(done.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED));
+        assertThat(jobs()).isEmpty();
+        assertThat(dom0.engine().reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertThat(dom0.rootFile(DOMID, "xvdc")).isEqualTo(image(2).toString());
+        assertData(image(2), 0x74);
+    }
+
+    private void awaitStatus(String id, String status) throws Exception {
+        long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        String now = null;
+        while (System.nanoTime() < end) {
+            now = null;
+            for (com.fasterxml.jackson.databind.JsonNode j : jobs()) {
+                if (j.path("id").asText().equals(id)) {
+                    now = j.path("status").asText();
+                }
+            }
+            if (status.equals(now)) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("job " + id + " is " + now + ", not " + status);
+    }
+
+    private java.util.List<com.fasterxml.jackson.databind.JsonNode> jobs() throws Exception {
+        java.util.List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
+        Dom0.JSON.readTree(qmp("{\"execute\":\"query-jobs\"}")).get("return").forEach(out::add);
+        return out;
+    }
+
+    private String qmp(String command) throws Exception {
+        String reply = io.xensnap.harness.RawQmp.execute(dom0.host.qmpSocketPath(DOMID),
+                java.time.Duration.ofSeconds(5), command);
+        assertThat(reply).as(command).contains("\"return\"");
+        return reply;
     }
 
     private static Path top(RevertResult r, String vdev) {

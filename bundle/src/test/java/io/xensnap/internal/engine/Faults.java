@@ -36,7 +36,7 @@ final class Faults {
     /** The points between two writes of an operation where the process can die. */
     enum Point {
         BEFORE_TRANSACTION, AFTER_POINT_OF_NO_RETURN, AFTER_LIBXL_CONFIG, AFTER_XENSTORE,
-        BEFORE_MERGE, AFTER_MERGE, BEFORE_DELETE_COMMIT
+        BEFORE_MERGE, MERGING, AFTER_MERGE, BEFORE_DELETE_COMMIT
     }
 
     /** @return hooks that run {@code action} at {@code point} */
@@ -73,6 +73,13 @@ final class Faults {
             @Override
             public void beforeMerge(String domainUuid, String snapshot) throws Exception {
                 if (point == Point.BEFORE_MERGE) {
+                    action.run();
+                }
+            }
+
+            @Override
+            public void merging(String domainUuid, String snapshot, String vdev, String status) throws Exception {
+                if (point == Point.MERGING) {
                     action.run();
                 }
             }

@@ -90,7 +90,10 @@ class ReconcileTest {
         overlay(notOurName, image(0), "qcow2");
         overlay(underAnother, image(2), "raw");
         overlay(another, underAnother, "qcow2");
-        Path tmp = new CatalogStore(dom0.state).tempFile(Dom0.uuid(DOMID));
+        // as an interrupted operation leaves them: the catalog records the two overlays as made by xensnap
+        CatalogStore store = new CatalogStore(dom0.state);
+        store.save(store.load(Dom0.uuid(DOMID)).withMade(List.of(empty, withData)));
+        Path tmp = store.tempFile(Dom0.uuid(DOMID));
         Files.writeString(tmp, "{\"half\":");
 
         ReconcileReport r = engine.reconcile(DOM);
@@ -111,6 +114,127 @@ class ReconcileTest {
         assertThat(underAnother).as("another image's backing file").exists();
         assertThat(engine.reconcile(DOM).findings()).singleElement()
                 .satisfies(f -> assertThat(f.code()).isEqualTo(Code.ORPHAN_KEPT));
+        assertThat(store.load(Dom0.uuid(DOMID)).made()).as("the removed file left the record")
+                .doesNotContain(empty).contains(withData);
+    }
+
+    /**
+     * The reported case: an operator's own overlay beside the image, named as xensnap names its overlays and with
+     * nothing in its top layer. No catalog records xensnap making it, so it is reported and stays, at every reconcile.
+     */
+    @Test
+    void anOperatorsOverlayNamedLikeOursIsReportedAndNeverRemoved() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"))));
+        Path clone = image(0).resolveSibling("disk0.clone-for-vm2.qcow2");
+        ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", "-b", image(0).toString(), "-F", "qcow2",
+                clone.toString());
+        String before = dom0.fingerprint();
+
+        for (int i = 0; i < 2; i++) {
+            ReconcileReport r = engine.reconcile(DOM);
+            assertThat(r.findings()).as(r.lines().toString()).singleElement().satisfies(f -> {
+                assertThat(f.code()).isEqualTo(Code.UNKNOWN_FILE);
+                assertThat(f.repaired()).isFalse();
+                assertThat(f.subject()).isEqualTo(clone.toString());
+            });
+        }
+        assertThat(engine.reconcileAll()).singleElement().satisfies(r -> assertThat(r.findings())
+                .extracting(ReconcileReport.Finding::code).containsExactly(Code.UNKNOWN_FILE));
+        assertThat(clone).exists();
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    /** The catalog records a file before xensnap makes it, and keeps it recorded while it exists. */
+    @Test
+    void anOverlayIsRecordedBeforeItIsMadeAndAKeptOneStaysRecorded() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s0", "", List.of(DiskSpec.internal("xvda"))));
+        Path planned = image(2).resolveSibling("disk2.s1.qcow2");
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(Point.BEFORE_TRANSACTION)).create(new SnapshotRequest(
+                DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))))).isInstanceOf(SimulatedCrash.class);
+        CatalogStore store = new CatalogStore(dom0.state);
+        assertThat(planned).doesNotExist();
+        assertThat(store.load(Dom0.uuid(DOMID)).made()).as("recorded before it exists").contains(planned);
+
+        // the overlay appears (QEMU made it, then died) and holds data: the rollback keeps it, and its record too
+        overlay(planned, image(2), "raw");
+        ShortCommand.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0x66 0 64k", planned.toString());
+        ReconcileReport r = engine.reconcile(DOM);
+        assertThat(r.findings()).extracting(ReconcileReport.Finding::code)
+                .containsExactly(Code.ORPHAN_KEPT, Code.CREATE_ROLLED_BACK, Code.ORPHAN_KEPT);
+        assertThat(store.load(Dom0.uuid(DOMID)).pending()).isEmpty();
+        assertThat(store.load(Dom0.uuid(DOMID)).made()).contains(planned);
+
+        // once someone emptied it, it is provably nobody's: removed, and it leaves the record
+        Files.delete(planned);
+        overlay(planned, image(2), "raw");
+        assertThat(engine.reconcile(DOM).findings()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.ORPHAN_REMOVED));
+        assertThat(planned).doesNotExist();
+        assertThat(store.load(Dom0.uuid(DOMID)).made()).doesNotContain(planned);
+        assertThat(engine.reconcile(DOM).lines()).isEmpty();
+    }
+
+    /** Snapshots and overlays no catalog records are reported, never removed; a lost catalog is not "clean". */
+    @Test
+    void snapshotsAndOverlaysNoCatalogKnowsAreReported() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
+                DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+        assertThat(engine.reconcile(off).lines()).isEmpty();
+
+        // an internal snapshot made by hand, and a revert's undo snapshot that outlived its revert
+        ShortCommand.ok("qemu-img", "snapshot", "-c", "by-hand", image(1).toString());
+        ShortCommand.ok("qemu-img", "snapshot", "-c", "xensnap-undo-1764999999999", image(0).toString());
+        String before = dom0.fingerprint();
+        ReconcileReport r = engine.reconcile(off);
+        assertThat(r.findings()).as(r.lines().toString()).hasSize(2).allSatisfy(f -> {
+            assertThat(f.code()).isEqualTo(Code.UNKNOWN_SNAPSHOT);
+            assertThat(f.repaired()).isFalse();
+        });
+        assertThat(r.findings()).anySatisfy(f -> assertThat(f.subject()).contains("by-hand"))
+                .anySatisfy(f -> {
+                    assertThat(f.subject()).contains("xensnap-undo-1764999999999");
+                    assertThat(f.detail()).contains("undo snapshot of a revert");
+                });
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        ShortCommand.ok("qemu-img", "snapshot", "-d", "by-hand", image(1).toString());
+        ShortCommand.ok("qemu-img", "snapshot", "-d", "xensnap-undo-1764999999999", image(0).toString());
+
+        // the catalog file is lost: what it described is reported, with the loss
+        Path file = new CatalogStore(dom0.state).file(Dom0.uuid(DOMID));
+        Files.move(file, file.resolveSibling("saved"));
+        List<io.xensnap.api.DiskImage> disks = List.of(
+                new io.xensnap.api.DiskImage("xvda", image(0), io.xensnap.api.DiskFormat.QCOW2),
+                new io.xensnap.api.DiskImage("xvdb", image(1), io.xensnap.api.DiskFormat.QCOW2),
+                new io.xensnap.api.DiskImage("xvdc", overlay, io.xensnap.api.DiskFormat.QCOW2));
+        before = dom0.fingerprint();
+        ReconcileReport lost = engine.reconcile(DomainRef.shutOff(Dom0.uuid(DOMID), disks));
+        assertThat(lost.clean()).isFalse();
+        assertThat(lost.findings()).as(lost.lines().toString()).extracting(ReconcileReport.Finding::code)
+                .containsExactly(Code.UNKNOWN_SNAPSHOT, Code.UNKNOWN_OVERLAY, Code.CATALOG_MISSING);
+        assertThat(lost.findings().get(0).subject()).contains(image(0).toString()).endsWith("s1");
+        assertThat(lost.findings().get(1).subject()).contains(overlay.toString());
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        Files.move(file.resolveSibling("saved"), file);
+        assertThat(engine.reconcile(off).lines()).isEmpty();
+    }
+
+    /** A running domain whose catalog is gone: QEMU's chains and snapshots are reported. */
+    @Test
+    void aRunningDomainWhoseCatalogIsGoneIsReportedNotClean() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
+                DiskSpec.external("xvdc", null))));
+        Files.delete(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)));
+        String before = dom0.fingerprint();
+
+        ReconcileReport r = engine.reconcile(DOM);
+
+        assertThat(r.findings()).as(r.lines().toString()).extracting(ReconcileReport.Finding::code)
+                .containsExactly(Code.UNKNOWN_SNAPSHOT, Code.UNKNOWN_OVERLAY, Code.CATALOG_MISSING);
+        assertThat(r.findings()).allSatisfy(f -> assertThat(f.repaired()).isFalse());
+        assertThat(dom0.fingerprint()).isEqualTo(before);
     }
 
     @Test
@@ -118,8 +242,11 @@ class ReconcileTest {
         engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
         Path elsewhere = image(1).resolveSibling("other.qcow2");
         overlay(elsewhere, image(1), "qcow2");
-        // someone repoints xvdb's backend at another image without telling QEMU, libxl or xensnap
-        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/" + Devid.XVDB + "/params", "qcow2:" + elsewhere);
+        // someone puts an overlay of their own under xvdb's guest in QEMU, without telling xenstore, libxl or xensnap
+        String xvdb = dom0.device(DOMID, "xvdb").path("inserted").path("node-name").asText();
+        qmp("{\"execute\":"
+                + "\"blockdev-snapshot-sync\",\"arguments\":{\"node-name\":\"" + xvdb + "\",\"snapshot-file\":\""
+                + elsewhere + "\",\"snapshot-node-name\":\"by-hand\",\"format\":\"qcow2\",\"mode\":\"existing\"}}");
         // and deletes an internal snapshot the catalog lists
         String node = dom0.device(DOMID, "xvda").path("inserted").path("node-name").asText();
         RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(5), "{\"execute\":"
@@ -129,16 +256,48 @@ class ReconcileTest {
 
         ReconcileReport r = engine.reconcile(DOM);
 
-        assertThat(r.findings()).as(r.lines().toString()).hasSize(2).allSatisfy(f -> assertThat(f.repaired()).isFalse());
+        assertThat(r.findings()).as(r.lines().toString()).hasSize(3).allSatisfy(f -> assertThat(f.repaired()).isFalse());
         assertThat(r.findings()).anySatisfy(f -> {
             assertThat(f.code()).isEqualTo(Code.VIEWS_DISAGREE);
             assertThat(f.subject()).isEqualTo("xvdb");
             assertThat(f.detail()).contains(elsewhere.toString()).contains(image(1).toString());
         }).anySatisfy(f -> {
+            assertThat(f.code()).isEqualTo(Code.UNKNOWN_OVERLAY);
+            assertThat(f.subject()).isEqualTo("xvdb " + elsewhere);
+        }).anySatisfy(f -> {
             assertThat(f.code()).isEqualTo(Code.SNAPSHOT_MISSING);
             assertThat(f.subject()).isEqualTo("snapshot s1 xvda");
         });
         assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    /**
+     * xenstore's backend names the old image while QEMU, libxl's config and the catalog name the overlay: every
+     * create and delete refuses such a disk (they read its image from xenstore). QEMU's chain is the authority, so
+     * reconcile writes xenstore (and libxl's copy) to match it, and the domain is usable again.
+     */
+    @Test
+    void aBackendThatLagsBehindQemuIsWrittenToMatchItAndTheDomainIsUsableAgain() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x73);
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/51744/params", "raw:" + image(2));
+        dom0.host.cli().write("/libxl/7/device/vbd/51744/params", "raw:" + image(2));
+        assertThat(code(() -> engine.delete(DOM, "s1"))).as("stuck before").isEqualTo(SnapshotError.INVALID_STATE);
+
+        ReconcileReport r = engine.reconcile(DOM);
+
+        assertThat(r.findings()).as(r.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.VIEWS_ALIGNED);
+            assertThat(f.repaired()).isTrue();
+            assertThat(f.subject()).isEqualTo("xvdc");
+            assertThat(f.detail()).contains(overlay.toString()).contains("xenstore named " + image(2));
+        });
+        assertThat(engine.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        engine.delete(DOM, "s1");
+        assertViewsAgree(dom0, DOMID);
+        Faults.assertData(image(2), 0x73);
     }
 
     @Test
@@ -210,25 +369,28 @@ class ReconcileTest {
     }
 
     @Test
-    void aMergeJobStillInQemuIsReportedThenTheDeleteIsFinishedFromTheChains() throws Exception {
+    void aJobXensnapCannotProveItsOwnIsLeftAloneThenTheDeleteIsFinishedFromTheChains() throws Exception {
         engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb"),
                 DiskSpec.external("xvdc", null))));
         Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
         dom0.guestWrites(DOMID, "xvdc", 0x73);
         assertThatThrownBy(() -> dom0.engine(Faults.crashAt(Point.BEFORE_MERGE)).delete(DOM, "s1"))
                 .isInstanceOf(SimulatedCrash.class);
-        // as if the process had died right after starting the merge: the job runs on in QEMU, very slowly
+        // a merge job in QEMU whose id xensnap's scheme does not give (someone else's, or an earlier release's):
+        // it runs on, very slowly
         String node = dom0.device(DOMID, "xvdc").path("inserted").path("node-name").asText();
         qmp("{\"execute\":\"block-commit\",\"arguments\":{\"job-id\":\"xs-commit-xvdc\",\"device\":\"" + node
                 + "\",\"speed\":1}}");
+        String before = dom0.fingerprint();
 
         ReconcileReport r = dom0.engine().reconcile(DOM);
 
         assertThat(r.findings()).as(r.lines().toString()).singleElement().satisfies(f -> {
             assertThat(f.code()).isEqualTo(Code.DELETE_AMBIGUOUS);
             assertThat(f.repaired()).isFalse();
-            assertThat(f.detail()).contains("xvdc merging").contains("xvdb intact");
+            assertThat(f.detail()).contains("did not start").contains("xs-commit-xvdc");
         });
+        assertThat(dom0.fingerprint()).as("the job it cannot prove its own is left alone").isEqualTo(before);
         assertThat(engine.get(DOM, "s1").disks()).hasSize(2);
         assertThat(dom0.internalSnapshots(DOMID, "xvdb")).containsExactly("s1");
 
