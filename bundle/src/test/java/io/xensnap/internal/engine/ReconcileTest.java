@@ -281,8 +281,8 @@ class ReconcileTest {
         engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
         Path overlay = Path.of(dom0.rootFile(DOMID, "xvdc"));
         dom0.guestWrites(DOMID, "xvdc", 0x73);
-        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/51744/params", "raw:" + image(2));
-        dom0.host.cli().write("/libxl/7/device/vbd/51744/params", "raw:" + image(2));
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/7/" + Devid.XVDC + "/params", "raw:" + image(2));
+        dom0.host.cli().write("/libxl/7/device/vbd/" + Devid.XVDC + "/params", "raw:" + image(2));
         assertThat(code(() -> engine.delete(DOM, "s1"))).as("stuck before").isEqualTo(SnapshotError.INVALID_STATE);
 
         ReconcileReport r = engine.reconcile(DOM);
