@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
@@ -12,7 +13,9 @@ import io.xensnap.api.SnapshotException;
 /**
  * Where xensnap may create files. An overlay path must be absolute and normalized, must not exist (QEMU's
  * absolute-paths mode would silently wipe it), its directory must exist, and that directory — with every symlink
- * resolved — must lie inside one of the configured roots. The check is done before anything is changed.
+ * resolved — must lie inside one of the configured roots. The path must fit every peer's length limits
+ * ({@link OverlayPathLimits}) and must not use a name xensnap reserves for its own files ({@link OwnNames}). The
+ * check is done before anything is changed.
  */
 public final class OverlayPolicy {
 
@@ -47,6 +50,14 @@ public final class OverlayPolicy {
         // The path ends up in xl disk specs and QEMU option strings, where a comma starts the next option.
         if (text.indexOf(',') >= 0) {
             throw invalid(overlay, "contains a comma, which xl's disk syntax and QEMU's option strings split on");
+        }
+        Optional<String> tooLong = OverlayPathLimits.refusal(overlay);
+        if (tooLong.isPresent()) {
+            throw invalid(overlay, tooLong.get());
+        }
+        Optional<String> reserved = OwnNames.refusal(overlay);
+        if (reserved.isPresent()) {
+            throw invalid(overlay, reserved.get());
         }
         if (Files.exists(overlay, LinkOption.NOFOLLOW_LINKS)) {
             throw new SnapshotException(SnapshotError.SNAPSHOT_EXISTS,
