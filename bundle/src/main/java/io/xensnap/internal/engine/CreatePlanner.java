@@ -101,7 +101,8 @@ final class CreatePlanner {
         if (overlay.equals(disk.image())) {
             throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, what + ": the overlay cannot be the image itself");
         }
-        Path checked = overlays.check(overlay);
+        OverlayPlace place = overlays.place(overlay);
+        Path checked = place.overlay();
         if (disk.xenstore() != null) {
             // the backend must be able to name the overlay after QEMU switched to it, or the two would disagree
             Optional<String> refusal = DiskImageSwap.refusal(disk.xenstore(),
@@ -111,7 +112,7 @@ final class CreatePlanner {
                         + refusal.get());
             }
         }
-        return new DiskPlan(disk, SnapshotKind.EXTERNAL, checked);
+        return new DiskPlan(disk, SnapshotKind.EXTERNAL, place);
     }
 
     /** {@code /dir/disk.qcow2} → {@code /dir/disk.<snapshot>.qcow2}. */

@@ -1,9 +1,7 @@
 package io.xensnap.internal.engine;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import org.slf4j.Logger;
@@ -36,6 +34,8 @@ final class OfflineCreate {
         UndoLog undo = new UndoLog();
         List<DiskSnapshot> taken = new ArrayList<>();
         List<DiskImage> after = new ArrayList<>();
+        // the overlays' directories stay held until the create is committed or undone: the undo removes through them
+        List<OverlayFiles.Made> made = new ArrayList<>();
         try {
             for (DiskView d : plan.domain().disks()) {
                 Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
@@ -50,8 +50,10 @@ final class OfflineCreate {
                     after.add(new DiskImage(d.vdev(), d.image(), d.format()));
                 } else {
                     var overlay = p.get().overlay();
-                    peers.qemuImg().createOverlay(overlay, image, Map.of());
-                    undo.done("overlay " + overlay, () -> Files.deleteIfExists(overlay));
+                    OverlayFiles.Made m = peers.overlayFiles().make(p.get().place());
+                    made.add(m);
+                    undo.done("overlay " + overlay, m::remove);
+                    peers.overlayFiles().format(m, image, -1);
                     taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), overlay));
                     after.add(new DiskImage(d.vdev(), overlay, DiskFormat.QCOW2));
                 }
@@ -67,6 +69,10 @@ final class OfflineCreate {
             SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
             undo.rollback(se);
             throw se;
+        } catch (java.io.IOException e) {
+            SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
+            undo.rollback(se);
+            throw se;
         } catch (CatalogException e) {
             SnapshotException se = Errors.catalog(e);
             undo.rollback(se);
@@ -74,6 +80,8 @@ final class OfflineCreate {
         } catch (RuntimeException e) {
             undo.rollback(e);
             throw e;
+        } finally {
+            made.forEach(OverlayFiles.Made::close);
         }
     }
 }

@@ -302,7 +302,7 @@ final class Revert {
             } else if (o.ok()) {
                 Path top = r.newTop();
                 undo.done("new overlay " + top, () -> {
-                    Files.deleteIfExists(top);
+                    peers.overlayFiles().remove(top);
                     if (r.setAside()) {
                         Files.move(PendingOperation.setAside(top), top, StandardCopyOption.ATOMIC_MOVE);
                     }
@@ -325,7 +325,7 @@ final class Revert {
         } catch (QemuImgException | RuntimeException e) {
             if (r.setAside()) {
                 try {
-                    Files.deleteIfExists(top);
+                    peers.overlayFiles().remove(top);
                     Files.move(aside, top, StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException back) {
                     e.addSuppressed(back);
@@ -351,7 +351,7 @@ final class Revert {
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     peers.qemuImg().deleteOwnSnapshot(Images.of(d.image(), d.format()), p.undoTag());
                 } else {
-                    Files.deleteIfExists(PendingOperation.setAside(d.overlay()));
+                    peers.overlayFiles().remove(PendingOperation.setAside(d.overlay()));
                 }
                 step(catalog, p.snapshot(), "cleaned " + d.vdev());
             });
