@@ -55,6 +55,9 @@ public final class HeldDirectory implements AutoCloseable {
                         throw new DirectoryChangedException("directory " + path + ": " + part
                                 + " is now a symbolic link or not a directory; not followed");
                     }
+                    if (e.getErrorCode() == DirectoryCalls.ENOENT) {
+                        throw new DirectoryChangedException("directory " + path + ": " + part + " is gone");
+                    }
                     throw io("cannot open directory " + path + " at " + part, e);
                 }
                 calls.close(fd);

@@ -103,10 +103,10 @@ class OverlayDirectoryTest {
                 while (!stop.get()) {
                     Files.move(swapped, kept, StandardCopyOption.ATOMIC_MOVE);
                     Files.createSymbolicLink(swapped, outside);
-                    Thread.onSpinWait();
+                    Thread.sleep(0, 500_000);
                     Files.delete(swapped);
                     Files.move(kept, swapped, StandardCopyOption.ATOMIC_MOVE);
-                    Thread.sleep(0, 200_000);
+                    Thread.sleep(0, 500_000);
                 }
             } catch (Exception e) {
                 swapperFailed.add(e);
