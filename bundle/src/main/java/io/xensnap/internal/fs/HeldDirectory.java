@@ -175,7 +175,7 @@ public final class HeldDirectory implements AutoCloseable {
     }
 
     private static IOException io(String what, LastErrorException e) {
-        return new IOException(what + ": errno " + e.getErrorCode(), e);
+        return new IOException(what + ": " + e.getMessage(), e);
     }
 
     private static void closeQuietly(DirectoryCalls calls, int fd, Exception cause) {
