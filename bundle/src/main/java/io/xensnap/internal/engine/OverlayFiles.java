@@ -87,6 +87,20 @@ final class OverlayFiles {
     }
 
     /**
+     * As {@link #make}, for a file whose directory was not checked in this request (a revert's new overlay beside an
+     * existing image): the directory is checked now, as for a removal.
+     */
+    Made makeIn(Path file) throws IOException {
+        SecureDirectoryRule.Checked dir;
+        try {
+            dir = policy.directoryOf(file);
+        } catch (SnapshotException e) {
+            throw new DirectoryChangedException(file + " not created: " + e.getMessage());
+        }
+        return make(new OverlayPlace(file, dir));
+    }
+
+    /**
      * Formats a file {@link #make} created as a qcow2 overlay of {@code backing}, qemu-img reaching it through the held
      * directory.
      *
