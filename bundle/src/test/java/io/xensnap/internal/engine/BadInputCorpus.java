@@ -185,6 +185,10 @@ public final class BadInputCorpus {
             create("path-set-aside-suffix", "7", "ok1", INVALID_ARGUMENT,
                     external("xvdc", "${vm7}/O.qcow2.xensnap-old")),
             create("path-set-aside-name-taken", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/aside.qcow2")),
+            create("path-in-a-directory-others-can-write", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/open/x.qcow2")),
+            create("path-in-a-directory-of-nobodys", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/nobodys/x.qcow2")),
             create("name-reserved-prefix", "7", "xensnap-undo-1", INVALID_ARGUMENT),
             create("path-outside-the-roots", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${outside}/x.qcow2")),
             create("path-in-tmp", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "/tmp/xensnap-corpus.qcow2")),
@@ -264,7 +268,8 @@ public final class BadInputCorpus {
      *   <li>a shut-off domain 12 whose catalog has snapshot {@code old} and an unfinished create;</li>
      *   <li>files and links in domain 7's directory: {@code taken.qcow2}, {@code dangling.qcow2},
      *       {@code link-to-disk0.qcow2}, {@code link-out} (to a directory outside the roots),
- *       {@code aside.qcow2.xensnap-old} (so that {@code aside.qcow2} could never be set aside by a revert).</li>
+ *       {@code aside.qcow2.xensnap-old} (so that {@code aside.qcow2} could never be set aside by a revert),
+ *       directories {@code open} (mode 0777) and {@code nobodys} (owned by uid 65534).</li>
      * </ul>
      */
     public static Map<String, String> prepare(Dom0 dom0) throws Exception {
@@ -295,6 +300,9 @@ public final class BadInputCorpus {
         Files.createSymbolicLink(vm7.resolve("link-to-disk0.qcow2"), vm7.resolve("disk0.qcow2"));
         Files.createSymbolicLink(vm7.resolve("link-out"), outside);
         Files.writeString(vm7.resolve("aside.qcow2.xensnap-old"), "someone's data");
+        Files.setPosixFilePermissions(Files.createDirectories(vm7.resolve("open")),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setAttribute(Files.createDirectories(vm7.resolve("nobodys")), "unix:uid", 65534);
 
         String uuid12 = Dom0.uuid(12);
         Path vm12 = Files.createDirectories(dom0.images.resolve("vm12"));
