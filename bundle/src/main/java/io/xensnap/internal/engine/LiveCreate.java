@@ -1,6 +1,6 @@
 package io.xensnap.internal.engine;
 
-import java.nio.file.Path;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,11 +22,11 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.internal.libxl.DomainConfigStore;
-import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
 import io.xensnap.internal.libxl.LibxlDiskFormat;
 import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
 import io.xensnap.internal.qmp.QmpConnection;
@@ -135,7 +135,7 @@ final class LiveCreate {
             SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
             undo.rollback(se);
             throw se;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
             undo.rollback(se);
             throw se;
@@ -167,7 +167,7 @@ final class LiveCreate {
      * the check makes the transaction fail instead of putting an overlay where the link leads.
      */
     private void makeOverlays(CreatePlan plan, List<BlockDevice> devices, List<OverlayFiles.Made> made, UndoLog undo)
-            throws java.io.IOException, QemuImgException {
+            throws IOException, QemuImgException {
         List<Parallel.Step> steps = new ArrayList<>();
         for (int i = 0; i < plan.disks().size(); i++) {
             DiskPlan d = plan.disks().get(i);
@@ -186,7 +186,7 @@ final class LiveCreate {
                 if (o.failure() instanceof QemuImgException q) {
                     throw q;
                 }
-                if (o.failure() instanceof java.io.IOException io) {
+                if (o.failure() instanceof IOException io) {
                     throw io;
                 }
                 throw new IllegalStateException("formatting an overlay failed: " + o.failure(), o.failure());

@@ -1,5 +1,6 @@
 package io.xensnap.internal.engine;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -69,7 +70,7 @@ final class OfflineCreate {
             SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
             undo.rollback(se);
             throw se;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
             undo.rollback(se);
             throw se;

@@ -1,6 +1,9 @@
 package io.xensnap.internal.engine;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -73,7 +76,7 @@ final class OverlayFiles {
      * Opens the overlay's directory as validation saw it and creates the overlay there, empty and exclusively.
      *
      * @throws DirectoryChangedException when the directory is no longer the one checked
-     * @throws java.nio.file.FileAlreadyExistsException when the name was taken since the check
+     * @throws FileAlreadyExistsException when the name was taken since the check
      */
     Made make(OverlayPlace place) throws IOException {
         HeldDirectory dir = HeldDirectory.open(calls, place.directory().real(),
@@ -113,10 +116,10 @@ final class OverlayFiles {
 
     /** @return the error for an overlay that could not be made: nothing was changed */
     static SnapshotException refused(String what, IOException e) {
-        SnapshotError code = e instanceof java.nio.file.FileAlreadyExistsException ? SnapshotError.SNAPSHOT_EXISTS
+        SnapshotError code = e instanceof FileAlreadyExistsException ? SnapshotError.SNAPSHOT_EXISTS
                 : e instanceof DirectoryChangedException ? SnapshotError.INVALID_STATE : SnapshotError.INTERNAL;
         return new SnapshotException(code, what + " refused, nothing changed: "
-                + (e instanceof java.nio.file.FileAlreadyExistsException ? "overlay " + e.getMessage()
+                + (e instanceof FileAlreadyExistsException ? "overlay " + e.getMessage()
                         + " appeared after the request was checked; xensnap never overwrites a file" : e.getMessage()), e);
     }
 
@@ -130,7 +133,7 @@ final class OverlayFiles {
      */
     boolean remove(Path file) throws IOException {
         Path parent = file.getParent();
-        if (parent != null && !java.nio.file.Files.exists(parent, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (parent != null && !Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         SecureDirectoryRule.Checked dir;
