@@ -6,6 +6,7 @@ import java.util.regex.Pattern;
 public final class Names {
 
     private static final Pattern SNAPSHOT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
+    private static final String RESERVED_PREFIX = "xensnap-";
     private static final Pattern ALL_DIGITS = Pattern.compile("[0-9]+");
     private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)[a-z]{1,3}|[0-9]{1,9}");
     private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
@@ -31,6 +32,22 @@ public final class Names {
         if (ALL_DIGITS.matcher(name).matches()) {
             throw new IllegalArgumentException("invalid snapshot name '" + name
                     + "': all digits would be taken for a snapshot id by qemu-img");
+        }
+        return name;
+    }
+
+    /**
+     * A name for a new snapshot: {@link #snapshot(String)}, and not starting with {@code xensnap-}, which xensnap
+     * reserves for the temporary internal snapshots it takes of each disk during a revert.
+     *
+     * @return {@code name}
+     * @throws IllegalArgumentException when the name breaks a rule; the message says which
+     */
+    public static String newSnapshot(String name) {
+        snapshot(name);
+        if (name.startsWith(RESERVED_PREFIX)) {
+            throw new IllegalArgumentException("invalid snapshot name '" + name + "': names starting with "
+                    + RESERVED_PREFIX + " are reserved for xensnap's own temporary snapshots");
         }
         return name;
     }

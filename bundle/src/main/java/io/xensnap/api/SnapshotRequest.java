@@ -9,7 +9,7 @@ import java.util.Set;
  * A request to snapshot some or all disks of a domain, atomically: every disk is snapshotted, or none is.
  *
  * @param domain      the domain
- * @param name        the snapshot's name, unique per domain (see {@link Names#snapshot(String)})
+ * @param name        the snapshot's name, unique per domain (see {@link Names#newSnapshot(String)})
  * @param description free text for people, may be empty, at most 1024 characters, without control characters
  *                    (tab and newline included) and Unicode format characters such as the bidi overrides: it is
  *                    shown on terminals and in JMX clients, where those would act instead of being read
@@ -24,7 +24,7 @@ public record SnapshotRequest(DomainRef domain, String name, String description,
      */
     public SnapshotRequest {
         Objects.requireNonNull(domain, "domain");
-        Names.snapshot(name);
+        Names.newSnapshot(name);
         description = description == null ? "" : description;
         if (description.length() > 1024) {
             throw new IllegalArgumentException("description is longer than 1024 characters");

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import io.xensnap.api.DiskFormat;
@@ -12,6 +13,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.internal.xenstore.DiskImageSwap;
 
 /**
  * Validates a create request against the domain as it is. Pure: reads only, changes nothing, so that a refused request
@@ -99,7 +101,18 @@ final class CreatePlanner {
         if (overlay.equals(disk.image())) {
             throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, what + ": the overlay cannot be the image itself");
         }
-        return new DiskPlan(disk, SnapshotKind.EXTERNAL, overlays.check(overlay));
+        OverlayPlace place = overlays.place(overlay);
+        Path checked = place.overlay();
+        if (disk.xenstore() != null) {
+            // the backend must be able to name the overlay after QEMU switched to it, or the two would disagree
+            Optional<String> refusal = DiskImageSwap.refusal(disk.xenstore(),
+                    io.xensnap.internal.xenstore.DiskFormat.QCOW2, checked.toString());
+            if (refusal.isPresent()) {
+                throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, what + ": overlay path " + checked + ": "
+                        + refusal.get());
+            }
+        }
+        return new DiskPlan(disk, SnapshotKind.EXTERNAL, place);
     }
 
     /** {@code /dir/disk.qcow2} → {@code /dir/disk.<snapshot>.qcow2}. */

@@ -243,7 +243,7 @@ final class CreateRecovery {
                 continue;
             }
             try {
-                Files.delete(overlay);
+                peers.overlayFiles().remove(overlay);
                 headers.forget(overlay);
                 removed.add(overlay);
             } catch (IOException e) {

@@ -197,7 +197,7 @@ final class Delete {
                 follow(domain, libxl, snap, libxlDisks);
                 for (DiskSnapshot d : snap.disks()) {
                     if (d.kind() == SnapshotKind.EXTERNAL) {
-                        Files.deleteIfExists(d.overlay());
+                        peers.overlayFiles().remove(d.overlay());
                     }
                 }
             }
@@ -243,7 +243,7 @@ final class Delete {
                     progress.report(d.vdev() + " snapshot deleted", ++done, snap.disks().size(), Progress.Unit.DISKS);
                 } else {
                     peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
-                    Files.deleteIfExists(d.overlay());
+                    peers.overlayFiles().remove(d.overlay());
                     replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
                     progress.report(d.vdev() + " merged", ++done, snap.disks().size(), Progress.Unit.DISKS);
                 }

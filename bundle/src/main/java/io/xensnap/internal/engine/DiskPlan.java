@@ -10,15 +10,20 @@ import io.xensnap.api.SnapshotKind;
  *
  * @param disk    the disk
  * @param kind    internal or external
- * @param overlay external only: the checked path of the new overlay
+ * @param place   external only: the checked path of the new overlay and its directory as checked
  */
-record DiskPlan(DiskView disk, SnapshotKind kind, Path overlay) {
+record DiskPlan(DiskView disk, SnapshotKind kind, OverlayPlace place) {
 
     DiskPlan {
         Objects.requireNonNull(disk, "disk");
         Objects.requireNonNull(kind, "kind");
-        if ((kind == SnapshotKind.EXTERNAL) != (overlay != null)) {
+        if ((kind == SnapshotKind.EXTERNAL) != (place != null)) {
             throw new IllegalArgumentException("an overlay path belongs to external snapshots only");
         }
+    }
+
+    /** @return external: the new overlay's path; internal: {@code null} */
+    Path overlay() {
+        return place == null ? null : place.overlay();
     }
 }

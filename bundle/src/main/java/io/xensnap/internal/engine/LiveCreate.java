@@ -1,7 +1,6 @@
 package io.xensnap.internal.engine;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +26,7 @@ import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
 import io.xensnap.internal.libxl.LibxlDiskFormat;
 import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
 import io.xensnap.internal.qmp.QmpConnection;
@@ -53,10 +53,13 @@ final class LiveCreate {
     private static final Set<String> SNAPSHOT_STATES = Set.of("running", "paused", "prelaunch", "suspended");
 
     private final Peers peers;
+    private final int parallelism;
     private final EngineHooks hooks;
 
-    LiveCreate(Peers peers, EngineHooks hooks) {
+    /** @param parallelism how many overlays are formatted at once (qemu-img runs) */
+    LiveCreate(Peers peers, int parallelism, EngineHooks hooks) {
         this.peers = peers;
+        this.parallelism = Math.max(1, parallelism);
         this.hooks = hooks;
     }
 
@@ -66,6 +69,7 @@ final class LiveCreate {
         String label = domain.label();
         UndoLog undo = new UndoLog();
         DomainConfigStore.Session libxl = null;
+        List<OverlayFiles.Made> made = new ArrayList<>();
         try (QmpConnection qmp = peers.qmp().connect(domid)) {
             // the three queries go out together: one round trip to QEMU before the transaction, not three
             List<String> queries = new ArrayList<>(List.of(VmControl.STATUS_QUERY));
@@ -77,8 +81,11 @@ final class LiveCreate {
             List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
             Set<String> nodeNames = new HashSet<>();
             all.forEach(b -> nodeNames.addAll(b.nodeChain()));
+            List<BlockDevice> resolved = new ArrayList<>();
             for (DiskPlan d : plan.disks()) {
-                actions.add(action(plan, d, devices.resolve(d.disk().vdev(), all), nodeNames));
+                BlockDevice device = devices.resolve(d.disk().vdev(), all);
+                resolved.add(device);
+                actions.add(action(plan, d, device, nodeNames));
             }
             boolean external = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
             if (external) {
@@ -94,14 +101,13 @@ final class LiveCreate {
             undo.done("mark create of " + plan.name() + " in the catalog",
                     () -> peers.catalogs().restore(before, existed));
 
+            makeOverlays(plan, resolved, made, undo);
             EngineHooks.call(() -> hooks.beforeTransaction(plan));
             try {
                 new SnapshotTransaction(qmp).run(actions);
             } catch (QmpTransactionException e) {
-                // QEMU rolled every action back but leaves the overlay files it had created already
-                for (Path f : e.createdFiles()) {
-                    undo.done("overlay " + f + " left by the failed transaction", () -> Files.deleteIfExists(f));
-                }
+                // QEMU rolled every action back; the overlays it opened are ours, made above, and the undo log
+                // removes them through their held directories
                 throw Errors.qmp(label + ": snapshot " + plan.name() + " refused, nothing changed", e);
             } catch (QmpException e) {
                 if (e.kind() == QmpException.Kind.PRECONDITION) {
@@ -125,6 +131,14 @@ final class LiveCreate {
             SnapshotException se = Errors.qmp(label, e);
             undo.rollback(se);
             throw se;
+        } catch (QemuImgException e) {
+            SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
+            undo.rollback(se);
+            throw se;
+        } catch (IOException e) {
+            SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
+            undo.rollback(se);
+            throw se;
         } catch (LibxlConfigException e) {
             SnapshotException se = Errors.libxl(label, e);
             undo.rollback(se);
@@ -140,8 +154,42 @@ final class LiveCreate {
             undo.rollback(e);
             throw e;
         } finally {
+            made.forEach(OverlayFiles.Made::close);
             if (libxl != null) {
                 libxl.close();
+            }
+        }
+    }
+
+    /**
+     * Creates every external disk's overlay in its directory as validation checked it, then formats them (in
+     * parallel): QEMU opens an existing file by its path and creates nothing, so a directory swapped for a link since
+     * the check makes the transaction fail instead of putting an overlay where the link leads.
+     */
+    private void makeOverlays(CreatePlan plan, List<BlockDevice> devices, List<OverlayFiles.Made> made, UndoLog undo)
+            throws IOException, QemuImgException {
+        List<Parallel.Step> steps = new ArrayList<>();
+        for (int i = 0; i < plan.disks().size(); i++) {
+            DiskPlan d = plan.disks().get(i);
+            if (d.kind() != SnapshotKind.EXTERNAL) {
+                continue;
+            }
+            OverlayFiles.Made m = peers.overlayFiles().make(d.place());
+            made.add(m);
+            undo.done("overlay " + m.overlay() + " made for the transaction", m::remove);
+            long size = devices.get(i).virtualSize();
+            var backing = Images.of(d.disk().image(), d.disk().format());
+            steps.add(() -> peers.overlayFiles().format(m, backing, size));
+        }
+        for (Parallel.Outcome o : Parallel.run(steps, parallelism)) {
+            if (!o.ok()) {
+                if (o.failure() instanceof QemuImgException q) {
+                    throw q;
+                }
+                if (o.failure() instanceof IOException io) {
+                    throw io;
+                }
+                throw new IllegalStateException("formatting an overlay failed: " + o.failure(), o.failure());
             }
         }
     }
@@ -172,8 +220,8 @@ final class LiveCreate {
             }
             return new TransactionAction.InternalSnapshot(device.target(), plan.name());
         }
-        return TransactionAction.ExternalSnapshot.create(device.nodeName(), d.overlay(),
-                overlayNode(d.disk().vdev(), nodeNames));
+        return new TransactionAction.ExternalSnapshot(device.nodeName(), d.overlay(),
+                overlayNode(d.disk().vdev(), nodeNames), "qcow2", TransactionAction.ExternalSnapshot.Mode.EXISTING);
     }
 
     /**

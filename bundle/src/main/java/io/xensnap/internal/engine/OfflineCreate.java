@@ -1,9 +1,8 @@
 package io.xensnap.internal.engine;
 
-import java.nio.file.Files;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import org.slf4j.Logger;
@@ -36,6 +35,8 @@ final class OfflineCreate {
         UndoLog undo = new UndoLog();
         List<DiskSnapshot> taken = new ArrayList<>();
         List<DiskImage> after = new ArrayList<>();
+        // the overlays' directories stay held until the create is committed or undone: the undo removes through them
+        List<OverlayFiles.Made> made = new ArrayList<>();
         try {
             List<java.nio.file.Path> overlays = plan.disks().stream().filter(x -> x.kind() == SnapshotKind.EXTERNAL)
                     .map(DiskPlan::overlay).toList();
@@ -60,8 +61,10 @@ final class OfflineCreate {
                     after.add(new DiskImage(d.vdev(), d.image(), d.format()));
                 } else {
                     var overlay = p.get().overlay();
-                    peers.qemuImg().createOverlay(overlay, image, Map.of());
-                    undo.done("overlay " + overlay, () -> Files.deleteIfExists(overlay));
+                    OverlayFiles.Made m = peers.overlayFiles().make(p.get().place());
+                    made.add(m);
+                    undo.done("overlay " + overlay, m::remove);
+                    peers.overlayFiles().format(m, image, -1);
                     taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), overlay));
                     after.add(new DiskImage(d.vdev(), overlay, DiskFormat.QCOW2));
                 }
@@ -77,6 +80,10 @@ final class OfflineCreate {
             SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
             undo.rollback(se);
             throw se;
+        } catch (IOException e) {
+            SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
+            undo.rollback(se);
+            throw se;
         } catch (CatalogException e) {
             SnapshotException se = Errors.catalog(e);
             undo.rollback(se);
@@ -84,6 +91,8 @@ final class OfflineCreate {
         } catch (RuntimeException e) {
             undo.rollback(e);
             throw e;
+        } finally {
+            made.forEach(OverlayFiles.Made::close);
         }
     }
 }

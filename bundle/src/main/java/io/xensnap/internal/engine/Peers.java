@@ -11,7 +11,7 @@ import io.xensnap.internal.qemuimg.QemuImg;
  * takes one argument instead of seven.
  */
 record Peers(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
-             CatalogStore catalogs, Clock clock) {
+             CatalogStore catalogs, Clock clock, OverlayFiles overlayFiles) {
 
     Peers {
         Objects.requireNonNull(xenstore, "xenstore");
@@ -20,5 +20,6 @@ record Peers(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, 
         Objects.requireNonNull(libxl, "libxl");
         Objects.requireNonNull(catalogs, "catalogs");
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(overlayFiles, "overlayFiles");
     }
 }

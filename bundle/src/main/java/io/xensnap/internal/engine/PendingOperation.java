@@ -97,6 +97,6 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
 
     /** @return where a revert moves a disk's current overlay while the new one takes its path */
     public static Path setAside(Path top) {
-        return top.resolveSibling(top.getFileName() + ".xensnap-old");
+        return OwnNames.setAside(top);
     }
 }

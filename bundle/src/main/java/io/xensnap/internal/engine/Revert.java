@@ -7,7 +7,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -339,7 +338,7 @@ final class Revert {
             } else if (o.ok()) {
                 Path top = r.newTop();
                 undo.done("new overlay " + top, () -> {
-                    Files.deleteIfExists(top);
+                    peers.overlayFiles().remove(top);
                     if (r.setAside()) {
                         Files.move(PendingOperation.setAside(top), top, StandardCopyOption.ATOMIC_MOVE);
                     }
@@ -361,15 +360,39 @@ final class Revert {
             step(catalog, name, "set aside " + r.snap().vdev());
         }
         try {
-            peers.qemuImg().createOverlay(top, r.image(), Map.of());
-        } catch (QemuImgException | RuntimeException e) {
+            createOverlay(top, r.image());
+        } catch (QemuImgException | IOException | RuntimeException e) {
             if (r.setAside()) {
                 try {
-                    Files.deleteIfExists(top);
+                    peers.overlayFiles().remove(top);
                     Files.move(aside, top, StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException back) {
                     e.addSuppressed(back);
                 }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A new overlay at {@code top}, created in its directory checked now (inside the roots, secure, opened without
+     * following links) and formatted by qemu-img through that directory; a failure leaves no file.
+     */
+    private void createOverlay(Path top, io.xensnap.internal.qemuimg.DiskImage backing)
+            throws QemuImgException, IOException {
+        OverlayFiles.Made made;
+        try {
+            made = peers.overlayFiles().makeIn(top);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw QemuImgException.refused(QemuImgException.Reason.FILE_EXISTS, "overlay " + top + " exists already");
+        }
+        try (made) {
+            peers.overlayFiles().format(made, backing, -1);
+        } catch (QemuImgException | IOException | RuntimeException e) {
+            try {
+                made.remove();
+            } catch (IOException back) {
+                e.addSuppressed(back);
             }
             throw e;
         }
@@ -391,7 +414,7 @@ final class Revert {
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     peers.qemuImg().deleteOwnSnapshot(Images.of(d.image(), d.format()), p.undoTag());
                 } else {
-                    Files.deleteIfExists(PendingOperation.setAside(d.overlay()));
+                    peers.overlayFiles().remove(PendingOperation.setAside(d.overlay()));
                 }
                 step(catalog, p.snapshot(), "cleaned " + d.vdev());
             });

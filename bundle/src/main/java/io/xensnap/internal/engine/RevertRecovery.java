@@ -120,7 +120,7 @@ final class RevertRecovery {
             }
             for (ExternalUndo x : externals) {
                 if (x.removeTop()) {
-                    Files.delete(x.newTop());
+                    peers.overlayFiles().remove(x.newTop());
                     headers.forget(x.newTop());
                     done.add("removed the new overlay " + x.newTop());
                 }
@@ -223,7 +223,7 @@ final class RevertRecovery {
                         headers.forget(d.image());
                         done.add("deleted " + tag + " from " + d.image());
                     }
-                } else if (Files.deleteIfExists(PendingOperation.setAside(d.overlay()))) {
+                } else if (peers.overlayFiles().remove(PendingOperation.setAside(d.overlay()))) {
                     done.add("removed " + PendingOperation.setAside(d.overlay()));
                 }
             }

@@ -15,6 +15,7 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
+import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.xenstore.XenstoreException;
@@ -56,11 +57,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
                    int parallelism, java.time.Duration jobTimeout, EngineHooks hooks) {
-        this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock);
+        this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
+                new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays));
         this.resolver = new DomainResolver(xenstore);
         this.planner = new CreatePlanner(overlays);
         this.locks = locks;
-        this.liveCreate = new LiveCreate(peers, hooks);
+        this.liveCreate = new LiveCreate(peers, parallelism, hooks);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.delete = new Delete(peers, resolver, jobTimeout, hooks);

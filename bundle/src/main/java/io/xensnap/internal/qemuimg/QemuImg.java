@@ -231,6 +231,27 @@ public final class QemuImg {
         runOk(argv);
     }
 
+    /**
+     * {@code qemu-img create -f qcow2 -b <backing> -F <fmt> [-u] <file> [size]} on a file the caller has just created
+     * empty and exclusively (so it may be written over): formats it as a new, empty qcow2 overlay.
+     *
+     * @param file        where qemu-img reaches the new file, e.g. through a held directory descriptor
+     * @param virtualSize the backing's virtual size in bytes; given, qemu-img does not open the backing ({@code -u}),
+     *                    which a running domain's device model holds; {@code -1}: read it from the backing
+     */
+    public void formatOverlay(Path file, DiskImage backing, long virtualSize) throws QemuImgException {
+        List<String> argv = argv("create", "-q", "-f", "qcow2", "-b", backing.path().toString(),
+                "-F", backing.format());
+        if (virtualSize >= 0) {
+            argv.add("-u");
+        }
+        argv.add(file.toString());
+        if (virtualSize >= 0) {
+            argv.add(Long.toString(virtualSize));
+        }
+        runOk(argv);
+    }
+
     /** {@code qemu-img commit}: writes {@code top}'s data into its backing file and empties {@code top}. */
     public void commit(DiskImage top) throws QemuImgException {
         runOk(argv("commit", "-q", "-f", top.format(), top.path().toString()));

@@ -47,7 +47,7 @@ public class QemuImgException extends Exception {
     }
 
     /** A guard refused the operation before qemu-img ran. */
-    static QemuImgException refused(Reason reason, String message) {
+    public static QemuImgException refused(Reason reason, String message) {
         return new QemuImgException(reason, List.of(), -1, "", message, null);
     }
 

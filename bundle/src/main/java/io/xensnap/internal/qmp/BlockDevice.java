@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param nodeChain node-names from the root down the backing chain
  * @param fileChain image file names from the root down the backing chain
  * @param snapshots the internal snapshots of the root layer
+ * @param virtualSize the root's virtual size in bytes, {@code -1} when QEMU did not say
  */
 public record BlockDevice(String device, String qdev, String nodeName, String driver, String file,
-                          List<String> nodeChain, List<String> fileChain, List<InternalSnapshotInfo> snapshots) {
+                          List<String> nodeChain, List<String> fileChain, List<InternalSnapshotInfo> snapshots,
+                          long virtualSize) {
 
     private static final String PERIPHERAL = "/machine/peripheral/";
 

@@ -59,7 +59,8 @@ public final class BlockDevices {
             }
             devices.add(new BlockDevice(b.path("device").asText(""), b.path("qdev").asText(""), root,
                     inserted.path("drv").asText(""), inserted.path("file").asText(""),
-                    chains.getOrDefault(root, List.of(root)), files, snapshots));
+                    chains.getOrDefault(root, List.of(root)), files, snapshots,
+                    inserted.path("image").path("virtual-size").asLong(-1)));
         }
         return devices;
     }

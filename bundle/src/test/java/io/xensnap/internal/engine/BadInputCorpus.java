@@ -190,6 +190,22 @@ public final class BadInputCorpus {
             create("path-escape", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a\u001b[2J.qcow2")),
             create("path-comma", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/a,b.qcow2")),
             create("path-10000-chars", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/" + LONG)),
+            create("path-8-nested-250-char-dirs", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/"
+                    + String.join("/", java.util.Collections.nCopies(8, "d".repeat(250))) + "/o.qcow2")),
+            create("path-1024-bytes", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/"
+                    + String.join("/", java.util.Collections.nCopies(5, "d".repeat(200))) + "/o.qcow2")),
+            create("path-300-char-file-name", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/" + "f".repeat(294) + ".qcow2")),
+            create("path-file-name-256-utf8-bytes", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/" + "\u00e9".repeat(125) + ".qcow2")),
+            create("path-set-aside-suffix", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/O.qcow2.xensnap-old")),
+            create("path-set-aside-name-taken", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${vm7}/aside.qcow2")),
+            create("path-in-a-directory-others-can-write", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/open/x.qcow2")),
+            create("path-in-a-directory-of-nobodys", "7", "ok1", INVALID_ARGUMENT,
+                    external("xvdc", "${vm7}/nobodys/x.qcow2")),
+            create("name-reserved-prefix", "7", "xensnap-undo-1", INVALID_ARGUMENT),
             create("path-outside-the-roots", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "${outside}/x.qcow2")),
             create("path-in-tmp", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "/tmp/xensnap-corpus.qcow2")),
             create("path-in-proc", "7", "ok1", INVALID_ARGUMENT, external("xvdc", "/proc/self/x.qcow2")),
@@ -267,7 +283,9 @@ public final class BadInputCorpus {
      *   <li>domain 11 (no QEMU: refused before one would be asked) with a read-only xvda and a vhd xvdb;</li>
      *   <li>a shut-off domain 12 whose catalog has snapshot {@code old} and an unfinished create;</li>
      *   <li>files and links in domain 7's directory: {@code taken.qcow2}, {@code dangling.qcow2},
-     *       {@code link-to-disk0.qcow2}, {@code link-out} (to a directory outside the roots).</li>
+     *       {@code link-to-disk0.qcow2}, {@code link-out} (to a directory outside the roots),
+ *       {@code aside.qcow2.xensnap-old} (so that {@code aside.qcow2} could never be set aside by a revert),
+ *       directories {@code open} (mode 0777) and {@code nobodys} (owned by uid 65534).</li>
      * </ul>
      */
     public static Map<String, String> prepare(Dom0 dom0) throws Exception {
@@ -297,6 +315,10 @@ public final class BadInputCorpus {
         Files.createSymbolicLink(vm7.resolve("dangling.qcow2"), vm7.resolve("nowhere.qcow2"));
         Files.createSymbolicLink(vm7.resolve("link-to-disk0.qcow2"), vm7.resolve("disk0.qcow2"));
         Files.createSymbolicLink(vm7.resolve("link-out"), outside);
+        Files.writeString(vm7.resolve("aside.qcow2.xensnap-old"), "someone's data");
+        Files.setPosixFilePermissions(Files.createDirectories(vm7.resolve("open")),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setAttribute(Files.createDirectories(vm7.resolve("nobodys")), "unix:uid", 65534);
 
         String uuid12 = Dom0.uuid(12);
         Path vm12 = Files.createDirectories(dom0.images.resolve("vm12"));

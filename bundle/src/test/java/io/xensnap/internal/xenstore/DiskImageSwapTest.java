@@ -128,4 +128,34 @@ class DiskImageSwapTest {
                     .isEqualTo("/dev/vg0/data-snap");
         }
     }
+
+    /**
+     * The limits {@link DiskImageSwap#refusal} checks, measured on the real daemons: the longest value it accepts is
+     * written by both, one byte more is what oxenstored refuses (E2BIG), so the check is neither looser nor stricter
+     * than the stricter daemon.
+     */
+    @ParameterizedTest
+    @EnumSource(Profile.class)
+    void theLongestValueTheCheckAcceptsIsWrittenByBothDaemons(Profile p) throws Exception {
+        try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
+             XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
+            DomainDisk xvda = new DomainDisks(client).disks(4).get(0);
+            String fits = "/images/" + "a".repeat(DiskImageSwap.VALUE_MAX - "qcow2:/images/".length());
+            String tooLong = fits + "b";
+            assertThat(DiskImageSwap.refusal(xvda, DiskFormat.QCOW2, fits)).isEmpty();
+            assertThat(DiskImageSwap.refusal(xvda, DiskFormat.QCOW2, tooLong)).hasValueSatisfying(r -> assertThat(r)
+                    .contains("2049 bytes").contains("oxenstored stores at most 2048"));
+
+            DomainDisk after = new DiskImageSwap(client).swap(xvda, DiskFormat.QCOW2, fits);
+            XenstoreCli cli = new XenstoreCli(xs.socketPath());
+            assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params")).isEqualTo("qcow2:" + fits);
+            assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("qcow2:" + fits);
+            if (p == Profile.OXENSTORED) {
+                assertThatThrownBy(() -> new DiskImageSwap(client).swap(after, DiskFormat.QCOW2, tooLong))
+                        .isInstanceOfSatisfying(XenstoreException.class, e -> assertThat(e.errno()).isEqualTo("E2BIG"));
+            } else {
+                new DiskImageSwap(client).swap(after, DiskFormat.QCOW2, tooLong);
+            }
+        }
+    }
 }
