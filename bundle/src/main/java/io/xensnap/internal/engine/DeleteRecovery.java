@@ -198,7 +198,7 @@ final class DeleteRecovery {
                     }
                 } else if (Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS)) {
                     peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
-                    Files.delete(d.overlay());
+                    peers.overlayFiles().remove(d.overlay());
                     done.add("merged " + d.vdev() + " and removed " + d.overlay());
                 }
                 headers.forget(d.image());
@@ -316,7 +316,7 @@ final class DeleteRecovery {
 
     private void removeOverlays(SnapshotInfo snap, List<String> done) throws IOException {
         for (DiskSnapshot d : snap.disks()) {
-            if (d.kind() == SnapshotKind.EXTERNAL && Files.deleteIfExists(d.overlay())) {
+            if (d.kind() == SnapshotKind.EXTERNAL && peers.overlayFiles().remove(d.overlay())) {
                 headers.forget(d.overlay());
                 done.add("removed " + d.overlay());
             }

@@ -35,13 +35,13 @@ import io.xensnap.internal.qemuimg.QemuImgException;
  */
 final class OrphanScan {
 
-    private static final String SET_ASIDE = ".xensnap-old";
-
     private final ImageHeaders headers;
+    private final OverlayFiles overlayFiles;
     private final Findings findings;
 
-    OrphanScan(ImageHeaders headers, Findings findings) {
+    OrphanScan(ImageHeaders headers, OverlayFiles overlayFiles, Findings findings) {
         this.headers = headers;
+        this.overlayFiles = overlayFiles;
         this.findings = findings;
     }
 
@@ -104,7 +104,7 @@ final class OrphanScan {
                         + " that xensnap made and nothing references, but it holds data of its own; left in place");
                 return false;
             }
-            Files.delete(candidate);
+            overlayFiles.remove(candidate);
             headers.forget(candidate);
             findings.repaired(Code.ORPHAN_REMOVED, candidate.toString(), "an empty overlay of " + backing.get()
                     + " that xensnap made (its catalog records it) and that no catalog, xenstore backend, QEMU chain or"
@@ -168,7 +168,7 @@ final class OrphanScan {
                 continue;
             }
             String file = o.getFileName().toString();
-            if (name.equals(file + SET_ASIDE)) {
+            if (name.equals(file + OwnNames.SET_ASIDE_SUFFIX)) {
                 return true;
             }
             int dot = file.lastIndexOf('.');

@@ -239,7 +239,7 @@ final class Reconciler {
                 }
             }
         }
-        if (new OrphanScan(headers, findings).run(own, referenced, catalog.made())) {
+        if (new OrphanScan(headers, peers.overlayFiles(), findings).run(own, referenced, catalog.made())) {
             try {
                 // the removed files leave the record (a save keeps only the recorded files that still exist)
                 peers.catalogs().save(catalog);
