@@ -68,12 +68,13 @@ public final class DiskFullScenario {
         engine.create(new SnapshotRequest(DOM, "s0", "", List.of(DiskSpec.internal("xvdb"))));
         fill(full);
 
-        // 1. the overlay's file system is full: QEMU refuses the transaction, everything is taken back
+        // 1. the overlay's file system is full: qemu-img cannot format the overlay xensnap made for the transaction,
+        //    which never starts; everything is taken back
         String before = dom0.fingerprint();
         assertThatThrownBy(() -> engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
                 DiskSpec.external("xvdc", full.resolve("c.qcow2"))))))
                 .isInstanceOf(SnapshotException.class).hasMessageContaining("No space left on device")
-                .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.HYPERVISOR_ERROR))
+                .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.TOOL_FAILED))
                 .satisfies(e -> System.out.println("  " + ((SnapshotException) e).codedMessage()));
         assertThat(dom0.fingerprint()).isEqualTo(before);
         assertSettled(dom0, engine);
