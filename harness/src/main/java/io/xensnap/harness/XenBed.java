@@ -198,7 +198,7 @@ public final class XenBed implements AutoCloseable {
                 // bootscrub=0: scrubbing all RAM under TCG costs seconds and makes QEMU touch every page
                 "-append", "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 bootscrub=0"
                         + " loglvl=all guest_loglvl=all console_timestamps=boot noreboot",
-                "-initrd", img.resolve("vmlinuz") + " console=hvc0 root=/dev/vda rw quiet," + img.resolve("initrd.img"),
+                "-initrd", img.resolve("vmlinuz") + " console=hvc0 root=/dev/vda rw loglevel=4," + img.resolve("initrd.img"),
                 // cache=unsafe: the overlay is thrown away after the boot, so flushes need not reach the disk
                 "-drive", "file=" + run.resolve("dom0.qcow2") + ",if=virtio,format=qcow2,cache=unsafe",
                 "-virtfs", "local,path=" + run.resolve("share") + ",mount_tag=host0,security_model=none,id=host0",
