@@ -37,6 +37,8 @@ public final class XenBed implements AutoCloseable {
     /** What the agent may take beyond a command's own timeout to notice, start and report it. */
     private static final Duration AGENT_SLACK = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(50);
+    private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\u001b(\\[[0-9;]*[A-Za-z]|[A-Z])|\r");
+    private static final java.util.regex.Pattern SPINNER = java.util.regex.Pattern.compile("^\\[[ *]+\\] .*Job .* running \\(");
 
     /**
      * The image a bed boots: the directory {@code scripts/xenbed-image} prints.
@@ -367,7 +369,12 @@ public final class XenBed implements AutoCloseable {
         }
         List<String> xen = new ArrayList<>();
         List<String> dom0 = new ArrayList<>();
-        for (String l : lines) {
+        for (String raw : lines) {
+            // systemd colours its status and redraws a spinner while a unit is slow: keep the words only
+            String l = ANSI.matcher(raw).replaceAll("");
+            if (SPINNER.matcher(l).find()) {
+                continue;
+            }
             (l.startsWith("(XEN)") ? xen : dom0).add(l);
         }
         return "\n--- Xen console, last " + TAIL_LINES + " lines (" + serialLog + ")\n" + tail(xen)

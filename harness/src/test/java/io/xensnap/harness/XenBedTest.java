@@ -63,7 +63,6 @@ class XenBedTest {
         bed.put("a $b 'c'\n".getBytes(StandardCharsets.UTF_8), "/root/in/put.txt", "0600");
         assertThat(bed.run(shortCmd, "stat", "-c", "%a %s", "/root/in/put.txt").orThrow().stdout().strip())
                 .isEqualTo("600 9");
-        System.out.println(bed.run(shortCmd, "sh", "-c", "systemd-analyze; systemd-analyze blame | head -25; systemd-analyze critical-chain xenbed-agent.service").stdout());
 
         long t = System.nanoTime();
         XenBed.Result info = bed.run(shortCmd, "xl", "info").orThrow();
