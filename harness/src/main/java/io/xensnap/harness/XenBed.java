@@ -9,8 +9,11 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * A real Xen 4.17 host for tests: the hypervisor, a Debian 12 PV dom0 with the real toolstack ({@code xl}, libxl,
@@ -37,8 +40,8 @@ public final class XenBed implements AutoCloseable {
     /** What the agent may take beyond a command's own timeout to notice, start and report it. */
     private static final Duration AGENT_SLACK = Duration.ofSeconds(30);
     private static final Duration POLL = Duration.ofMillis(50);
-    private static final java.util.regex.Pattern ANSI = java.util.regex.Pattern.compile("\u001b(\\[[0-9;]*[A-Za-z]|[A-Z])|\r");
-    private static final java.util.regex.Pattern SPINNER = java.util.regex.Pattern.compile("^\\[[ *]+\\] .*Job .* running \\(");
+    private static final Pattern ANSI = Pattern.compile("\u001b(\\[[0-9;]*[A-Za-z]|[A-Z])|\r");
+    private static final Pattern SPINNER = Pattern.compile("^\\[[ *]+\\] .*Job .* running \\(");
 
     /**
      * The image a bed boots: the directory {@code scripts/xenbed-image} prints.
@@ -60,8 +63,8 @@ public final class XenBed implements AutoCloseable {
         }
 
         /**
-         * The image named by the system property {@code xenbed.image}, else the one {@code scripts/xenbed-image} prints,
-         * building it first when the recipe changed (several minutes; needs root and Debian's archive).
+         * The image named by the system property {@code xenbed.image}, else the one {@code scripts/xenbed-image}
+         * prints, building it first when the recipe changed (several minutes; needs root and Debian's archive).
          */
         public static Image locate() {
             String given = System.getProperty("xenbed.image", "");
@@ -70,13 +73,14 @@ public final class XenBed implements AutoCloseable {
             }
             Path script = findScript();
             // a cold build prints thousands of lines: they go to a file, never to a pipe nobody reads
-            Path log = Path.of(System.getProperty("java.io.tmpdir"), "xenbed-image-" + ProcessHandle.current().pid() + ".log");
+            Path log = Path.of(System.getProperty("java.io.tmpdir"),
+                    "xenbed-image-" + ProcessHandle.current().pid() + ".log");
             Path out = Path.of(log + ".out");
             try {
                 Process p = new ProcessBuilder(script.toString())
                         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                         .redirectOutput(out.toFile()).redirectError(log.toFile()).start();
-                if (!p.waitFor(40, java.util.concurrent.TimeUnit.MINUTES)) {
+                if (!p.waitFor(40, TimeUnit.MINUTES)) {
                     p.destroyForcibly();
                     throw new IllegalStateException(script + " did not finish within 40 min; its log: " + log);
                 }
@@ -162,7 +166,7 @@ public final class XenBed implements AutoCloseable {
             Files.createDirectories(share.resolve("req"));
             Files.createDirectories(share.resolve("run"));
             long start = System.nanoTime();
-            qemu = ManagedProcess.start("xenbed-qemu", argv(image, dir.path()), java.util.Map.of(),
+            qemu = ManagedProcess.start("xenbed-qemu", argv(image, dir.path()), Map.of(),
                     dir.path().resolve("qemu.log"));
             Path ready = share.resolve("ready");
             long deadline = start + readyTimeout.toNanos();
@@ -200,7 +204,9 @@ public final class XenBed implements AutoCloseable {
                 // bootscrub=0: scrubbing all RAM under TCG costs seconds and makes QEMU touch every page
                 "-append", "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 bootscrub=0"
                         + " loglvl=all guest_loglvl=all console_timestamps=boot noreboot",
-                "-initrd", img.resolve("vmlinuz") + " console=hvc0 root=/dev/vda rw loglevel=4," + img.resolve("initrd.img"),
+                // loglevel=4, not quiet: quiet would keep dom0's whole boot out of the serial log
+                "-initrd", img.resolve("vmlinuz") + " console=hvc0 root=/dev/vda rw loglevel=4,"
+                        + img.resolve("initrd.img"),
                 // cache=unsafe: the overlay is thrown away after the boot, so flushes need not reach the disk
                 "-drive", "file=" + run.resolve("dom0.qcow2") + ",if=virtio,format=qcow2,cache=unsafe",
                 "-virtfs", "local,path=" + run.resolve("share") + ",mount_tag=host0,security_model=none,id=host0",
@@ -269,8 +275,8 @@ public final class XenBed implements AutoCloseable {
             Path rc = done.resolve("rc");
             while (!Files.exists(rc)) {
                 if (!qemu.isAlive()) {
-                    throw new IllegalStateException("the xenbed QEMU exited with " + qemu.exitCode() + " while dom0 ran "
-                            + argv + diagnostics());
+                    throw new IllegalStateException("the xenbed QEMU exited with " + qemu.exitCode()
+                            + " while dom0 ran " + argv + diagnostics());
                 }
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("dom0 did not report on " + argv + " within " + timeout + " + "
@@ -288,7 +294,7 @@ public final class XenBed implements AutoCloseable {
         }
     }
 
-    /** Copies {@code source} from the host to {@code dom0Path} (parents created) with mode {@code mode}, e.g. "0644". */
+    /** Copies {@code source} from the host to {@code dom0Path} (parents created) with {@code mode}, e.g. "0644". */
     public void put(Path source, String dom0Path, String mode) {
         String name = "put-" + ProcessHandle.current().pid() + "-" + requests.incrementAndGet();
         Path staged = share.resolve(name);
