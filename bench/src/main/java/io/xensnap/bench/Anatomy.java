@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.xensnap.harness.RealQemu;
-import io.xensnap.internal.engine.CatalogStore;
-import io.xensnap.internal.engine.DomainCatalog;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.qmp.BlockDevices;
 import io.xensnap.internal.qmp.QmpClient;
 import io.xensnap.internal.qmp.QmpConnection;

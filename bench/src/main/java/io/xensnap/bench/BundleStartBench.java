@@ -20,8 +20,8 @@ import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
-import io.xensnap.internal.engine.CatalogStore;
-import io.xensnap.internal.engine.DomainCatalog;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 
 /**
  * Item 5's bundle start: the xensnap bundle stopped and started again through Karaf's bundle MBean

@@ -17,8 +17,8 @@ import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotTree;
-import io.xensnap.internal.engine.CatalogStore;
-import io.xensnap.internal.engine.DomainCatalog;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.SnapshotEngine;
 
 /**

@@ -12,7 +12,14 @@ import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RealQemu;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.SnapshotEngine;
+import io.xensnap.internal.qmp.BlockDevices;
+import io.xensnap.internal.qmp.QmpClient;
+import io.xensnap.internal.qmp.QmpTimeouts;
+import io.xensnap.internal.xenstore.DomainDisks;
+import io.xensnap.internal.xenstore.XenstoreClient;
 
 /**
  * Item 4: {@code domains} running domains (one Xen-like QEMU and one qcow2 disk each) snapshotted at the same moment,
@@ -104,12 +111,12 @@ final class ConcurrentBench {
     private java.util.Map<String, Stats> anatomy(ExecutorService pool) throws Exception {
         java.util.Map<String, Stats> out = new java.util.LinkedHashMap<>();
         java.nio.file.Path socket = host.xenstoredSocket();
-        io.xensnap.internal.engine.CatalogStore store = new io.xensnap.internal.engine.CatalogStore(
+        CatalogStore store = new CatalogStore(
                 java.nio.file.Files.createDirectories(host.state().resolve("concurrent-anatomy")));
         out.put("xenstore: one connection: domain (uuid), then domain + disks (DomainResolver.Lookup)",
                 round(pool, d -> {
-                    try (var xs = io.xensnap.internal.xenstore.XenstoreClient.connect(socket, "a", java.time.Duration.ofSeconds(5))) {
-                        var dd = new io.xensnap.internal.xenstore.DomainDisks(xs);
+                    try (var xs = XenstoreClient.connect(socket, "a", java.time.Duration.ofSeconds(5))) {
+                        var dd = new DomainDisks(xs);
                         dd.domain(500 + d);
                         dd.domain(500 + d);
                         dd.disks(500 + d);
@@ -117,16 +124,16 @@ final class ConcurrentBench {
                 }));
         out.put("QMP: connect + query-status, query-block, query-blockstats sent together (LiveCreate before the transaction)",
                 round(pool, d -> {
-                    try (var c = new io.xensnap.internal.qmp.QmpClient(host.qmpSocket(500 + d), "a",
-                            io.xensnap.internal.qmp.QmpTimeouts.defaults(), BenchHost.JSON).connect()) {
+                    try (var c = new QmpClient(host.qmpSocket(500 + d), "a",
+                            QmpTimeouts.defaults(), BenchHost.JSON).connect()) {
                         var answers = c.executeAll(List.of("query-status", "query-block", "query-blockstats"));
-                        new io.xensnap.internal.qmp.BlockDevices(c).resolve("xvda",
-                                io.xensnap.internal.qmp.BlockDevices.of(answers.get(1), answers.get(2)));
+                        new BlockDevices(c).resolve("xvda",
+                                BlockDevices.of(answers.get(1), answers.get(2)));
                     }
                 }));
         out.put("catalog: two atomic saves per domain (pending mark + result), one file per domain, one directory",
                 round(pool, d -> {
-                    var c = io.xensnap.internal.engine.DomainCatalog.empty(BenchHost.uuid(700 + d));
+                    var c = DomainCatalog.empty(BenchHost.uuid(700 + d));
                     store.save(c);
                     store.save(c.withName("vm"));
                 }));

@@ -12,9 +12,8 @@ import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RealQemu;
-import io.xensnap.internal.engine.CatalogStore;
-import io.xensnap.internal.engine.DomainCatalog;
-import io.xensnap.internal.engine.PhaseProbe;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.SnapshotEngine;
 
 /**

@@ -25,6 +25,7 @@ import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
 import io.xensnap.harness.ManagedProcess;
+import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.TempRoot;
 
@@ -88,7 +89,7 @@ final class KarafHost implements AutoCloseable {
                     "xen.run.dir = " + host.qmpSocket(0).getParent(),
                     "xen.lib.dir = " + host.libxlDir(),
                     "xenstored.socket = " + host.xenstoredSocket(),
-                    "qemu.img = " + io.xensnap.harness.Prerequisite.QEMU_IMG.require(),
+                    "qemu.img = " + Prerequisite.QEMU_IMG.require(),
                     "state.dir = " + state,
                     "overlay.roots = " + host.images(),
                     "parallelism = 2",

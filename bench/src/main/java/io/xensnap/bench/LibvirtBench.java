@@ -11,9 +11,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.ManagedProcess;
 import io.xensnap.harness.Prerequisite;
+import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.ShortCommand;
+import io.xensnap.internal.engine.SnapshotEngine;
 
 /**
  * Item 6: libvirt's external disk-only snapshot ({@code virsh snapshot-create-as DOM NAME --disk-only --atomic
@@ -139,10 +144,10 @@ final class LibvirtBench {
         List<Long> floor = new ArrayList<>();
         List<Long> ours = new ArrayList<>();
         // xensnap's side in the same loop, alternating, so that both see the same machine load
-        io.xensnap.harness.RealQemu oursQemu = host.domain(800 + n, n);
+        RealQemu oursQemu = host.domain(800 + n, n);
         try {
-            io.xensnap.internal.engine.SnapshotEngine engine = host.engine(null, 2);
-            io.xensnap.api.DomainRef dom = io.xensnap.api.DomainRef.running(800 + n);
+            SnapshotEngine engine = host.engine(null, 2);
+            DomainRef dom = DomainRef.running(800 + n);
             for (int i = 0; i < r.total(); i++) {
                 long tv = 0;
                 long to = 0;
@@ -152,12 +157,12 @@ final class LibvirtBench {
                         virsh("snapshot-create-as", name, "e" + i, "--disk-only", "--atomic", "--no-metadata");
                         tv = System.nanoTime() - t0;
                     } else {
-                        List<io.xensnap.api.DiskSpec> specs = new ArrayList<>();
-                        for (io.xensnap.harness.RealQemu.Disk d : oursQemu.disks()) {
-                            specs.add(io.xensnap.api.DiskSpec.external(d.id(), null));
+                        List<DiskSpec> specs = new ArrayList<>();
+                        for (RealQemu.Disk d : oursQemu.disks()) {
+                            specs.add(DiskSpec.external(d.id(), null));
                         }
                         long t0 = System.nanoTime();
-                        engine.create(new io.xensnap.api.SnapshotRequest(dom, "e" + i, "", specs));
+                        engine.create(new SnapshotRequest(dom, "e" + i, "", specs));
                         to = System.nanoTime() - t0;
                     }
                 }

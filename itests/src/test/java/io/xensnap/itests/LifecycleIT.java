@@ -68,11 +68,11 @@ public class LifecycleIT {
     private static final String PID = "io.xensnap";
     private static final TestDomain GUEST = new TestDomain(21, "lifecycle");
     private static final List<String> COMPONENTS = List.of(
-            "io.xensnap.internal.SettingsPublisher", "io.xensnap.internal.QmpConnector",
-            "io.xensnap.internal.XenstoreConnector", "io.xensnap.internal.QemuImgRunner",
-            "io.xensnap.internal.LibxlConfigUpdater", "io.xensnap.internal.DomainLockRegistry",
-            "io.xensnap.internal.SnapshotService",
-            "io.xensnap.internal.EventAdminPublisher", "io.xensnap.internal.jmx.SnapshotsMBeanImpl");
+            "io.xensnap.internal.config.SettingsPublisher", "io.xensnap.internal.service.QmpConnector",
+            "io.xensnap.internal.service.XenstoreConnector", "io.xensnap.internal.service.QemuImgRunner",
+            "io.xensnap.internal.service.LibxlConfigUpdater", "io.xensnap.internal.service.DomainLockRegistry",
+            "io.xensnap.internal.service.SnapshotService",
+            "io.xensnap.internal.events.EventAdminPublisher", "io.xensnap.internal.jmx.SnapshotsMBeanImpl");
 
     @Inject
     private BundleContext context;
@@ -210,7 +210,7 @@ public class LifecycleIT {
 
             eventAdmin.stop();
             awaitTrue(() -> "the publisher waits for an EventAdmin",
-                    () -> unsatisfied("io.xensnap.internal.EventAdminPublisher").contains("eventAdmin"));
+                    () -> unsatisfied("io.xensnap.internal.events.EventAdminPublisher").contains("eventAdmin"));
             provider = context.getService(awaitProvider(-1));
             provider.delete(guest, "with-events");
             provider.create(SnapshotRequest.allDisks(guest, "without-events", ""));
@@ -219,8 +219,8 @@ public class LifecycleIT {
 
             eventAdmin.start();
             awaitTrue(() -> "the publisher is back", () -> "ACTIVE".equals(states()
-                    .get("io.xensnap.internal.EventAdminPublisher")) || "SATISFIED".equals(states()
-                    .get("io.xensnap.internal.EventAdminPublisher")));
+                    .get("io.xensnap.internal.events.EventAdminPublisher")) || "SATISFIED".equals(states()
+                    .get("io.xensnap.internal.events.EventAdminPublisher")));
             provider = context.getService(awaitProvider(-1));
             provider.delete(guest, "without-events");
             events.awaitSuccess("DELETED", GUEST, "without-events", "xvda", "xvdb");

@@ -35,7 +35,7 @@ public record DiskView(String vdev, Backend backend, DiskFormat format, String f
      * @return whether the catalog can remember this disk's image: a format xensnap handles and a real path (an empty
      *         CD-ROM drive has neither)
      */
-    static boolean hasImage(DiskView d) {
+    public static boolean hasImage(DiskView d) {
         return d.format() != null && !d.cdrom() && d.image().isAbsolute();
     }
 

@@ -10,6 +10,7 @@ import io.xensnap.api.DiskImage;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.xenstore.BackendKind;
 import io.xensnap.internal.xenstore.DomainDisk;
 import io.xensnap.internal.xenstore.DomainDisks;
@@ -18,7 +19,7 @@ import io.xensnap.internal.xenstore.XenstoreClient;
 import io.xensnap.internal.xenstore.XenstoreException;
 
 /** Turns what the caller named into a {@link DomainView}: from xenstore when running, from the caller and catalog when not. */
-final class DomainResolver {
+public final class DomainResolver {
 
     private final Connectors.Xenstore xenstore;
 
@@ -33,7 +34,7 @@ final class DomainResolver {
         }
     }
 
-    DomainView resolve(DomainRef ref, DomainCatalog catalog) throws SnapshotException {
+    public DomainView resolve(DomainRef ref, DomainCatalog catalog) throws SnapshotException {
         try (Lookup lookup = lookup(ref)) {
             return lookup.view(catalog);
         }
@@ -127,7 +128,7 @@ final class DomainResolver {
      *
      * @throws SnapshotException INVALID_STATE naming the domid when a running domain has this uuid
      */
-    void requireShutOff(String uuid) throws SnapshotException {
+    public void requireShutOff(String uuid) throws SnapshotException {
         OptionalInt domid;
         try {
             domid = runningDomid(uuid);
@@ -141,7 +142,7 @@ final class DomainResolver {
     }
 
     /** @return the domid under which a domain with this uuid runs, empty when none does */
-    OptionalInt runningDomid(String uuid) throws XenstoreException {
+    public OptionalInt runningDomid(String uuid) throws XenstoreException {
         try (XenstoreClient xs = xenstore.open()) {
             for (String id : xs.directory("/local/domain")) {
                 String vm;

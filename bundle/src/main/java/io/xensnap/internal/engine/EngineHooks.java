@@ -1,11 +1,13 @@
 package io.xensnap.internal.engine;
 
+import io.xensnap.internal.engine.create.CreatePlan;
+
 /**
  * Points inside an operation where tests inject faults that no peer can be made to produce on cue (a directory
  * vanishing between validation and the transaction, the process dying between two writes). Production uses
  * {@link #NONE}; every hook is a no-op there.
  */
-interface EngineHooks {
+public interface EngineHooks {
 
     EngineHooks NONE = new EngineHooks() {
     };

@@ -2,6 +2,7 @@ package io.xensnap.internal.engine;
 
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.QmpException;
@@ -12,12 +13,12 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * error class and description, xenstore errno name, qemu-img exit code and stderr) stays in the message and as the
  * cause.
  */
-final class Errors {
+public final class Errors {
 
     private Errors() {
     }
 
-    static SnapshotException qmp(String context, QmpException e) {
+    public static SnapshotException qmp(String context, QmpException e) {
         SnapshotError code = switch (e.kind()) {
             case TIMEOUT -> SnapshotError.TIMEOUT;
             case NO_SUCH_DISK -> SnapshotError.NO_SUCH_DISK;
@@ -27,13 +28,13 @@ final class Errors {
         return new SnapshotException(code, context + ": QEMU: " + e.getMessage(), e);
     }
 
-    static SnapshotException xenstore(String context, XenstoreException e) {
+    public static SnapshotException xenstore(String context, XenstoreException e) {
         SnapshotError code = XenstoreException.ETIMEDOUT.equals(e.errno()) ? SnapshotError.TIMEOUT
                 : SnapshotError.HYPERVISOR_ERROR;
         return new SnapshotException(code, context + ": xenstore: " + e.getMessage(), e);
     }
 
-    static SnapshotException qemuImg(String context, QemuImgException e) {
+    public static SnapshotException qemuImg(String context, QemuImgException e) {
         SnapshotError code = switch (e.reason()) {
             case TIMEOUT -> SnapshotError.TIMEOUT;
             case INVALID_NAME -> SnapshotError.INVALID_ARGUMENT;
@@ -45,7 +46,7 @@ final class Errors {
         return new SnapshotException(code, context + ": " + e.getMessage(), e);
     }
 
-    static SnapshotException libxl(String context, LibxlConfigException e) {
+    public static SnapshotException libxl(String context, LibxlConfigException e) {
         SnapshotError code = switch (e.reason()) {
             case LOCK_TIMEOUT -> SnapshotError.LOCK_TIMEOUT;
             case NOT_FOUND -> SnapshotError.NO_SUCH_DOMAIN;
@@ -55,7 +56,7 @@ final class Errors {
         return new SnapshotException(code, context + ": libxl config: " + e.getMessage(), e);
     }
 
-    static SnapshotException catalog(CatalogException e) {
+    public static SnapshotException catalog(CatalogException e) {
         return new SnapshotException(e.unwritable() ? SnapshotError.CATALOG_UNWRITABLE : SnapshotError.INTERNAL,
                 e.getMessage(), e);
     }

@@ -3,15 +3,15 @@ package io.xensnap.internal.engine;
 import java.nio.file.Path;
 
 import io.xensnap.api.DiskFormat;
-import io.xensnap.internal.qemuimg.DiskImage;
+import io.xensnap.internal.qemuimg.ImageFile;
 
 /** The bridge from the API's formats to qemu-img's image handles. */
-final class Images {
+public final class Images {
 
     private Images() {
     }
 
-    static DiskImage of(Path path, DiskFormat format) {
-        return new DiskImage(path, format.id());
+    public static ImageFile of(Path path, DiskFormat format) {
+        return new ImageFile(path, format.id());
     }
 }

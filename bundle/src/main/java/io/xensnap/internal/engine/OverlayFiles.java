@@ -10,12 +10,13 @@ import java.util.Optional;
 
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.fs.DirectoryChangedException;
 import io.xensnap.internal.fs.FileIdentity;
 import io.xensnap.internal.fs.HeldDirectory;
 import io.xensnap.internal.fs.SecureDirectoryRule;
-import io.xensnap.internal.qemuimg.DiskImage;
+import io.xensnap.internal.qemuimg.ImageFile;
 import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.qemuimg.QemuImgException;
 
@@ -24,7 +25,7 @@ import io.xensnap.internal.qemuimg.QemuImgException;
  * the path again: a directory inside the roots swapped for a link after validation makes the operation fail instead
  * of creating or removing a file where the link leads.
  */
-final class OverlayFiles {
+public final class OverlayFiles {
 
     private final DirectoryCalls calls;
     private final QemuImg qemuImg;
@@ -37,7 +38,7 @@ final class OverlayFiles {
     }
 
     /** An overlay file created in its held directory; closing lets the directory go, the file stays. */
-    static final class Made implements AutoCloseable {
+    public static final class Made implements AutoCloseable {
         private final HeldDirectory dir;
         private final OverlayPlace place;
         private final FileIdentity identity;
@@ -48,7 +49,7 @@ final class OverlayFiles {
             this.identity = identity;
         }
 
-        Path overlay() {
+        public Path overlay() {
             return place.overlay();
         }
 
@@ -62,7 +63,7 @@ final class OverlayFiles {
         }
 
         /** Removes the file made here, through the held directory. */
-        void remove() throws IOException {
+        public void remove() throws IOException {
             dir.unlink(place.fileName());
         }
 
@@ -78,7 +79,7 @@ final class OverlayFiles {
      * @throws DirectoryChangedException when the directory is no longer the one checked
      * @throws FileAlreadyExistsException when the name was taken since the check
      */
-    Made make(OverlayPlace place) throws IOException {
+    public Made make(OverlayPlace place) throws IOException {
         HeldDirectory dir = HeldDirectory.open(calls, place.directory().real(),
                 Optional.of(place.directory().identity()));
         try {
@@ -93,7 +94,7 @@ final class OverlayFiles {
      * As {@link #make}, for a file whose directory was not checked in this request (a revert's new overlay beside an
      * existing image): the directory is checked now, as for a removal.
      */
-    Made makeIn(Path file) throws IOException {
+    public Made makeIn(Path file) throws IOException {
         SecureDirectoryRule.Checked dir;
         try {
             dir = policy.directoryOf(file);
@@ -109,13 +110,13 @@ final class OverlayFiles {
      *
      * @param virtualSize the backing's virtual size, or {@code -1} to let qemu-img read it from the backing
      */
-    void format(Made made, DiskImage backing, long virtualSize) throws QemuImgException, IOException {
+    public void format(Made made, ImageFile backing, long virtualSize) throws QemuImgException, IOException {
         qemuImg.formatOverlay(made.dir.via(made.place.fileName()), backing, virtualSize);
         made.requireUnchanged();
     }
 
     /** @return the error for an overlay that could not be made: nothing was changed */
-    static SnapshotException refused(String what, IOException e) {
+    public static SnapshotException refused(String what, IOException e) {
         SnapshotError code = e instanceof FileAlreadyExistsException ? SnapshotError.SNAPSHOT_EXISTS
                 : e instanceof DirectoryChangedException ? SnapshotError.INVALID_STATE : SnapshotError.INTERNAL;
         return new SnapshotException(code, what + " refused, nothing changed: "
@@ -131,7 +132,7 @@ final class OverlayFiles {
      * @throws DirectoryChangedException when the directory is no longer inside the roots or secure, or changed while
      *                                   it was opened: nothing is removed
      */
-    boolean remove(Path file) throws IOException {
+    public boolean remove(Path file) throws IOException {
         Path parent = file.getParent();
         if (parent != null && !Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
             return false;

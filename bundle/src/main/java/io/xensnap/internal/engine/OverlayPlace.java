@@ -11,9 +11,9 @@ import io.xensnap.internal.fs.SecureDirectoryRule;
  * @param overlay   the path as the user gave it: the disk's name for the overlay everywhere (QEMU, xenstore, libxl)
  * @param directory the overlay's directory with every link resolved, and its identity when checked
  */
-record OverlayPlace(Path overlay, SecureDirectoryRule.Checked directory) {
+public record OverlayPlace(Path overlay, SecureDirectoryRule.Checked directory) {
 
-    OverlayPlace {
+    public OverlayPlace {
         Objects.requireNonNull(overlay, "overlay");
         Objects.requireNonNull(directory, "directory");
     }

@@ -10,21 +10,21 @@ import java.util.Optional;
  * set-aside file would later be taken for one (a revert refuses for good, advising to delete a live backing image),
  * and a set-aside name already taken would make the revert of the overlay impossible.
  */
-final class OwnNames {
+public final class OwnNames {
 
     /** Where a revert keeps a disk's current overlay while the new one takes its path: {@code <overlay>.xensnap-old}. */
-    static final String SET_ASIDE_SUFFIX = ".xensnap-old";
+    public static final String SET_ASIDE_SUFFIX = ".xensnap-old";
 
     private OwnNames() {
     }
 
     /** @return where a revert moves {@code top} while the new overlay takes its path */
-    static Path setAside(Path top) {
+    public static Path setAside(Path top) {
         return top.resolveSibling(top.getFileName() + SET_ASIDE_SUFFIX);
     }
 
     /** @return why a user may not name an overlay {@code overlay}, or empty */
-    static Optional<String> refusal(Path overlay) {
+    public static Optional<String> refusal(Path overlay) {
         Path file = overlay.getFileName();
         if (file == null) {
             return Optional.empty();

@@ -12,16 +12,16 @@ import java.util.concurrent.Future;
  * also when some fail: a step that is still running must not be abandoned while the caller starts undoing. An
  * {@link Error} from a step is rethrown once every step has ended.
  */
-final class Parallel {
+public final class Parallel {
 
     /** One step; {@link Outcome#failure()} is empty when it succeeded. */
     @FunctionalInterface
-    interface Step {
+    public interface Step {
         void run() throws Exception;
     }
 
-    record Outcome(int index, Exception failure) {
-        boolean ok() {
+    public record Outcome(int index, Exception failure) {
+        public boolean ok() {
             return failure == null;
         }
     }
@@ -29,7 +29,7 @@ final class Parallel {
     private Parallel() {
     }
 
-    static List<Outcome> run(List<Step> steps, int parallelism) {
+    public static List<Outcome> run(List<Step> steps, int parallelism) {
         List<Outcome> out = new ArrayList<>();
         if (steps.size() <= 1 || parallelism <= 1) {
             for (int i = 0; i < steps.size(); i++) {

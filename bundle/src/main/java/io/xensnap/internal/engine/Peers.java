@@ -3,6 +3,7 @@ package io.xensnap.internal.engine;
 import java.time.Clock;
 import java.util.Objects;
 
+import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
 
@@ -10,10 +11,10 @@ import io.xensnap.internal.qemuimg.QemuImg;
  * Everything outside the process that the engine's operations work on, in one value so that each operation class
  * takes one argument instead of seven.
  */
-record Peers(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
+public record Peers(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
              CatalogStore catalogs, Clock clock, OverlayFiles overlayFiles) {
 
-    Peers {
+    public Peers {
         Objects.requireNonNull(xenstore, "xenstore");
         Objects.requireNonNull(qmp, "qmp");
         Objects.requireNonNull(qemuImg, "qemuImg");

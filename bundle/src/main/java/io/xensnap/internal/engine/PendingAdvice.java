@@ -4,6 +4,10 @@ import java.util.Optional;
 
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.catalog.CatalogException;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.catalog.PendingOperation;
 
 /**
  * The one place that tells the operator to reconcile: an operation that fails and leaves its pending mark in the

@@ -15,6 +15,18 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
+import io.xensnap.internal.catalog.CatalogException;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.engine.create.CreatePlan;
+import io.xensnap.internal.engine.create.CreatePlanner;
+import io.xensnap.internal.engine.create.LiveCreate;
+import io.xensnap.internal.engine.create.OfflineCreate;
+import io.xensnap.internal.engine.create.OverlayPolicy;
+import io.xensnap.internal.engine.delete.Delete;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
+import io.xensnap.internal.engine.reconcile.Reconciler;
+import io.xensnap.internal.engine.revert.Revert;
 import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -54,7 +66,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this(xenstore, qmp, qemuImg, libxl, catalogs, overlays, locks, clock, parallelism, jobTimeout, EngineHooks.NONE);
     }
 
-    SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
+    public SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
                    int parallelism, java.time.Duration jobTimeout, EngineHooks hooks) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
@@ -210,7 +222,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
             boolean running;
             try {
                 running = resolver.runningDomid(uuid).isPresent();
-            } catch (io.xensnap.internal.xenstore.XenstoreException e) {
+            } catch (XenstoreException e) {
                 throw Errors.xenstore("cannot look domain " + uuid + " up", e);
             }
             if (!running) {

@@ -39,8 +39,8 @@ import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotTree;
-import io.xensnap.internal.UserInput;
-import io.xensnap.internal.Visible;
+import io.xensnap.internal.surface.UserInput;
+import io.xensnap.internal.surface.Visible;
 
 /**
  * The open types of the snapshots MBean, built once, and the conversions into them. Absent values are empty strings:

@@ -32,11 +32,11 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
-import io.xensnap.internal.ReconcileLines;
-import io.xensnap.internal.SnapshotOperations;
-import io.xensnap.internal.UserInput;
-import io.xensnap.internal.Visible;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.service.SnapshotOperations;
+import io.xensnap.internal.surface.ReconcileLines;
+import io.xensnap.internal.surface.UserInput;
+import io.xensnap.internal.surface.Visible;
 
 /**
  * The snapshots MBean. Registered by Karaf's JMX whiteboard through the {@code jmx.objectname} service property; its

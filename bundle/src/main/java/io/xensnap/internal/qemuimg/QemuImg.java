@@ -48,7 +48,7 @@ public final class QemuImg {
      *
      * @param forceShare {@code -U}: read even while a QEMU holds the image (read-only; may see stale metadata)
      */
-    public ImageInfo info(DiskImage image, boolean forceShare) throws QemuImgException {
+    public ImageInfo info(ImageFile image, boolean forceShare) throws QemuImgException {
         List<String> argv = argv("info", "--output=json", "-f", image.format());
         if (forceShare) {
             argv.add("-U");
@@ -59,7 +59,7 @@ public final class QemuImg {
     }
 
     /** {@code qemu-img info --output=json --backing-chain}: the layers from {@code image} down, top first. */
-    public List<ImageInfo> backingChain(DiskImage image, boolean forceShare) throws QemuImgException {
+    public List<ImageInfo> backingChain(ImageFile image, boolean forceShare) throws QemuImgException {
         List<String> argv = argv("info", "--output=json", "--backing-chain", "-f", image.format());
         if (forceShare) {
             argv.add("-U");
@@ -84,7 +84,7 @@ public final class QemuImg {
      *
      * @param forceShare {@code -U}: read even while a QEMU holds the image
      */
-    public boolean holdsData(DiskImage image, boolean forceShare) throws QemuImgException {
+    public boolean holdsData(ImageFile image, boolean forceShare) throws QemuImgException {
         List<String> argv = argv("map", "--output=json", "-f", image.format());
         if (forceShare) {
             argv.add("-U");
@@ -107,7 +107,7 @@ public final class QemuImg {
      * {@code qemu-img snapshot -c}. Refuses what qemu-img would accept: an unusable name, or a name the image has
      * already (qemu-img would add a second snapshot with the same tag).
      */
-    public void createSnapshot(DiskImage image, String name) throws QemuImgException {
+    public void createSnapshot(ImageFile image, String name) throws QemuImgException {
         requireUsableName(name);
         if (!info(image, false).snapshotsNamed(name).isEmpty()) {
             throw QemuImgException.refused(Reason.DUPLICATE_NAME, "snapshot '" + name + "' exists already in "
@@ -121,23 +121,23 @@ public final class QemuImg {
      * in a lower layer of the chain: qemu-img cannot apply it through the top, and applying it to the lower layer
      * directly would silently invalidate every overlay above (docs/qemu.md#guards).
      */
-    public void applySnapshot(DiskImage image, String name) throws QemuImgException {
+    public void applySnapshot(ImageFile image, String name) throws QemuImgException {
         requireInTopLayer(image, name);
         runOk(argv("snapshot", "--image-opts", "-a", name, imageOpts(image)));
     }
 
     /** {@code qemu-img snapshot -d}, with the same checks as {@link #applySnapshot}. */
-    public void deleteSnapshot(DiskImage image, String name) throws QemuImgException {
+    public void deleteSnapshot(ImageFile image, String name) throws QemuImgException {
         requireInTopLayer(image, name);
         runOk(argv("snapshot", "--image-opts", "-d", name, imageOpts(image)));
     }
 
     /**
-     * {@code qemu-img snapshot -c} with the checks of {@link #createSnapshot(DiskImage, String)} made against
+     * {@code qemu-img snapshot -c} with the checks of {@link #createSnapshot(ImageFile, String)} made against
      * {@code chain}, which the caller read with {@link #backingChain} and which nothing can have changed since (the
      * caller holds the image): one qemu-img process instead of two.
      */
-    public void createSnapshot(DiskImage image, String name, List<ImageInfo> chain) throws QemuImgException {
+    public void createSnapshot(ImageFile image, String name, List<ImageInfo> chain) throws QemuImgException {
         requireUsableName(name);
         if (!topOf(image, chain).snapshotsNamed(name).isEmpty()) {
             throw QemuImgException.refused(Reason.DUPLICATE_NAME, "snapshot '" + name + "' exists already in "
@@ -147,31 +147,31 @@ public final class QemuImg {
     }
 
     /**
-     * {@code qemu-img snapshot -a} with the checks of {@link #applySnapshot(DiskImage, String)} made against
-     * {@code chain}, read by the caller as for {@link #createSnapshot(DiskImage, String, List)}.
+     * {@code qemu-img snapshot -a} with the checks of {@link #applySnapshot(ImageFile, String)} made against
+     * {@code chain}, read by the caller as for {@link #createSnapshot(ImageFile, String, List)}.
      */
-    public void applySnapshot(DiskImage image, String name, List<ImageInfo> chain) throws QemuImgException {
+    public void applySnapshot(ImageFile image, String name, List<ImageInfo> chain) throws QemuImgException {
         requireInTopLayer(image, name, chain);
         runOk(argv("snapshot", "--image-opts", "-a", name, imageOpts(image)));
     }
 
     /**
      * {@code qemu-img snapshot -d} of a snapshot the caller made itself with
-     * {@link #createSnapshot(DiskImage, String, List)} in {@code image} and has held the image since: that call
+     * {@link #createSnapshot(ImageFile, String, List)} in {@code image} and has held the image since: that call
      * proved the name unique in the top layer, so nothing is read first.
      */
-    public void deleteOwnSnapshot(DiskImage image, String name) throws QemuImgException {
+    public void deleteOwnSnapshot(ImageFile image, String name) throws QemuImgException {
         requireUsableName(name);
         runOk(argv("snapshot", "--image-opts", "-d", name, imageOpts(image)));
     }
 
     /**
-     * The checks of {@link #applySnapshot(DiskImage, String)} on a chain already read: {@code name} exactly once in
+     * The checks of {@link #applySnapshot(ImageFile, String)} on a chain already read: {@code name} exactly once in
      * the top layer of {@code image}.
      *
      * @throws QemuImgException DUPLICATE_NAME, SNAPSHOT_IN_OTHER_LAYER or NO_SUCH_SNAPSHOT
      */
-    public static void requireInTopLayer(DiskImage image, String name, List<ImageInfo> chain)
+    public static void requireInTopLayer(ImageFile image, String name, List<ImageInfo> chain)
             throws QemuImgException {
         requireUsableName(name);
         int inTop = topOf(image, chain).snapshotsNamed(name).size();
@@ -191,7 +191,7 @@ public final class QemuImg {
         throw QemuImgException.refused(Reason.NO_SUCH_SNAPSHOT, image.path() + " has no snapshot '" + name + "'");
     }
 
-    private static ImageInfo topOf(DiskImage image, List<ImageInfo> chain) {
+    private static ImageInfo topOf(ImageFile image, List<ImageInfo> chain) {
         if (chain.isEmpty() || !chain.get(0).format().equals(image.format())
                 || !Path.of(chain.get(0).filename()).normalize().equals(image.path().normalize())) {
             throw new IllegalArgumentException("not the backing chain of " + image.path() + " as " + image.format()
@@ -206,7 +206,7 @@ public final class QemuImg {
      *
      * @param options extra creation options; commas in values are escaped as qemu-img's option syntax requires
      */
-    public void createOverlay(Path overlay, DiskImage backing, Map<String, String> options) throws QemuImgException {
+    public void createOverlay(Path overlay, ImageFile backing, Map<String, String> options) throws QemuImgException {
         if (!overlay.isAbsolute()) {
             throw new IllegalArgumentException("overlay path must be absolute: " + overlay);
         }
@@ -239,7 +239,7 @@ public final class QemuImg {
      * @param virtualSize the backing's virtual size in bytes; given, qemu-img does not open the backing ({@code -u}),
      *                    which a running domain's device model holds; {@code -1}: read it from the backing
      */
-    public void formatOverlay(Path file, DiskImage backing, long virtualSize) throws QemuImgException {
+    public void formatOverlay(Path file, ImageFile backing, long virtualSize) throws QemuImgException {
         List<String> argv = argv("create", "-q", "-f", "qcow2", "-b", backing.path().toString(),
                 "-F", backing.format());
         if (virtualSize >= 0) {
@@ -253,7 +253,7 @@ public final class QemuImg {
     }
 
     /** {@code qemu-img commit}: writes {@code top}'s data into its backing file and empties {@code top}. */
-    public void commit(DiskImage top) throws QemuImgException {
+    public void commit(ImageFile top) throws QemuImgException {
         runOk(argv("commit", "-q", "-f", top.format(), top.path().toString()));
     }
 
@@ -262,7 +262,7 @@ public final class QemuImg {
      *
      * @throws QemuImgException FAILED when the check could not run (exit 1, or 63 for a format without checks)
      */
-    public CheckResult check(DiskImage image) throws QemuImgException {
+    public CheckResult check(ImageFile image) throws QemuImgException {
         ProcessResult r = run(argv("check", "--output=json", "-f", image.format(), image.path().toString()));
         if (r.exitCode() != 0 && r.exitCode() != 2 && r.exitCode() != 3) {
             throw failed(r);
@@ -290,7 +290,7 @@ public final class QemuImg {
      * {@code qemu-img snapshot} has no {@code -f}: {@code --image-opts} with this option string is its only way to
      * name the format instead of probing it.
      */
-    static String imageOpts(DiskImage image) {
+    static String imageOpts(ImageFile image) {
         return "driver=" + image.format() + ",file.filename=" + escapeOptionValue(image.path().toString());
     }
 
@@ -299,7 +299,7 @@ public final class QemuImg {
         return value.replace(",", ",,");
     }
 
-    private void requireInTopLayer(DiskImage image, String name) throws QemuImgException {
+    private void requireInTopLayer(ImageFile image, String name) throws QemuImgException {
         requireUsableName(name);
         requireInTopLayer(image, name, backingChain(image, false));
     }

@@ -3,8 +3,8 @@ package io.xensnap.internal.shell;
 import java.io.PrintStream;
 import java.util.Locale;
 
-import io.xensnap.internal.Visible;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.surface.Visible;
 
 /**
  * Prints progress lines to the console: a merge in percent, other steps as they finish. A merge whose total is still

@@ -18,7 +18,7 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
-import io.xensnap.internal.UserInput;
+import io.xensnap.internal.surface.UserInput;
 
 @Command(scope = "snapshot", name = "create", description = "Snapshots the disks of a Xen domain, all at once.",
         detailedDescription = "Takes a snapshot of every writable disk of a domain, or of the disks you name, as one"

@@ -9,7 +9,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotException;
-import io.xensnap.internal.UserInput;
+import io.xensnap.internal.surface.UserInput;
 
 @Command(scope = "snapshot", name = "delete", description = "Deletes a snapshot; the domain's data stays as it is.",
         detailedDescription = "Removes a snapshot you no longer need. The domain's current data is not touched:\n"

@@ -10,7 +10,7 @@ import java.util.List;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotKind;
-import io.xensnap.internal.Visible;
+import io.xensnap.internal.surface.Visible;
 
 /** Short texts for the console; paths and free text escaped ({@link Visible}). */
 final class Describe {

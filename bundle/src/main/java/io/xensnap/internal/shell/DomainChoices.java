@@ -5,8 +5,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import io.xensnap.internal.Visible;
 import io.xensnap.internal.engine.Connectors;
+import io.xensnap.internal.surface.Visible;
 import io.xensnap.internal.xenstore.DomainDisks;
 import io.xensnap.internal.xenstore.XenDomain;
 import io.xensnap.internal.xenstore.XenstoreClient;

@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.xensnap.api.SnapshotException;
-import io.xensnap.internal.SnapshotOperations;
 import io.xensnap.internal.engine.Connectors;
+import io.xensnap.internal.service.SnapshotOperations;
 import io.xensnap.internal.xenstore.XenDomain;
 import io.xensnap.internal.xenstore.XenstoreException;
 

@@ -12,8 +12,8 @@ import org.apache.karaf.shell.support.table.ShellTable;
 
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotTree;
-import io.xensnap.internal.UserInput;
-import io.xensnap.internal.Visible;
+import io.xensnap.internal.surface.UserInput;
+import io.xensnap.internal.surface.Visible;
 
 @Command(scope = "snapshot", name = "list", description = "Lists the snapshots of a domain as a tree.",
         detailedDescription = "Shows every snapshot of a domain. Each snapshot is drawn below the one the domain was"

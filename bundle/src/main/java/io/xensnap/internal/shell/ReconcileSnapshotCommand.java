@@ -9,9 +9,9 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 import io.xensnap.api.SnapshotException;
-import io.xensnap.internal.ReconcileLines;
-import io.xensnap.internal.UserInput;
-import io.xensnap.internal.engine.ReconcileReport;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
+import io.xensnap.internal.surface.ReconcileLines;
+import io.xensnap.internal.surface.UserInput;
 
 @Command(scope = "snapshot", name = "reconcile", description = "Checks snapshots after a crash and repairs what is"
         + " safe to repair.",

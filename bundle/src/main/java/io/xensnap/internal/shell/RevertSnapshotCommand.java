@@ -10,7 +10,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotException;
-import io.xensnap.internal.UserInput;
+import io.xensnap.internal.surface.UserInput;
 
 @Command(scope = "snapshot", name = "revert", description = "Brings the disks of a shut-off domain back to a snapshot.",
         detailedDescription = "Puts every disk the snapshot covers back to the state it had when the snapshot was"

@@ -8,8 +8,8 @@ import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.CommandException;
 
 import io.xensnap.api.SnapshotException;
-import io.xensnap.internal.SnapshotOperations;
-import io.xensnap.internal.Visible;
+import io.xensnap.internal.service.SnapshotOperations;
+import io.xensnap.internal.surface.Visible;
 
 /**
  * What every {@code snapshot:*} command shares: the service, the session's console, and errors printed as

@@ -14,8 +14,8 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotTree;
-import io.xensnap.internal.UserInput;
-import io.xensnap.internal.Visible;
+import io.xensnap.internal.surface.UserInput;
+import io.xensnap.internal.surface.Visible;
 
 @Command(scope = "snapshot", name = "info", description = "Shows one snapshot of a domain and its disks.",
         detailedDescription = "Shows when a snapshot was taken, what it was taken on top of, and per disk where it"

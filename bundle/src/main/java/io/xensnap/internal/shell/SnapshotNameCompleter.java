@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotTree;
-import io.xensnap.internal.SnapshotOperations;
-import io.xensnap.internal.UserInput;
-import io.xensnap.internal.Visible;
+import io.xensnap.internal.service.SnapshotOperations;
+import io.xensnap.internal.surface.UserInput;
+import io.xensnap.internal.surface.Visible;
 
 /** Completes the snapshot names of the domain typed just before the name. */
 @Service

@@ -28,9 +28,9 @@ public enum BackendKind {
     }
 
     /** @return the {@code params} value libxl writes for this backend */
-    public String params(DiskFormat format, String target) {
+    public String params(LibxlFormat format, String target) {
         if (this == VBD) {
-            if (format != DiskFormat.RAW) {
+            if (format != LibxlFormat.RAW) {
                 throw new IllegalArgumentException("a phy (vbd) backend serves raw devices only, not " + format);
             }
             return target;

@@ -35,7 +35,7 @@ public final class DiskImageSwap {
      *
      * @return why the value cannot be written, or empty when both daemons take it
      */
-    public static Optional<String> refusal(DomainDisk disk, DiskFormat newFormat, String newTarget) {
+    public static Optional<String> refusal(DomainDisk disk, LibxlFormat newFormat, String newTarget) {
         String params = disk.withImage(newFormat, newTarget).params();
         int value = params.getBytes(StandardCharsets.UTF_8).length;
         if (value > VALUE_MAX) {
@@ -60,7 +60,7 @@ public final class DiskImageSwap {
      * @throws XenstoreException {@code ESTALE} when the disk's params changed since it was listed (someone else
      *         swapped it: nothing is written); {@code ENOENT} when the disk is gone
      */
-    public DomainDisk swap(DomainDisk disk, DiskFormat newFormat, String newTarget) throws XenstoreException {
+    public DomainDisk swap(DomainDisk disk, LibxlFormat newFormat, String newTarget) throws XenstoreException {
         DomainDisk swapped = disk.withImage(newFormat, newTarget);
         xs.transaction(tx -> {
             DomainDisk current = DomainDisks.disk(tx, disk.domid(), disk.devid());

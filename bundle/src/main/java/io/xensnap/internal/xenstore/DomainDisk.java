@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param cdrom        the backend's {@code device-type} is {@code cdrom}
  */
 public record DomainDisk(int domid, int devid, String vdev, BackendKind kind, int backendDomid, String params,
-        DiskFormat format, String target, boolean writable, boolean cdrom) {
+        LibxlFormat format, String target, boolean writable, boolean cdrom) {
 
     public DomainDisk {
         Objects.requireNonNull(vdev, "vdev");
@@ -47,7 +47,7 @@ public record DomainDisk(int domid, int devid, String vdev, BackendKind kind, in
     }
 
     /** @return this disk serving another image, as after a swap */
-    public DomainDisk withImage(DiskFormat newFormat, String newTarget) {
+    public DomainDisk withImage(LibxlFormat newFormat, String newTarget) {
         return new DomainDisk(domid, devid, vdev, kind, backendDomid, kind.params(newFormat, newTarget), newFormat,
                 newTarget, writable, cdrom);
     }

@@ -134,12 +134,12 @@ public final class DomainDisks {
         String m = mode.orElseThrow(() -> new XenstoreException(XenstoreException.ENOENT, "READ " + backend + "/mode"));
         boolean cdrom = "cdrom".equals(deviceType.orElse("disk"));
 
-        DiskFormat format = DiskFormat.RAW;
+        LibxlFormat format = LibxlFormat.RAW;
         String target = p;
         int colon = p.indexOf(':');
         if (kind == BackendKind.QDISK && colon >= 0) {
             try {
-                format = DiskFormat.ofParamsPrefix(p.substring(0, colon));
+                format = LibxlFormat.ofParamsPrefix(p.substring(0, colon));
             } catch (IllegalArgumentException e) {
                 throw new XenstoreException(XenstoreException.EINVAL, backend + "/params '" + p
                         + "' has an unknown format", e);

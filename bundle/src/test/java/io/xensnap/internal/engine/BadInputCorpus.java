@@ -32,9 +32,12 @@ import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.Devid;
 import io.xensnap.harness.RawQmp;
-import io.xensnap.internal.UserInput;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.catalog.PendingOperation;
+import io.xensnap.internal.surface.UserInput;
 
 /**
  * Bad input, as a surface receives it: strings. One table for every surface: the service test runs it through

@@ -36,6 +36,8 @@ import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.harness.RealXenstored;
+import io.xensnap.internal.engine.create.CreatePlan;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
 
 /**
  * 100 requests at once, on one domain and spread over 8 domains (8 QEMUs): every request is answered, operations on

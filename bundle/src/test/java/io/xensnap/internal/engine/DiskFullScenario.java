@@ -24,7 +24,8 @@ import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.internal.engine.Faults.Point;
-import io.xensnap.internal.engine.ReconcileReport.Code;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
+import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 
 /**
  * The disk-full cases, run by {@link DiskFullTest} in a JVM of its own inside a private mount namespace

@@ -23,6 +23,8 @@ import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
 import io.xensnap.harness.XenstoreCli;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -36,7 +38,7 @@ import io.xensnap.internal.xenstore.XenstoreClient;
  */
 public final class Dom0 implements AutoCloseable {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     public final RealXenstored xenstored;
     public final XenHost host;
@@ -122,7 +124,8 @@ public final class Dom0 implements AutoCloseable {
      * A shut-off domain is started again, as xl would after a crash of xensnap: a new domid, the same uuid, QEMU on the
      * images it had ({@code tops}, with their formats), its xenstore nodes and userdata JSON.
      */
-    RealQemu restart(int newDomid, int oldDomid, List<Path> tops, List<RealQemu.Format> formats) throws IOException {
+    public RealQemu restart(int newDomid, int oldDomid, List<Path> tops,
+            List<RealQemu.Format> formats) throws IOException {
         RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
                 .formats(formats.toArray(RealQemu.Format[]::new))
                 .images(tops.toArray(Path[]::new))
@@ -149,7 +152,7 @@ public final class Dom0 implements AutoCloseable {
         cli.rm("/vm/" + uuid(domid));
     }
 
-    SnapshotEngine engine(EngineHooks hooks) {
+    public SnapshotEngine engine(EngineHooks hooks) {
         return engine(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5));
     }
 
@@ -167,7 +170,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     /** @param jobTimeout how long one block job may run before the engine gives up waiting for it */
-    SnapshotEngine engine(Duration jobTimeout) {
+    public SnapshotEngine engine(Duration jobTimeout) {
         return engine(EngineHooks.NONE, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2),
                 jobTimeout);
     }
@@ -185,7 +188,7 @@ public final class Dom0 implements AutoCloseable {
                 Clock.systemUTC(), 2, jobTimeout, hooks);
     }
 
-    SnapshotEngine engine() {
+    public SnapshotEngine engine() {
         return engine(EngineHooks.NONE);
     }
 
@@ -196,7 +199,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     /** @return the block device of {@code vdev} in query-block */
-    JsonNode device(int domid, String vdev) throws IOException {
+    public JsonNode device(int domid, String vdev) throws IOException {
         for (JsonNode b : queryBlock(domid)) {
             if (b.path("qdev").asText().contains("/" + vdev + "/")) {
                 return b;
@@ -205,11 +208,11 @@ public final class Dom0 implements AutoCloseable {
         throw new AssertionError("no device " + vdev + " in " + queryBlock(domid));
     }
 
-    String rootFile(int domid, String vdev) throws IOException {
+    public String rootFile(int domid, String vdev) throws IOException {
         return device(domid, vdev).path("inserted").path("file").asText();
     }
 
-    List<String> internalSnapshots(int domid, String vdev) throws IOException {
+    public List<String> internalSnapshots(int domid, String vdev) throws IOException {
         List<String> names = new ArrayList<>();
         for (JsonNode s : device(domid, vdev).path("inserted").path("image").path("snapshots")) {
             names.add(s.get("name").asText());
@@ -218,7 +221,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     /** The guest writes: {@code pattern} over the first MiB of {@code vdev}, through QEMU (HMP qemu-io). */
-    void guestWrites(int domid, String vdev, int pattern) throws IOException {
+    public void guestWrites(int domid, String vdev, int pattern) throws IOException {
         // -d: through the guest device's own BlockBackend, which holds the write permission
         String qdev = device(domid, vdev).path("qdev").asText();
         String reply = RawQmp.execute(host.qmpSocketPath(domid), Duration.ofSeconds(10),
@@ -236,11 +239,11 @@ public final class Dom0 implements AutoCloseable {
         }
     }
 
-    String xenstoreRead(String path) {
+    public String xenstoreRead(String path) {
         return host.cli().read(path);
     }
 
-    String backendParams(int domid, String vdev) {
+    public String backendParams(int domid, String vdev) {
         int devid = Devid.of(vdev);
         return xenstoreRead("/local/domain/0/backend/qdisk/" + domid + "/" + devid + "/params");
     }
@@ -264,7 +267,7 @@ public final class Dom0 implements AutoCloseable {
     }
 
     /** @return {@code qemu-img info --backing-chain -U} of {@code image}: the file names, top first */
-    static List<String> chain(Path image) throws IOException {
+    public static List<String> chain(Path image) throws IOException {
         String out = ShortCommand.ok("qemu-img", "info", "--output=json", "--backing-chain", "-U", image.toString())
                 .output();
         List<String> files = new ArrayList<>();

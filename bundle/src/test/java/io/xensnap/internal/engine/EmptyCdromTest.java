@@ -18,6 +18,8 @@ import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.XenHost;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 
 /**
  * A running domain with an empty CD-ROM drive, laid out as libxl does ({@code params} {@code aio:}, read-only,

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.internal.engine.create.OverlayPolicy;
 
 class EngineBasicsTest {
 

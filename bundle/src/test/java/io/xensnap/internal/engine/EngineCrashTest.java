@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
@@ -23,11 +24,14 @@ import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
-import io.xensnap.internal.engine.Faults.SimulatedCrash;
+import io.xensnap.harness.ShortCommand;
 import io.xensnap.internal.engine.Faults.Point;
-import io.xensnap.internal.engine.ReconcileReport.Code;
+import io.xensnap.internal.engine.Faults.SimulatedCrash;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
+import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 
 /**
  * The process dies between two writes of an operation (a hook throws an {@link Error}: no undo runs). A new engine
@@ -175,10 +179,10 @@ class EngineCrashTest {
         assertThat(restarted.list(off).snapshots()).extracting(SnapshotInfo::name).containsExactly("s0");
         assertThat(overlay).doesNotExist();
         assertThat(Faults.catalogDisks(dom0, DOMID)).contains(
-                new DiskImage("xvdc", image(2), io.xensnap.api.DiskFormat.RAW));
+                new DiskImage("xvdc", image(2), DiskFormat.RAW));
         assertThat(Dom0.chain(image(1))).containsExactly(image(1).toString());
         assertData(image(2), 0x73);
-        assertThat(io.xensnap.harness.ShortCommand.ok("qemu-img", "snapshot", "-l", image(1).toString()).output())
+        assertThat(ShortCommand.ok("qemu-img", "snapshot", "-l", image(1).toString()).output())
                 .doesNotContain("s1");
     }
 
@@ -314,7 +318,7 @@ class EngineCrashTest {
     }
 
     private String qmp(String command) throws Exception {
-        String reply = io.xensnap.harness.RawQmp.execute(dom0.host.qmpSocketPath(DOMID),
+        String reply = RawQmp.execute(dom0.host.qmpSocketPath(DOMID),
                 java.time.Duration.ofSeconds(5), command);
         assertThat(reply).as(command).contains("\"return\"");
         return reply;

@@ -27,18 +27,20 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.ManagedProcess;
 import io.xensnap.harness.Prerequisite;
+import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.internal.engine.Faults.Point;
-import io.xensnap.internal.engine.ReconcileReport.Code;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
+import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 
 /**
  * The fault matrix of docs/reliability.md (QEMU killed at each step, an unwritable overlay directory, xenstored stopped
  * before and during an operation, libxl's lock held too long) on real peers. Every case ends with reconcile reporting
  * nothing left to do, the views agreeing and the guest's data unchanged (checked by content). Disk full is in
  * {@link DiskFullTest}, the engine dying between its writes in {@link EngineCrashTest}, a truncated catalog in
- * {@link ReconcileTest}.
+ * {@link io.xensnap.internal.engine.reconcile.ReconcileTest}.
  */
 class FaultMatrixTest {
 
@@ -185,7 +187,7 @@ class FaultMatrixTest {
         dom0.guestWrites(DOMID, "xvdc", 0x77);
         // more data to merge, so that the merge takes a while
         String qdev = dom0.device(DOMID, "xvdc").path("qdev").asText();
-        io.xensnap.harness.RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(30),
+        RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(30),
                 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
                         + " \\\"write -P 0x78 1M 48M\\\"\"}}");
         java.nio.file.attribute.FileTime untouched = Files.getLastModifiedTime(image(2));
@@ -225,7 +227,7 @@ class FaultMatrixTest {
         assertThat(top(Faults.catalogDisks(dom0, DOMID), "xvdc")).isEqualTo(image(2));
         assertThat(image(2).resolveSibling("disk2.s1.qcow2")).doesNotExist();
         assertThat(engine.list(OFF).get("s1")).isEmpty();
-        assertThat(io.xensnap.harness.RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x77)).isTrue();
+        assertThat(RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x77)).isTrue();
         System.out.println("merge fault: the delete " + (outcome == null ? "completed before the kill"
                 : "failed with " + outcome + " and reconcile finished it"));
     }

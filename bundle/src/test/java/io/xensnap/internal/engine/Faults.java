@@ -14,9 +14,12 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.harness.Devid;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.ShortCommand;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.engine.create.CreatePlan;
 
 /** Fault injection and the checks every fault test ends with. */
-final class Faults {
+public final class Faults {
 
     private Faults() {
     }
@@ -25,22 +28,22 @@ final class Faults {
      * Thrown from a hook: the process dies right there. An {@link Error}, so none of the engine's catch blocks (and so
      * no undo) runs; only {@code finally} blocks do, as the kernel closing descriptors and dropping flocks would.
      */
-    static final class SimulatedCrash extends Error {
+    public static final class SimulatedCrash extends Error {
         private static final long serialVersionUID = 1L;
 
-        SimulatedCrash(String where) {
+        public SimulatedCrash(String where) {
             super("simulated crash " + where);
         }
     }
 
     /** The points between two writes of an operation where the process can die. */
-    enum Point {
+    public enum Point {
         BEFORE_TRANSACTION, AFTER_POINT_OF_NO_RETURN, AFTER_LIBXL_CONFIG, AFTER_XENSTORE,
         BEFORE_MERGE, MERGING, AFTER_MERGE, BEFORE_DELETE_COMMIT
     }
 
     /** @return hooks that run {@code action} at {@code point} */
-    static EngineHooks at(Point point, EngineHooks.Step action) {
+    public static EngineHooks at(Point point, EngineHooks.Step action) {
         return new EngineHooks() {
             @Override
             public void beforeTransaction(CreatePlan plan) throws Exception {
@@ -101,7 +104,7 @@ final class Faults {
     }
 
     /** @return hooks under which the process dies at {@code point} */
-    static EngineHooks crashAt(Point point) {
+    public static EngineHooks crashAt(Point point) {
         return at(point, () -> {
             throw new SimulatedCrash("at " + point);
         });
@@ -112,7 +115,7 @@ final class Faults {
         ShortCommand.ok("kill", "-" + signal, Long.toString(pid));
     }
 
-    static SnapshotError code(ThrowingCall call) {
+    public static SnapshotError code(ThrowingCall call) {
         try {
             call.run();
         } catch (SnapshotException e) {
@@ -124,7 +127,7 @@ final class Faults {
     }
 
     @FunctionalInterface
-    interface ThrowingCall {
+    public interface ThrowingCall {
         void run() throws Exception;
     }
 
@@ -132,7 +135,7 @@ final class Faults {
      * The four views of a running domain agree for every disk: QEMU's root, the xenstore backend (and libxl's copy),
      * libxl's stored config and the catalog; and the image headers' chain is QEMU's chain.
      */
-    static void assertViewsAgree(Dom0 dom0, int domid) throws Exception {
+    public static void assertViewsAgree(Dom0 dom0, int domid) throws Exception {
         DomainCatalog catalog = new CatalogStore(dom0.state).load(Dom0.uuid(domid));
         for (String vdev : List.of("xvda", "xvdb", "xvdc")) {
             String root = dom0.rootFile(domid, vdev);
@@ -155,7 +158,7 @@ final class Faults {
     }
 
     /** The guest sees {@code pattern} on the disk whose top image is {@code top}. */
-    static void assertData(Path top, int pattern) {
+    public static void assertData(Path top, int pattern) {
         RealQemu.Format f = top.toString().endsWith(".raw") ? RealQemu.Format.RAW : RealQemu.Format.QCOW2;
         assertThat(RealQemu.hasPattern(top, f, pattern)).as("%s holds 0x%02x", top, pattern).isTrue();
     }
@@ -168,7 +171,7 @@ final class Faults {
     }
 
     /** @return the catalog's disk images of a domain, for a shut-off one */
-    static List<DiskImage> catalogDisks(Dom0 dom0, int domid) throws Exception {
+    public static List<DiskImage> catalogDisks(Dom0 dom0, int domid) throws Exception {
         return new CatalogStore(dom0.state).load(Dom0.uuid(domid)).disks();
     }
 }

@@ -21,12 +21,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RealXenstored;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.engine.create.OverlayPolicy;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.ProcessResult;
@@ -112,8 +117,8 @@ class SecurityTest {
             Files.setAttribute(xs, "unix:uid", 65534);
             assertThatThrownBy(() -> strict.list(DomainRef.running(7))).isInstanceOf(SnapshotException.class)
                     .hasMessageContaining("xenstored's socket").hasMessageContaining("owned by uid 65534");
-            assertThat(strict.reconcile(DomainRef.shutOff(Dom0.uuid(7), List.of(new io.xensnap.api.DiskImage("xvda",
-                    dom0.qemus.get(0).disk(0).image(), io.xensnap.api.DiskFormat.QCOW2)))).findings())
+            assertThat(strict.reconcile(DomainRef.shutOff(Dom0.uuid(7), List.of(new DiskImage("xvda",
+                    dom0.qemus.get(0).disk(0).image(), DiskFormat.QCOW2)))).findings())
                     .singleElement().satisfies(f -> assertThat(f.code()).isEqualTo(ReconcileReport.Code.PEER_UNREACHABLE));
 
             assertThat(lenient.create(request).name()).as("sockets.any.owner").isEqualTo("s1");

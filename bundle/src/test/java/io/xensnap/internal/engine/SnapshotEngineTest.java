@@ -32,8 +32,13 @@ import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.harness.Devid;
+import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
+import io.xensnap.harness.ShortCommand;
+import io.xensnap.harness.XenHost;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.engine.create.CreatePlan;
 
 /** The engine end to end against a real xenstored, a libxl layout and a Xen-like QEMU per domain. */
 class SnapshotEngineTest {
@@ -227,8 +232,8 @@ class SnapshotEngineTest {
 
     @Test
     void aPhyDiskOfARunningDomainIsRefusedWithTheReason() throws Exception {
-        dom0.domain(9, List.of(io.xensnap.harness.XenHost.Disk.of("xvdd", io.xensnap.harness.XenHost.Backend.PHY,
-                io.xensnap.harness.XenHost.Format.RAW, Path.of("/dev/vg0/vm9-data"))));
+        dom0.domain(9, List.of(XenHost.Disk.of("xvdd", XenHost.Backend.PHY,
+                XenHost.Format.RAW, Path.of("/dev/vg0/vm9-data"))));
         String before = dom0.fingerprint();
         DomainRef vm9 = DomainRef.running(9);
 
@@ -245,7 +250,7 @@ class SnapshotEngineTest {
     @Test
     void anInternalNameTakenOnDisk2OutsideXensnapIsRefusedBeforeAnythingChanges() throws Exception {
         String node = dom0.device(DOMID, "xvdb").path("inserted").path("node-name").asText();
-        io.xensnap.harness.RawQmp.execute(dom0.host.qmpSocketPath(DOMID), java.time.Duration.ofSeconds(5),
+        RawQmp.execute(dom0.host.qmpSocketPath(DOMID), java.time.Duration.ofSeconds(5),
                 "{\"execute\":\"blockdev-snapshot-internal-sync\",\"arguments\":{\"device\":\"" + node
                         + "\",\"name\":\"dup\"}}");
         String before = dom0.fingerprint();
@@ -322,7 +327,7 @@ class SnapshotEngineTest {
         engine.delete(remembered, "cold");
         assertThat(ov).doesNotExist();
         assertThat(engine.list(remembered).snapshots()).isEmpty();
-        assertThat(io.xensnap.harness.ShortCommand.ok("qemu-img", "snapshot", "-l", image(0).toString()).output())
+        assertThat(ShortCommand.ok("qemu-img", "snapshot", "-l", image(0).toString()).output())
                 .doesNotContain("cold");
     }
 
@@ -332,7 +337,7 @@ class SnapshotEngineTest {
         DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of(new DiskImage("xvdc", image(2), DiskFormat.RAW)));
         engine.create(SnapshotRequest.allDisks(off, "s1", ""));
         Path users = dom0.images.resolve("vm7/users-own.qcow2");
-        io.xensnap.harness.ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", users.toString(), "64M");
+        ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", users.toString(), "64M");
         String usersBefore = Files.readString(users, java.nio.charset.StandardCharsets.ISO_8859_1);
 
         RevertResult r = engine.revert(DomainRef.shutOff(Dom0.uuid(DOMID),

@@ -56,24 +56,24 @@ class QemuImgTest {
         ShortCommand.ok(argv.toArray(String[]::new));
     }
 
-    private DiskImage qcow2(String name) {
+    private ImageFile qcow2(String name) {
         Path p = path(name);
         tool("create", "-q", "-f", "qcow2", p.toString(), "64M");
-        return DiskImage.qcow2(p);
+        return ImageFile.qcow2(p);
     }
 
-    private DiskImage overlay(String name, DiskImage backing) {
+    private ImageFile overlay(String name, ImageFile backing) {
         Path p = path(name);
         tool("create", "-q", "-f", "qcow2", "-b", backing.path().toString(), "-F", backing.format(), p.toString());
-        return DiskImage.qcow2(p);
+        return ImageFile.qcow2(p);
     }
 
-    private static void fill(DiskImage image, int pattern) {
+    private static void fill(ImageFile image, int pattern) {
         ShortCommand.ok(Prerequisite.QEMU_IO.require().toString(), "-f", image.format(), "-c",
                 String.format("write -P 0x%02x 0 %d", pattern, MIB), image.path().toString());
     }
 
-    private static List<String> rawSnapshotNames(DiskImage image) throws Exception {
+    private static List<String> rawSnapshotNames(ImageFile image) throws Exception {
         JsonNode info = new ObjectMapper().readTree(ShortCommand.ok(QEMU_IMG, "info", "--output=json",
                 image.path().toString()).output());
         List<String> names = new ArrayList<>();
@@ -83,7 +83,7 @@ class QemuImgTest {
 
     @Test
     void infoParsesSizesFormatAndTheSnapshotList() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         tool("snapshot", "-c", "s1", d.path().toString());
         tool("snapshot", "-c", "s2", d.path().toString());
 
@@ -105,10 +105,10 @@ class QemuImgTest {
 
     @Test
     void backingChainListsEveryLayerTopFirstWithItsOwnSnapshots() throws Exception {
-        DiskImage base = qcow2("base.qcow2");
+        ImageFile base = qcow2("base.qcow2");
         tool("snapshot", "-c", "in-base", base.path().toString());
-        DiskImage mid = overlay("mid.qcow2", base);
-        DiskImage top = overlay("top.qcow2", mid);
+        ImageFile mid = overlay("mid.qcow2", base);
+        ImageFile top = overlay("top.qcow2", mid);
 
         List<ImageInfo> chain = img.backingChain(top, false);
 
@@ -122,7 +122,7 @@ class QemuImgTest {
 
     @Test
     void anImageAPlainQemuHoldsCanOnlyBeReadForceShared() throws Exception {
-        DiskImage d = qcow2("held.qcow2");
+        ImageFile d = qcow2("held.qcow2");
         tool("snapshot", "-c", "s1", d.path().toString());
         qemu = RealQemu.builder(Profile.PLAIN).images(d.path()).start();
 
@@ -141,7 +141,7 @@ class QemuImgTest {
 
     @Test
     void createSnapshotRefusesADuplicateNameThatQemuImgWouldAccept() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         img.createSnapshot(d, "daily");
 
         QemuImgException e = catchThrowableOfType(QemuImgException.class, () -> img.createSnapshot(d, "daily"));
@@ -159,7 +159,7 @@ class QemuImgTest {
 
     @Test
     void namesThatAreAllDigitsOrEmptyAreRefused() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         img.createSnapshot(d, "first");
 
         QemuImgException digits = catchThrowableOfType(QemuImgException.class, () -> img.createSnapshot(d, "1"));
@@ -175,7 +175,7 @@ class QemuImgTest {
 
     @Test
     void applySnapshotRevertsTheData() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         fill(d, 0x21);
         img.createSnapshot(d, "before");
         fill(d, 0x22);
@@ -188,11 +188,11 @@ class QemuImgTest {
 
     @Test
     void aSnapshotThatLivesInALowerLayerIsRefusedAndNothingIsApplied() throws Exception {
-        DiskImage base = qcow2("base.qcow2");
+        ImageFile base = qcow2("base.qcow2");
         fill(base, 0x31);
         img.createSnapshot(base, "sb");
         fill(base, 0x32);
-        DiskImage top = overlay("top.qcow2", base);
+        ImageFile top = overlay("top.qcow2", base);
 
         QemuImgException apply = catchThrowableOfType(QemuImgException.class, () -> img.applySnapshot(top, "sb"));
         QemuImgException delete = catchThrowableOfType(QemuImgException.class, () -> img.deleteSnapshot(top, "sb"));
@@ -207,7 +207,7 @@ class QemuImgTest {
 
     @Test
     void anUnknownSnapshotIsRefusedBeforeQemuImgRuns() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
 
         QemuImgException apply = catchThrowableOfType(QemuImgException.class, () -> img.applySnapshot(d, "nosuch"));
         QemuImgException delete = catchThrowableOfType(QemuImgException.class, () -> img.deleteSnapshot(d, "nosuch"));
@@ -219,7 +219,7 @@ class QemuImgTest {
 
     @Test
     void deleteSnapshotRemovesOnlyThatSnapshot() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         img.createSnapshot(d, "a");
         img.createSnapshot(d, "b");
 
@@ -230,10 +230,10 @@ class QemuImgTest {
 
     @Test
     void withAChainReadOnceTheSameChecksHoldAndEachStepIsOneProcess() throws Exception {
-        DiskImage base = qcow2("base.qcow2");
+        ImageFile base = qcow2("base.qcow2");
         fill(base, 0x31);
         img.createSnapshot(base, "sb");
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         fill(d, 0x41);
         img.createSnapshot(d, "s1");
         fill(d, 0x42);
@@ -252,7 +252,7 @@ class QemuImgTest {
                 .isEqualTo(Reason.DUPLICATE_NAME);
         assertThat(catchThrowableOfType(QemuImgException.class, () -> img.applySnapshot(d, "nosuch", chain))
                 .reason()).isEqualTo(Reason.NO_SUCH_SNAPSHOT);
-        DiskImage top = overlay("top.qcow2", base);
+        ImageFile top = overlay("top.qcow2", base);
         List<ImageInfo> topChain = img.backingChain(top, true);
         assertThat(catchThrowableOfType(QemuImgException.class, () -> img.applySnapshot(top, "sb", topChain))
                 .reason()).isEqualTo(Reason.SNAPSHOT_IN_OTHER_LAYER);
@@ -263,7 +263,7 @@ class QemuImgTest {
 
     @Test
     void qcow2SharingTellsWhetherTheActiveLayerWasWrittenSinceTheLastSnapshotTakenOrApplied() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         fill(d, 0x41);
         assertThat(Qcow2Sharing.unsharedTables(d.path())).as("written, no snapshot yet").isEqualTo(1);
         img.createSnapshot(d, "s1");
@@ -284,7 +284,7 @@ class QemuImgTest {
     void snapshotsOfARawImageFailWithQemuImgsOwnError() throws Exception {
         Path p = path("d.raw");
         tool("create", "-q", "-f", "raw", p.toString(), "16M");
-        DiskImage raw = DiskImage.raw(p);
+        ImageFile raw = ImageFile.raw(p);
 
         assertThat(img.info(raw, false).snapshots()).isEmpty();
         QemuImgException e = catchThrowableOfType(QemuImgException.class, () -> img.createSnapshot(raw, "s"));
@@ -296,7 +296,7 @@ class QemuImgTest {
 
     @Test
     void aMissingImageFailsWithQemuImgsText() {
-        DiskImage missing = DiskImage.qcow2(path("missing.qcow2"));
+        ImageFile missing = ImageFile.qcow2(path("missing.qcow2"));
 
         QemuImgException e = catchThrowableOfType(QemuImgException.class, () -> img.info(missing, false));
 
@@ -315,10 +315,10 @@ class QemuImgTest {
         Path ov = path("ov.qcow2");
         Path dataFile = path("ext,data.raw");
 
-        img.createOverlay(ov, DiskImage.qcow2(baseFile), Map.of("data_file", dataFile.toString(),
+        img.createOverlay(ov, ImageFile.qcow2(baseFile), Map.of("data_file", dataFile.toString(),
                 "cluster_size", "131072"));
 
-        ImageInfo info = img.info(DiskImage.qcow2(ov), false);
+        ImageInfo info = img.info(ImageFile.qcow2(ov), false);
         assertThat(info.backingFilename()).contains(baseFile.toString());
         assertThat(info.backingFormat()).contains("qcow2");
         assertThat(info.virtualSize()).isEqualTo(32 * MIB);
@@ -333,7 +333,7 @@ class QemuImgTest {
         Files.createDirectories(path("a,b"));
         Path p = path("a,b/d,1.qcow2");
         tool("create", "-q", "-f", "qcow2", p.toString(), "16M");
-        DiskImage d = DiskImage.qcow2(p);
+        ImageFile d = ImageFile.qcow2(p);
 
         img.createSnapshot(d, "s1");
         img.applySnapshot(d, "s1");
@@ -345,7 +345,7 @@ class QemuImgTest {
 
     @Test
     void createOverlayRefusesToOverwriteAFile() throws Exception {
-        DiskImage base = qcow2("base.qcow2");
+        ImageFile base = qcow2("base.qcow2");
         Path existing = path("taken.qcow2");
         Files.writeString(existing, "keep me");
 
@@ -358,9 +358,9 @@ class QemuImgTest {
 
     @Test
     void commitWritesTheTopIntoItsBacking() throws Exception {
-        DiskImage base = qcow2("base.qcow2");
+        ImageFile base = qcow2("base.qcow2");
         fill(base, 0x41);
-        DiskImage top = overlay("top.qcow2", base);
+        ImageFile top = overlay("top.qcow2", base);
         fill(top, 0x42);
 
         img.commit(top);
@@ -371,7 +371,7 @@ class QemuImgTest {
 
     @Test
     void checkReportsACleanImage() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         fill(d, 0x51);
 
         CheckResult r = img.check(d);
@@ -389,7 +389,7 @@ class QemuImgTest {
                 Prerequisite.QEMU_IO.require().toString(), "-f", "qcow2", "-c", "write -P 0x11 0 1M", "-c", "abort",
                 p.toString()));
         assertThat(crash.exitCode()).isNotZero();
-        DiskImage d = DiskImage.qcow2(p);
+        ImageFile d = ImageFile.qcow2(p);
         assertThat(img.info(d, false).dirty()).isTrue();
 
         CheckResult r = img.check(d);
@@ -404,7 +404,7 @@ class QemuImgTest {
         Path p = path("d.raw");
         tool("create", "-q", "-f", "raw", p.toString(), "1M");
 
-        QemuImgException e = catchThrowableOfType(QemuImgException.class, () -> img.check(DiskImage.raw(p)));
+        QemuImgException e = catchThrowableOfType(QemuImgException.class, () -> img.check(ImageFile.raw(p)));
 
         assertThat(e.reason()).isEqualTo(Reason.FAILED);
         assertThat(e.exitCode()).isEqualTo(63);
@@ -413,7 +413,7 @@ class QemuImgTest {
 
     @Test
     void argumentsAreNeverInterpretedByAShell() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         String name = "x; touch " + path("pwned") + " $(id) `id` 'q\"";
 
         img.createSnapshot(d, name);
@@ -424,7 +424,7 @@ class QemuImgTest {
 
     @Test
     void aRunThatOutlastsItsTimeoutIsKilledAndReported() throws Exception {
-        DiskImage d = qcow2("d.qcow2");
+        ImageFile d = qcow2("d.qcow2");
         QemuImg impatient = new QemuImg(new JdkProcessRunner(), QEMU_IMG, Duration.ofMillis(1), json);
 
         QemuImgException e = catchThrowableOfType(QemuImgException.class, () -> impatient.info(d, false));
@@ -440,7 +440,7 @@ class QemuImgTest {
                 json);
 
         QemuImgException e = catchThrowableOfType(QemuImgException.class,
-                () -> nowhere.info(DiskImage.qcow2(path("d.qcow2")), false));
+                () -> nowhere.info(ImageFile.qcow2(path("d.qcow2")), false));
 
         assertThat(e.reason()).isEqualTo(Reason.NOT_RUN);
         assertThat(e).hasMessageContaining("cannot run " + path("no-qemu-img"));
@@ -452,7 +452,7 @@ class QemuImgTest {
         QemuImg echo = new QemuImg(new JdkProcessRunner(), "/bin/echo", Duration.ofSeconds(5), json);
 
         QemuImgException e = catchThrowableOfType(QemuImgException.class,
-                () -> echo.info(DiskImage.qcow2(path("d.qcow2")), false));
+                () -> echo.info(ImageFile.qcow2(path("d.qcow2")), false));
 
         assertThat(e.reason()).isEqualTo(Reason.BAD_OUTPUT);
         assertThat(e).hasMessageContaining("stdout was: info --output=json");
@@ -460,9 +460,9 @@ class QemuImgTest {
 
     @Test
     void imagePathsMustBeAbsoluteAndFormatsPlain() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DiskImage.qcow2(Path.of("rel.qcow2")))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ImageFile.qcow2(Path.of("rel.qcow2")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absolute");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DiskImage(Path.of("/a"), "qcow2,x"))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ImageFile(Path.of("/a"), "qcow2,x"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

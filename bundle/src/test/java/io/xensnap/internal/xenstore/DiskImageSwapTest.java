@@ -42,20 +42,20 @@ class DiskImageSwapTest {
         try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
              XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
             DomainDisk xvda = new DomainDisks(client).disks(4).get(0);
-            DomainDisk after = new DiskImageSwap(client).swap(xvda, DiskFormat.QCOW2, "/images/overlay-1.qcow2");
+            DomainDisk after = new DiskImageSwap(client).swap(xvda, LibxlFormat.QCOW2, "/images/overlay-1.qcow2");
 
             XenstoreCli cli = new XenstoreCli(xs.socketPath());
             assertThat(cli.read(XVDA_BACKEND + "/params"))
                     .isEqualTo("qcow2:/images/overlay-1.qcow2");
             assertThat(cli.read(XVDA_LIBXL + "/params")).isEqualTo("qcow2:/images/overlay-1.qcow2");
-            assertThat(after.format()).isEqualTo(DiskFormat.QCOW2);
+            assertThat(after.format()).isEqualTo(LibxlFormat.QCOW2);
             assertThat(new DomainDisks(client).disks(4).get(0)).isEqualTo(after);
             // Nothing else changed: the other disk and this disk's other keys.
             assertThat(cli.read(XVDA_BACKEND + "/mode")).isEqualTo("w");
             assertThat(cli.read(XVDB_BACKEND + "/params")).isEqualTo("/dev/vg0/data");
 
             // And back, as a revert does: raw is written the libxl way, aio.
-            new DiskImageSwap(client).swap(after, DiskFormat.RAW, "/images/base.img");
+            new DiskImageSwap(client).swap(after, LibxlFormat.RAW, "/images/base.img");
             assertThat(cli.read(XVDA_BACKEND + "/params")).isEqualTo("aio:/images/base.img");
             assertThat(cli.read(XVDA_LIBXL + "/params")).isEqualTo("aio:/images/base.img");
         }
@@ -89,7 +89,7 @@ class DiskImageSwapTest {
             DiskImageSwap swap = new DiskImageSwap(client);
             DomainDisk disk = new DomainDisks(client).disks(4).get(0);
             for (int i = 0; i < 50; i++) {
-                disk = swap.swap(disk, DiskFormat.QCOW2, "/images/overlay-" + i + ".qcow2");
+                disk = swap.swap(disk, LibxlFormat.QCOW2, "/images/overlay-" + i + ".qcow2");
             }
             stop.set(true);
             watcher.join(TimeUnit.SECONDS.toMillis(10));
@@ -107,7 +107,7 @@ class DiskImageSwapTest {
             XenstoreCli cli = new XenstoreCli(xs.socketPath());
             cli.write(XVDA_BACKEND + "/params", "qcow2:/images/someone-else.qcow2");
 
-            assertThatThrownBy(() -> new DiskImageSwap(client).swap(listed, DiskFormat.QCOW2, "/images/mine.qcow2"))
+            assertThatThrownBy(() -> new DiskImageSwap(client).swap(listed, LibxlFormat.QCOW2, "/images/mine.qcow2"))
                     .isInstanceOfSatisfying(XenstoreException.class, e -> assertThat(e.errno()).isEqualTo("ESTALE"));
             assertThat(cli.read(XVDA_BACKEND + "/params"))
                     .isEqualTo("qcow2:/images/someone-else.qcow2");
@@ -121,9 +121,9 @@ class DiskImageSwapTest {
         try (RealXenstored xs = RealXenstored.start(p); XenHost host = host(xs);
              XenstoreClient client = XenstoreClient.connect(xs.socketPath(), "swap", TIMEOUT)) {
             DomainDisk xvdb = new DomainDisks(client).disks(4).get(1);
-            assertThatThrownBy(() -> new DiskImageSwap(client).swap(xvdb, DiskFormat.QCOW2, "/images/x.qcow2"))
+            assertThatThrownBy(() -> new DiskImageSwap(client).swap(xvdb, LibxlFormat.QCOW2, "/images/x.qcow2"))
                     .isInstanceOf(IllegalArgumentException.class);
-            new DiskImageSwap(client).swap(xvdb, DiskFormat.RAW, "/dev/vg0/data-snap");
+            new DiskImageSwap(client).swap(xvdb, LibxlFormat.RAW, "/dev/vg0/data-snap");
             assertThat(new XenstoreCli(xs.socketPath()).read(XVDB_BACKEND + "/params"))
                     .isEqualTo("/dev/vg0/data-snap");
         }
@@ -142,19 +142,19 @@ class DiskImageSwapTest {
             DomainDisk xvda = new DomainDisks(client).disks(4).get(0);
             String fits = "/images/" + "a".repeat(DiskImageSwap.VALUE_MAX - "qcow2:/images/".length());
             String tooLong = fits + "b";
-            assertThat(DiskImageSwap.refusal(xvda, DiskFormat.QCOW2, fits)).isEmpty();
-            assertThat(DiskImageSwap.refusal(xvda, DiskFormat.QCOW2, tooLong)).hasValueSatisfying(r -> assertThat(r)
+            assertThat(DiskImageSwap.refusal(xvda, LibxlFormat.QCOW2, fits)).isEmpty();
+            assertThat(DiskImageSwap.refusal(xvda, LibxlFormat.QCOW2, tooLong)).hasValueSatisfying(r -> assertThat(r)
                     .contains("2049 bytes").contains("oxenstored stores at most 2048"));
 
-            DomainDisk after = new DiskImageSwap(client).swap(xvda, DiskFormat.QCOW2, fits);
+            DomainDisk after = new DiskImageSwap(client).swap(xvda, LibxlFormat.QCOW2, fits);
             XenstoreCli cli = new XenstoreCli(xs.socketPath());
             assertThat(cli.read("/local/domain/0/backend/qdisk/4/51712/params")).isEqualTo("qcow2:" + fits);
             assertThat(cli.read("/libxl/4/device/vbd/51712/params")).isEqualTo("qcow2:" + fits);
             if (p == Profile.OXENSTORED) {
-                assertThatThrownBy(() -> new DiskImageSwap(client).swap(after, DiskFormat.QCOW2, tooLong))
+                assertThatThrownBy(() -> new DiskImageSwap(client).swap(after, LibxlFormat.QCOW2, tooLong))
                         .isInstanceOfSatisfying(XenstoreException.class, e -> assertThat(e.errno()).isEqualTo("E2BIG"));
             } else {
-                new DiskImageSwap(client).swap(after, DiskFormat.QCOW2, tooLong);
+                new DiskImageSwap(client).swap(after, LibxlFormat.QCOW2, tooLong);
             }
         }
     }

@@ -41,12 +41,12 @@ class DomainDisksTest {
 
             assertThat(disks).containsExactly(
                     new DomainDisk(7, Devid.XVDA, "xvda", BackendKind.QDISK, 0, "qcow2:/var/lib/xen/images/web-1.qcow2",
-                            DiskFormat.QCOW2, "/var/lib/xen/images/web-1.qcow2", true, false),
+                            LibxlFormat.QCOW2, "/var/lib/xen/images/web-1.qcow2", true, false),
                     new DomainDisk(7, Devid.XVDB, "xvdb", BackendKind.QDISK, 0,
                             "aio:/var/lib/xen/images/web-1-data.img",
-                            DiskFormat.RAW, "/var/lib/xen/images/web-1-data.img", true, false),
+                            LibxlFormat.RAW, "/var/lib/xen/images/web-1-data.img", true, false),
                     new DomainDisk(7, Devid.XVDC, "xvdc", BackendKind.VBD, 0, "/dev/vg0/web-1-logs",
-                            DiskFormat.RAW, "/dev/vg0/web-1-logs", false, false));
+                            LibxlFormat.RAW, "/dev/vg0/web-1-logs", false, false));
             // The paths the records compute are the ones libxl wrote (checked with the harness's own formulas).
             for (Disk d : host.domain(7).disks()) {
                 DomainDisk listed = disks.stream().filter(x -> x.vdev().equals(d.vdev())).findFirst().orElseThrow();

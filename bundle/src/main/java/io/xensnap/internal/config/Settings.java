@@ -1,0 +1,60 @@
+package io.xensnap.internal.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import io.xensnap.internal.engine.SocketOwnerGuard;
+import io.xensnap.internal.qmp.QmpTimeouts;
+
+/**
+ * The configuration {@code io.xensnap} after {@link ConfigurationValidator} accepted it. Registered as a service only
+ * once a valid configuration was given, so every component that needs it is unsatisfied until then.
+ *
+ * @param xenRunDir        libxl's run directory; QMP sockets are {@code <dir>/qmp-libxl-<domid>}
+ * @param xenLibDir        libxl's XEN_LIB_DIR (the stored domain configs)
+ * @param xenstoredSocket  the xenstored socket, already looked up as libxenstore does when not configured
+ * @param qemuImg          the qemu-img program, one only root can change
+ * @param stateDir         where the snapshot catalog lives
+ * @param overlayRoots     where overlays may be created; empty allows none
+ * @param qmp              QMP timeouts; {@link QmpTimeouts#job()} also bounds merges
+ * @param qemuImgTimeout   bound of one qemu-img run
+ * @param xenstoreTimeout  bound of one xenstore request
+ * @param libxlLockTimeout how long to wait for libxl's userdata lock
+ * @param domainBusyWait   how long an operation waits for another one on the same domain
+ * @param parallelism      qemu-img runs one revert may start at once
+ * @param socketsAnyOwner  whether QMP and xenstored sockets of any owner are trusted, not only root's
+ */
+public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
+                       List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
+                       Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
+                       boolean socketsAnyOwner) {
+
+    public Settings {
+        Objects.requireNonNull(xenRunDir, "xenRunDir");
+        Objects.requireNonNull(xenLibDir, "xenLibDir");
+        Objects.requireNonNull(xenstoredSocket, "xenstoredSocket");
+        Objects.requireNonNull(qemuImg, "qemuImg");
+        Objects.requireNonNull(stateDir, "stateDir");
+        overlayRoots = List.copyOf(overlayRoots);
+        Objects.requireNonNull(qmp, "qmp");
+        Objects.requireNonNull(qemuImgTimeout, "qemuImgTimeout");
+        Objects.requireNonNull(xenstoreTimeout, "xenstoreTimeout");
+        Objects.requireNonNull(libxlLockTimeout, "libxlLockTimeout");
+        Objects.requireNonNull(domainBusyWait, "domainBusyWait");
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
+        }
+    }
+
+    /** @return the check of socket owners these settings ask for */
+    public SocketOwnerGuard socketOwnerGuard() {
+        return new SocketOwnerGuard(socketsAnyOwner);
+    }
+
+    /** @return where QEMU's QMP socket of {@code domid} is, as libxl puts it */
+    public Path qmpSocket(int domid) {
+        return xenRunDir.resolve("qmp-libxl-" + domid);
+    }
+}

@@ -1,0 +1,83 @@
+package io.xensnap.internal.config;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The configuration {@code io.xensnap} ({@code etc/io.xensnap.cfg}). Method names map to keys with {@code _} as
+ * {@code .}: {@code state_dir()} is {@code state.dir}. {@link ConfigurationValidator} checks every value; a bad one
+ * is refused ({@link SettingsGate}): xensnap keeps the previous valid configuration, or stays inactive if there was
+ * none.
+ */
+@ObjectClassDefinition(name = "xensnap", description = "Where xensnap finds Xen, QEMU and qemu-img, where it keeps"
+        + " its snapshot catalog, and how long it waits for each of them.")
+@interface XensnapConfiguration {
+
+    /** The configuration PID. */
+    String PID = "io.xensnap";
+
+    @AttributeDefinition(name = "Xen run directory", description = "libxl's run directory; the QMP socket of domain N"
+            + " is <dir>/qmp-libxl-N. Absolute.")
+    String xen_run_dir() default "/var/run/xen";
+
+    @AttributeDefinition(name = "Xen lib directory", description = "libxl's XEN_LIB_DIR, where the stored domain"
+            + " configs (userdata-d.*.libxl-json) live. Absolute.")
+    String xen_lib_dir() default "/var/lib/xen";
+
+    @AttributeDefinition(name = "xenstored socket", required = false, description = "Empty: found as libxenstore"
+            + " does ($XENSTORED_PATH, $XENSTORED_RUNDIR/socket, /var/run/xenstored/socket). Absolute otherwise.")
+    String xenstored_socket() default "";
+
+    @AttributeDefinition(name = "qemu-img", description = "The qemu-img program, absolute. xensnap runs it as root, so"
+            + " it must be a regular executable file that only root can change: owned by root and not writable by group"
+            + " or others, and so every directory above it (symlinks resolved).")
+    String qemu_img() default "/usr/bin/qemu-img";
+
+    @AttributeDefinition(name = "State directory", description = "Where the snapshot catalog is kept, one JSON file per"
+            + " domain. Outside Karaf's data directory on purpose: 'karaf clean' must not forget snapshots. Absolute;"
+            + " created when needed.")
+    String state_dir() default "/var/lib/xensnap";
+
+    @AttributeDefinition(name = "Overlay roots", required = false, description = "Directories external snapshots may"
+            + " create overlay files in (symlinks resolved). Comma-separated absolute paths; empty allows internal"
+            + " snapshots only.")
+    String[] overlay_roots() default {"/var/lib/xen/images"};
+
+    @AttributeDefinition(name = "QMP connect timeout (ms)", min = "1")
+    long qmp_connect_timeout_ms() default 2_000;
+
+    @AttributeDefinition(name = "QMP greeting timeout (ms)", min = "1", description = "QEMU greets a second client"
+            + " only after the first one left.")
+    long qmp_greeting_timeout_ms() default 5_000;
+
+    @AttributeDefinition(name = "QMP reply timeout (ms)", min = "1")
+    long qmp_reply_timeout_ms() default 30_000;
+
+    @AttributeDefinition(name = "Merge job timeout (ms)", min = "1", description = "How long one block-commit merge"
+            + " of a running domain may take.")
+    long job_timeout_ms() default 1_800_000;
+
+    @AttributeDefinition(name = "qemu-img timeout (ms)", min = "1", description = "How long one qemu-img run may"
+            + " take; a commit of a large overlay is the longest.")
+    long qemu_img_timeout_ms() default 1_800_000;
+
+    @AttributeDefinition(name = "xenstore timeout (ms)", min = "1")
+    long xenstore_timeout_ms() default 5_000;
+
+    @AttributeDefinition(name = "libxl lock timeout (ms)", min = "1", description = "How long to wait for libxl or xl"
+            + " to release a domain's userdata lock.")
+    long libxl_lock_timeout_ms() default 10_000;
+
+    @AttributeDefinition(name = "Domain busy wait (ms)", min = "1", description = "How long an operation waits for"
+            + " another one on the same domain before it fails with BUSY.")
+    long domain_busy_wait_ms() default 5_000;
+
+    @AttributeDefinition(name = "Parallelism", min = "1", max = "64", description = "How many qemu-img runs one"
+            + " revert may start at once.")
+    int parallelism() default 4;
+
+    @AttributeDefinition(name = "Sockets of any owner", description = "false: the QMP and xenstored sockets must be"
+            + " owned by root, since xensnap acts on what they say. true: trust sockets of any owner, for peers run"
+            + " under another user.")
+    boolean sockets_any_owner() default false;
+}

@@ -1,0 +1,26 @@
+package io.xensnap.internal.engine.create;
+
+import java.util.List;
+
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.engine.DomainView;
+
+/**
+ * A validated create request: every check that needs no side effect has passed.
+ *
+ * @param domain      the domain
+ * @param catalog     its catalog as read at the start (under the domain lock)
+ * @param name        the snapshot's name
+ * @param description its description
+ * @param disks       one plan per disk, all live (QMP) for a running domain or all offline (qemu-img)
+ */
+public record CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
+        List<DiskPlan> disks) {
+
+    public CreatePlan {
+        disks = List.copyOf(disks);
+        if (disks.isEmpty()) {
+            throw new IllegalArgumentException("nothing to snapshot");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.xensnap.internal.engine.create;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.engine.DiskView;
+import io.xensnap.internal.engine.DomainView;
+import io.xensnap.internal.engine.OverlayPlace;
+import io.xensnap.internal.xenstore.DiskImageSwap;
+import io.xensnap.internal.xenstore.LibxlFormat;
+
+/**
+ * Validates a create request against the domain as it is. Pure: reads only, changes nothing, so that a refused request
+ * leaves no file, no xenstore node and no catalog entry behind.
+ */
+public final class CreatePlanner {
+
+    private final OverlayPolicy overlays;
+
+    public CreatePlanner(OverlayPolicy overlays) {
+        this.overlays = overlays;
+    }
+
+    public CreatePlan plan(SnapshotRequest request, DomainView domain, DomainCatalog catalog) throws SnapshotException {
+        if (catalog.snapshot(request.name()).isPresent()) {
+            throw new SnapshotException(SnapshotError.SNAPSHOT_EXISTS,
+                    domain.label() + " already has a snapshot named " + request.name());
+        }
+        if (catalog.pending().isPresent()) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, domain.label() + ": an earlier "
+                    + catalog.pending().get().kind() + " of snapshot " + catalog.pending().get().snapshot()
+                    + " did not finish; reconcile the domain first");
+        }
+        List<DiskSpec> specs = request.disks().isEmpty() ? defaults(domain) : request.disks();
+        List<DiskPlan> plans = new ArrayList<>();
+        Set<Path> overlayPaths = new HashSet<>();
+        for (DiskSpec spec : specs) {
+            DiskView disk = domain.disk(spec.vdev()).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_DISK,
+                    domain.label() + " has no disk " + spec.vdev() + "; its disks: "
+                            + domain.disks().stream().map(DiskView::vdev).toList()));
+            DiskPlan plan = planDisk(domain, disk, spec, request.name());
+            if (plan.overlay() != null && !overlayPaths.add(plan.overlay())) {
+                throw new SnapshotException(SnapshotError.INVALID_ARGUMENT,
+                        "two disks would get the same overlay " + plan.overlay());
+            }
+            plans.add(plan);
+        }
+        if (plans.isEmpty()) {
+            throw new SnapshotException(SnapshotError.NO_SUCH_DISK, domain.label() + " has no disk to snapshot");
+        }
+        return new CreatePlan(domain, catalog, request.name(), request.description(), plans);
+    }
+
+    /** Every writable disk: internal for qcow2, external beside the image for raw. */
+    private static List<DiskSpec> defaults(DomainView domain) {
+        List<DiskSpec> specs = new ArrayList<>();
+        for (DiskView d : domain.disks()) {
+            if (d.cdrom() || !d.writable()) {
+                continue;
+            }
+            specs.add(d.format() == DiskFormat.QCOW2 ? DiskSpec.internal(d.vdev()) : DiskSpec.external(d.vdev(), null));
+        }
+        return specs;
+    }
+
+    private DiskPlan planDisk(DomainView domain, DiskView disk, DiskSpec spec, String name) throws SnapshotException {
+        String what = domain.label() + " disk " + disk.vdev();
+        if (disk.backend() == DiskView.Backend.PHY) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is served by blkback (phy) from "
+                    + disk.image() + ": blkback cannot open a qcow2 overlay or take internal snapshots while the"
+                    + " domain runs; snapshot it while the domain is shut off, or use a qdisk backend");
+        }
+        if (disk.cdrom()) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is a CD-ROM drive");
+        }
+        if (!disk.writable()) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is attached read-only; it never changes");
+        }
+        if (disk.format() == null) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED,
+                    what + " is in format " + disk.formatName() + "; xensnap handles qcow2 and raw");
+        }
+        if (spec.kind() == SnapshotKind.INTERNAL) {
+            if (disk.format() != DiskFormat.QCOW2) {
+                throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is raw, and raw images have no"
+                        + " internal snapshots; ask for an external snapshot (a qcow2 overlay) instead");
+            }
+            return new DiskPlan(disk, SnapshotKind.INTERNAL, null);
+        }
+        if (spec.overlayFormat() != DiskFormat.QCOW2) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED,
+                    what + ": an overlay must be qcow2, the only format here that can have a backing image");
+        }
+        Path overlay = spec.overlay() != null ? spec.overlay() : defaultOverlay(disk.image(), name);
+        if (overlay.equals(disk.image())) {
+            throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, what + ": the overlay cannot be the image itself");
+        }
+        OverlayPlace place = overlays.place(overlay);
+        Path checked = place.overlay();
+        if (disk.xenstore() != null) {
+            // the backend must be able to name the overlay after QEMU switched to it, or the two would disagree
+            Optional<String> refusal = DiskImageSwap.refusal(disk.xenstore(),
+                    LibxlFormat.QCOW2, checked.toString());
+            if (refusal.isPresent()) {
+                throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, what + ": overlay path " + checked + ": "
+                        + refusal.get());
+            }
+        }
+        return new DiskPlan(disk, SnapshotKind.EXTERNAL, place);
+    }
+
+    /** {@code /dir/disk.qcow2} → {@code /dir/disk.<snapshot>.qcow2}. */
+    public static Path defaultOverlay(Path image, String snapshot) {
+        String file = image.getFileName().toString();
+        int dot = file.lastIndexOf('.');
+        String stem = dot > 0 ? file.substring(0, dot) : file;
+        return image.resolveSibling(stem + "." + snapshot + ".qcow2");
+    }
+}

@@ -1,0 +1,326 @@
+package io.xensnap.internal.engine.create;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.SnapshotError;
+import io.xensnap.api.SnapshotException;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.internal.catalog.CatalogException;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.catalog.PendingOperation;
+import io.xensnap.internal.engine.DiskView;
+import io.xensnap.internal.engine.DomainView;
+import io.xensnap.internal.engine.EngineHooks;
+import io.xensnap.internal.engine.Errors;
+import io.xensnap.internal.engine.Images;
+import io.xensnap.internal.engine.OverlayFiles;
+import io.xensnap.internal.engine.Parallel;
+import io.xensnap.internal.engine.Peers;
+import io.xensnap.internal.engine.UndoLog;
+import io.xensnap.internal.libxl.DomainConfigStore;
+import io.xensnap.internal.libxl.LibxlConfigException;
+import io.xensnap.internal.libxl.LibxlDisk;
+import io.xensnap.internal.libxl.LibxlDiskFormat;
+import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.qemuimg.QemuImgException;
+import io.xensnap.internal.qmp.BlockDevice;
+import io.xensnap.internal.qmp.BlockDevices;
+import io.xensnap.internal.qmp.QmpConnection;
+import io.xensnap.internal.qmp.QmpException;
+import io.xensnap.internal.qmp.QmpTransactionException;
+import io.xensnap.internal.qmp.RunState;
+import io.xensnap.internal.qmp.SnapshotTransaction;
+import io.xensnap.internal.qmp.TransactionAction;
+import io.xensnap.internal.qmp.VmControl;
+import io.xensnap.internal.xenstore.DiskImageSwap;
+import io.xensnap.internal.xenstore.LibxlFormat;
+import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xenstore.XenstoreException;
+
+/**
+ * Create on a running domain: all disks in one QMP transaction, so QEMU applies every action or none. For external
+ * disks libxl's config and the xenstore backend follow the overlay afterwards; libxl's lock is held from before the
+ * transaction until its config says the same as QEMU, so libxl never reads a config that names the old image.
+ */
+public final class LiveCreate {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveCreate.class);
+
+    /** Run states in which QEMU serves the disks and takes snapshots. */
+    private static final Set<String> SNAPSHOT_STATES = Set.of("running", "paused", "prelaunch", "suspended");
+
+    private final Peers peers;
+    private final int parallelism;
+    private final EngineHooks hooks;
+
+    /** @param parallelism how many overlays are formatted at once (qemu-img runs) */
+    public LiveCreate(Peers peers, int parallelism, EngineHooks hooks) {
+        this.peers = peers;
+        this.parallelism = Math.max(1, parallelism);
+        this.hooks = hooks;
+    }
+
+    public SnapshotInfo run(CreatePlan plan) throws SnapshotException {
+        DomainView domain = plan.domain();
+        int domid = domain.domid().getAsInt();
+        String label = domain.label();
+        UndoLog undo = new UndoLog();
+        DomainConfigStore.Session libxl = null;
+        List<OverlayFiles.Made> made = new ArrayList<>();
+        try (QmpConnection qmp = peers.qmp().connect(domid)) {
+            // the three queries go out together: one round trip to QEMU before the transaction, not three
+            List<String> queries = new ArrayList<>(List.of(VmControl.STATUS_QUERY));
+            queries.addAll(BlockDevices.QUERIES);
+            List<JsonNode> answers = qmp.executeAll(queries);
+            requireSnapshotState(label, VmControl.status(answers.get(0)));
+            BlockDevices devices = new BlockDevices(qmp);
+            List<TransactionAction> actions = new ArrayList<>();
+            List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
+            Set<String> nodeNames = new HashSet<>();
+            all.forEach(b -> nodeNames.addAll(b.nodeChain()));
+            List<BlockDevice> resolved = new ArrayList<>();
+            for (DiskPlan d : plan.disks()) {
+                BlockDevice device = devices.resolve(d.disk().vdev(), all);
+                resolved.add(device);
+                actions.add(action(plan, d, device, nodeNames));
+            }
+            boolean external = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
+            if (external) {
+                libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(domain.uuid())));
+            }
+
+            DomainCatalog before = plan.catalog();
+            boolean existed = peers.catalogs().exists(before.uuid());
+            DomainCatalog marked = before.withName(domain.name())
+                    .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
+                            peers.clock().instant(), plan.description(), planned(plan))));
+            peers.catalogs().save(marked);
+            undo.done("mark create of " + plan.name() + " in the catalog",
+                    () -> peers.catalogs().restore(before, existed));
+
+            makeOverlays(plan, resolved, made, undo);
+            EngineHooks.call(() -> hooks.beforeTransaction(plan));
+            try {
+                new SnapshotTransaction(qmp).run(actions);
+            } catch (QmpTransactionException e) {
+                // QEMU rolled every action back; the overlays it opened are ours, made above, and the undo log
+                // removes them through their held directories
+                throw Errors.qmp(label + ": snapshot " + plan.name() + " refused, nothing changed", e);
+            } catch (QmpException e) {
+                if (e.kind() == QmpException.Kind.PRECONDITION) {
+                    throw Errors.qmp(label, e);
+                }
+                // The transaction may or may not have been applied: keep the catalog's mark and every file, and
+                // let reconcile look at QEMU's chains instead of guessing here.
+                undo.commit();
+                throw Errors.qmp(label + ": the outcome of snapshot " + plan.name()
+                        + " is unknown (QEMU did not answer)", e);
+            }
+
+            // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
+            // would need another transaction that can fail too. From here on we go forward: make libxl's config,
+            // xenstore and the catalog say what QEMU does, and if one of them fails, leave the pending mark so
+            // reconcile can finish the job.
+            undo.commit();
+            EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
+            return finish(plan, domid, libxl, marked);
+        } catch (QmpException e) {
+            SnapshotException se = Errors.qmp(label, e);
+            undo.rollback(se);
+            throw se;
+        } catch (QemuImgException e) {
+            SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
+            undo.rollback(se);
+            throw se;
+        } catch (IOException e) {
+            SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
+            undo.rollback(se);
+            throw se;
+        } catch (LibxlConfigException e) {
+            SnapshotException se = Errors.libxl(label, e);
+            undo.rollback(se);
+            throw se;
+        } catch (CatalogException e) {
+            SnapshotException se = Errors.catalog(e);
+            undo.rollback(se);
+            throw se;
+        } catch (SnapshotException e) {
+            undo.rollback(e);
+            throw e;
+        } catch (RuntimeException e) {
+            undo.rollback(e);
+            throw e;
+        } finally {
+            made.forEach(OverlayFiles.Made::close);
+            if (libxl != null) {
+                libxl.close();
+            }
+        }
+    }
+
+    /**
+     * Creates every external disk's overlay in its directory as validation checked it, then formats them (in
+     * parallel): QEMU opens an existing file by its path and creates nothing, so a directory swapped for a link since
+     * the check makes the transaction fail instead of putting an overlay where the link leads.
+     */
+    private void makeOverlays(CreatePlan plan, List<BlockDevice> devices, List<OverlayFiles.Made> made, UndoLog undo)
+            throws IOException, QemuImgException {
+        List<Parallel.Step> steps = new ArrayList<>();
+        for (int i = 0; i < plan.disks().size(); i++) {
+            DiskPlan d = plan.disks().get(i);
+            if (d.kind() != SnapshotKind.EXTERNAL) {
+                continue;
+            }
+            OverlayFiles.Made m = peers.overlayFiles().make(d.place());
+            made.add(m);
+            undo.done("overlay " + m.overlay() + " made for the transaction", m::remove);
+            long size = devices.get(i).virtualSize();
+            var backing = Images.of(d.disk().image(), d.disk().format());
+            steps.add(() -> peers.overlayFiles().format(m, backing, size));
+        }
+        for (Parallel.Outcome o : Parallel.run(steps, parallelism)) {
+            if (!o.ok()) {
+                if (o.failure() instanceof QemuImgException q) {
+                    throw q;
+                }
+                if (o.failure() instanceof IOException io) {
+                    throw io;
+                }
+                throw new IllegalStateException("formatting an overlay failed: " + o.failure(), o.failure());
+            }
+        }
+    }
+
+    /** What each disk will get, in the domain's disk order: the pending mark's record of the plan for reconcile. */
+    private static List<DiskSnapshot> planned(CreatePlan plan) {
+        List<DiskSnapshot> out = new ArrayList<>();
+        for (DiskView d : plan.domain().disks()) {
+            plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst().ifPresent(p ->
+                    out.add(p.kind() == SnapshotKind.EXTERNAL
+                            ? new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), p.overlay())
+                            : new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2, null)));
+        }
+        return out;
+    }
+
+    private TransactionAction action(CreatePlan plan, DiskPlan d, BlockDevice device, Set<String> nodeNames)
+            throws SnapshotException {
+        String what = plan.domain().label() + " disk " + d.disk().vdev();
+        if (!device.file().equals(d.disk().image().toString())) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, what + ": QEMU serves " + device.file()
+                    + " but xenstore says " + d.disk().image() + "; reconcile the domain first");
+        }
+        if (d.kind() == SnapshotKind.INTERNAL) {
+            if (device.hasSnapshot(plan.name())) {
+                throw new SnapshotException(SnapshotError.SNAPSHOT_EXISTS,
+                        what + ": image " + device.file() + " already holds an internal snapshot named " + plan.name());
+            }
+            return new TransactionAction.InternalSnapshot(device.target(), plan.name());
+        }
+        return new TransactionAction.ExternalSnapshot(device.nodeName(), d.overlay(),
+                overlayNode(d.disk().vdev(), nodeNames), "qcow2", TransactionAction.ExternalSnapshot.Mode.EXISTING);
+    }
+
+    /**
+     * A node name for a new overlay: a letter first, at most 31 characters, and none that QEMU has in a disk's chain,
+     * or the whole transaction is refused ("New overlay node-name already in use"). A name made from the clock and the
+     * snapshot's name once collided with the previous overlay's on creates a few milliseconds apart.
+     */
+    private static String overlayNode(String vdev, Set<String> nodeNames) {
+        while (true) {
+            String node = "xs-" + vdev + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffL);
+            if (nodeNames.add(node)) {
+                return node;
+            }
+        }
+    }
+
+    private SnapshotInfo finish(CreatePlan plan, int domid, DomainConfigStore.Session libxl, DomainCatalog marked)
+            throws SnapshotException {
+        String label = plan.domain().label();
+        List<String> failures = new ArrayList<>();
+        List<DiskSnapshot> taken = new ArrayList<>();
+        List<DiskImage> after = new ArrayList<>();
+        List<LibxlDisk> libxlDisks = new ArrayList<>();
+        for (DiskView d : plan.domain().disks()) {
+            Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
+            if (p.isPresent() && p.get().kind() == SnapshotKind.EXTERNAL) {
+                taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), p.get().overlay()));
+                after.add(new DiskImage(d.vdev(), p.get().overlay(), DiskFormat.QCOW2));
+                libxlDisks.add(new LibxlDisk(d.vdev(), p.get().overlay().toString(), LibxlDiskFormat.QCOW2));
+            } else {
+                if (p.isPresent()) {
+                    taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2, null));
+                }
+                if (DiskView.hasImage(d)) {
+                    after.add(new DiskImage(d.vdev(), d.image(), d.format()));
+                }
+            }
+        }
+        if (!libxlDisks.isEmpty()) {
+            try {
+                libxl.setDisks(libxlDisks);
+            } catch (LibxlConfigException e) {
+                failures.add("libxl's config still names the old images: " + e.getMessage());
+            }
+            EngineHooks.call(() -> hooks.afterLibxlConfig(plan));
+            try (XenstoreClient xs = peers.xenstore().open()) {
+                DiskImageSwap swap = new DiskImageSwap(xs);
+                for (DiskPlan p : plan.disks()) {
+                    if (p.kind() == SnapshotKind.EXTERNAL) {
+                        swap.swap(p.disk().xenstore(), LibxlFormat.QCOW2,
+                                p.overlay().toString());
+                    }
+                }
+            } catch (XenstoreException e) {
+                failures.add("the xenstore backend still names the old images: " + e.getMessage());
+            }
+            EngineHooks.call(() -> hooks.afterXenstore(plan));
+        }
+        SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
+                peers.clock().instant(), marked.current(), taken);
+        DomainCatalog done = marked.withSnapshot(info, after);
+        if (failures.isEmpty()) {
+            done = done.withPending(Optional.empty());
+        }
+        boolean catalogUnwritable = false;
+        try {
+            peers.catalogs().save(done);
+        } catch (CatalogException e) {
+            failures.add("the catalog was not updated: " + e.getMessage());
+            catalogUnwritable = e.unwritable();
+        }
+        if (!failures.isEmpty()) {
+            // the code names the state directory only when it is all that failed: that is what the operator fixes
+            throw new SnapshotException(catalogUnwritable && failures.size() == 1 ? SnapshotError.CATALOG_UNWRITABLE
+                    : SnapshotError.INTERNAL, label + ": snapshot " + plan.name() + " was taken and QEMU uses it, but "
+                    + String.join("; ", failures));
+        }
+        LOG.info("{}: snapshot {} created on {}", label, plan.name(),
+                plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());
+        return info;
+    }
+
+    private static void requireSnapshotState(String label, RunState state) throws SnapshotException {
+        if (!SNAPSHOT_STATES.contains(state.status())) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE,
+                    label + " is in state " + state.status() + "; snapshots need it running or paused");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package io.xensnap.internal.engine.reconcile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.UUID;
+
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.internal.catalog.CatalogException;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.catalog.PendingOperation;
+import io.xensnap.internal.engine.DomainResolver;
+import io.xensnap.internal.engine.Peers;
+import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
+import io.xensnap.internal.libxl.DomainConfigStore;
+import io.xensnap.internal.libxl.LibxlConfigException;
+import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.qemuimg.QemuImgException;
+import io.xensnap.internal.qmp.QmpConnection;
+import io.xensnap.internal.qmp.QmpException;
+import io.xensnap.internal.xenstore.DomainDisk;
+import io.xensnap.internal.xenstore.DomainDisks;
+import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xenstore.XenstoreException;
+
+/**
+ * Brings one domain's views back together after a crash, and reports what it cannot prove. The views: the catalog
+ * (with its pending mark), the chain QEMU runs ({@code query-block}), the image headers
+ * ({@code qemu-img info --backing-chain -U}), libxl's stored config and xenstore's backend.
+ *
+ * <p>In order: a stale catalog temp file goes; a pending create, delete or revert is settled
+ * ({@link CreateRecovery}, {@link DeleteRecovery}, {@link RevertRecovery}); then, with nothing pending, every view is
+ * compared ({@link DriftCheck}, report only), snapshots and layers no catalog records are reported
+ * ({@link UnknownTraces}) and files xensnap made that nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
+ * of this process runs meanwhile; libxl's lock is held while libxl's config is read or changed.
+ */
+public final class Reconciler {
+
+    private final Peers peers;
+    private final DomainResolver resolver;
+    private final Duration jobTimeout;
+
+    public Reconciler(Peers peers, DomainResolver resolver, Duration jobTimeout) {
+        this.peers = peers;
+        this.resolver = resolver;
+        this.jobTimeout = jobTimeout;
+    }
+
+    /**
+     * @param disks the disk images the caller named, used for a shut-off domain whose catalog knows none
+     */
+    public ReconcileReport run(String uuid, List<DiskImage> disks) {
+        Findings findings = new Findings(uuid);
+        removeStaleTemp(uuid, findings);
+        DomainCatalog catalog;
+        try {
+            catalog = peers.catalogs().load(uuid);
+        } catch (CatalogException e) {
+            findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage()
+                    + "; it is left as it is and nothing else of this domain was checked");
+            return findings.report();
+        }
+        OptionalInt domid;
+        try {
+            domid = resolver.runningDomid(uuid);
+        } catch (XenstoreException e) {
+            findings.reported(Code.PEER_UNREACHABLE, "xenstore", "cannot tell whether the domain runs: "
+                    + e.getMessage());
+            return findings.report();
+        }
+        ImageHeaders headers = new ImageHeaders(peers.qemuImg());
+        try {
+            if (domid.isPresent()) {
+                live(uuid, domid.getAsInt(), catalog, headers, findings);
+            } else {
+                offline(catalog, disks, headers, findings);
+            }
+        } catch (QemuImgException e) {
+            findings.reported(Code.PEER_UNREACHABLE, "qemu-img", e.getMessage());
+        }
+        return findings.report();
+    }
+
+    private void live(String uuid, int domid, DomainCatalog catalog, ImageHeaders headers, Findings findings)
+            throws QemuImgException {
+        DomainConfigStore.Session libxl;
+        try {
+            libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(uuid)));
+        } catch (LibxlConfigException e) {
+            if (e.reason() != LibxlConfigException.Reason.NOT_FOUND) {
+                findings.reported(Code.PEER_UNREACHABLE, "libxl config", "domain " + domid + ": " + e.getMessage()
+                        + "; nothing was checked");
+                return;
+            }
+            // a domain libxl did not create has no stored config: there is no libxl view to compare
+            libxl = null;
+        }
+        // libxl's lock first, QMP second: libxl itself talks to QEMU while holding its lock
+        try (DomainConfigStore.Session held = libxl;
+             QmpConnection qmp = peers.qmp().connect(domid);
+             XenstoreClient xs = peers.xenstore().open()) {
+            LiveDomain domain = LiveDomain.read(domid, xs, qmp, held);
+            if (catalog.pending().isPresent()) {
+                PendingOperation p = catalog.pending().get();
+                boolean settled = switch (p.kind()) {
+                    case CREATE -> new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs);
+                    case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout)
+                            .live(catalog, p, domain, qmp, held, xs);
+                    case REVERT, REVERT_CLEANUP -> RevertRecovery.live(p, domid, findings);
+                };
+                if (!settled) {
+                    return;
+                }
+                catalog = peers.catalogs().load(uuid);
+                domain = LiveDomain.read(domid, xs, qmp, held);
+            }
+            if (new AlignToQemu(headers, findings).run(catalog, domain, held, xs)) {
+                domain = LiveDomain.read(domid, xs, qmp, held);
+            }
+            new DriftCheck(headers, findings).live(catalog, domain);
+            new UnknownTraces(headers, findings).live(catalog, peers.catalogs().exists(uuid),
+                    peers.catalogs().file(uuid), domain);
+            if (peers.catalogs().exists(uuid)) {
+                Set<Path> own = own(catalog);
+                own.addAll(domain.chainFiles());
+                for (LiveDomain.Disk d : domain.disks()) {
+                    d.top().ifPresent(own::add);
+                    d.libxl().flatMap(l -> l.pdevPath()).filter(s -> s.startsWith("/")).map(Path::of)
+                            .ifPresent(own::add);
+                }
+                scanOrphans(catalog, own, headers, findings, xs);
+            }
+        } catch (QmpException e) {
+            findings.reported(Code.PEER_UNREACHABLE, "QEMU", "domain " + domid + " runs, but its device model does"
+                    + " not answer: " + e.getMessage() + "; nothing was checked or changed");
+        } catch (XenstoreException e) {
+            findings.reported(Code.PEER_UNREACHABLE, "xenstore", e.getMessage());
+        } catch (LibxlConfigException e) {
+            findings.reported(Code.PEER_UNREACHABLE, "libxl config", e.getMessage());
+        } catch (CatalogException e) {
+            findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage());
+        }
+    }
+
+    private void offline(DomainCatalog catalog, List<DiskImage> given, ImageHeaders headers, Findings findings)
+            throws QemuImgException {
+        String uuid = catalog.uuid();
+        try {
+            if (catalog.pending().isPresent()) {
+                PendingOperation p = catalog.pending().get();
+                boolean settled = switch (p.kind()) {
+                    case CREATE -> new CreateRecovery(peers, headers, findings).offline(catalog, p);
+                    case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout).offline(catalog, p);
+                    case REVERT, REVERT_CLEANUP -> new RevertRecovery(peers, headers, findings).offline(catalog, p);
+                };
+                if (!settled) {
+                    return;
+                }
+                catalog = peers.catalogs().load(uuid);
+            }
+        } catch (CatalogException e) {
+            findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage());
+            return;
+        }
+        List<DiskImage> disks = catalog.disks().isEmpty() ? given : catalog.disks();
+        new DriftCheck(headers, findings).offline(catalog, disks);
+        new UnknownTraces(headers, findings).offline(catalog, peers.catalogs().exists(uuid),
+                peers.catalogs().file(uuid), disks);
+        if (peers.catalogs().exists(uuid)) {
+            Set<Path> own = own(catalog);
+            for (DiskImage d : disks) {
+                own.add(d.image());
+                if (Files.exists(d.image())) {
+                    own.addAll(backingChain(d, headers));
+                }
+            }
+            try (XenstoreClient xs = peers.xenstore().open()) {
+                scanOrphans(catalog, own, headers, findings, xs);
+            } catch (XenstoreException e) {
+                findings.reported(Code.PEER_UNREACHABLE, "xenstore", "overlays nobody references were not looked"
+                        + " for, because the running domains' disks cannot be read: " + e.getMessage());
+            }
+        }
+    }
+
+    /** @return the image's backing chain; empty when the header cannot be read, which the drift check reports */
+    private static List<Path> backingChain(DiskImage d, ImageHeaders headers) {
+        try {
+            return headers.chain(d.image(), d.format().id());
+        } catch (QemuImgException e) {
+            return List.of();
+        }
+    }
+
+    /** Every file the catalog names for this domain. */
+    private static Set<Path> own(DomainCatalog catalog) {
+        Set<Path> own = new LinkedHashSet<>();
+        catalog.disks().forEach(d -> own.add(d.image()));
+        for (SnapshotInfo s : catalog.snapshots()) {
+            for (DiskSnapshot d : s.disks()) {
+                own.add(d.image());
+                if (d.overlay() != null) {
+                    own.add(d.overlay());
+                }
+            }
+        }
+        return own;
+    }
+
+    /**
+     * Looks for orphans only when every reference can be seen: an unreadable catalog of another domain, or a running
+     * domain whose disks cannot be read, might name a candidate.
+     */
+    private void scanOrphans(DomainCatalog catalog, Set<Path> own, ImageHeaders headers, Findings findings,
+                             XenstoreClient xs) throws XenstoreException {
+        String uuid = catalog.uuid();
+        Set<Path> referenced = new LinkedHashSet<>(own);
+        try {
+            for (String other : peers.catalogs().uuids()) {
+                if (!other.equals(uuid)) {
+                    referenced.addAll(own(peers.catalogs().load(other)));
+                }
+            }
+        } catch (CatalogException e) {
+            findings.reported(Code.PEER_UNREACHABLE, e.file().toString(), "overlays nobody references were not"
+                    + " looked for, because another catalog cannot be read: " + e.getMessage());
+            return;
+        }
+        DomainDisks dd = new DomainDisks(xs);
+        for (String id : xs.directory("/local/domain")) {
+            if (!id.matches("[0-9]{1,5}") || id.equals("0")) {
+                continue;
+            }
+            for (DomainDisk d : dd.disks(Integer.parseInt(id))) {
+                if (d.target().startsWith("/")) {
+                    referenced.add(Path.of(d.target()));
+                }
+            }
+        }
+        if (new OrphanScan(headers, peers.overlayFiles(), findings).run(own, referenced, catalog.made())) {
+            try {
+                // the removed files leave the record (a save keeps only the recorded files that still exist)
+                peers.catalogs().save(catalog);
+            } catch (CatalogException e) {
+                findings.reported(Code.REPAIR_FAILED, e.file().toString(), "the overlays removed above are still"
+                        + " recorded as made by xensnap: " + e.getMessage());
+            }
+        }
+    }
+
+    private void removeStaleTemp(String uuid, Findings findings) {
+        Path tmp = peers.catalogs().tempFile(uuid);
+        try {
+            if (Files.deleteIfExists(tmp)) {
+                findings.repaired(Code.CATALOG_TEMP_REMOVED, tmp.toString(), "a catalog write stopped before its"
+                        + " rename; the catalog itself is the last complete one. Removed");
+            }
+        } catch (IOException e) {
+            findings.reported(Code.REPAIR_FAILED, tmp.toString(), "cannot remove a stale catalog temp file: "
+                    + e.getMessage());
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/** Implementation of xensnap; private to the bundle. */
-package io.xensnap.internal;

@@ -1,0 +1,169 @@
+package io.xensnap.internal.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigurationValidatorTest {
+
+    private static final ConfigurationValidator NO_ENV = new ConfigurationValidator(k -> null);
+
+    @Test
+    void theDefaultsAreValidAndBecomeTheSettings() throws Exception {
+        Settings s = NO_ENV.validate(new TestConfiguration());
+
+        assertThat(s.xenRunDir()).isEqualTo(Path.of("/var/run/xen"));
+        assertThat(s.qmpSocket(7)).isEqualTo(Path.of("/var/run/xen/qmp-libxl-7"));
+        assertThat(s.xenLibDir()).isEqualTo(Path.of("/var/lib/xen"));
+        assertThat(s.xenstoredSocket()).isEqualTo(Path.of("/var/run/xenstored/socket"));
+        assertThat(s.qemuImg()).isEqualTo(Path.of("/usr/bin/qemu-img"));
+        assertThat(s.stateDir()).isEqualTo(Path.of("/var/lib/xensnap"));
+        assertThat(s.overlayRoots()).containsExactly(Path.of("/var/lib/xen/images"));
+        assertThat(s.qmp().connect()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(s.qmp().greeting()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.qmp().reply()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(s.qmp().job()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(s.qemuImgTimeout()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(s.xenstoreTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.libxlLockTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(s.domainBusyWait()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.parallelism()).isEqualTo(4);
+        assertThat(s.socketsAnyOwner()).isFalse();
+    }
+
+    @Test
+    void socketsOfOtherOwnersAreRefusedUnlessSocketsAnyOwner(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("qmp-libxl-7");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setAttribute(socket, "unix:uid", 65534);
+
+            assertThat(NO_ENV.validate(new TestConfiguration()).socketOwnerGuard().refusal(socket)).hasValueSatisfying(
+                    why -> assertThat(why).contains("owned by uid 65534, not root").contains("sockets.any.owner"));
+
+            TestConfiguration lenient = new TestConfiguration();
+            lenient.socketsAnyOwner = true;
+            Settings s = NO_ENV.validate(lenient);
+            assertThat(s.socketsAnyOwner()).isTrue();
+            assertThat(s.socketOwnerGuard().refusal(socket)).isEmpty();
+        }
+    }
+
+    @Test
+    void socketsAnyOwnerThatIsNoBooleanIsNamed() {
+        TestConfiguration c = new TestConfiguration();
+        c.socketsAnyOwner = "maybe";
+
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+
+        assertThat(e.keys()).containsExactly("sockets.any.owner");
+        assertThat(e.getMessage()).contains("sockets.any.owner: not true or false (cannot convert maybe to boolean)");
+    }
+
+    @Test
+    void anEmptyXenstoredSocketIsLookedUpAsLibxenstoreDoes() throws Exception {
+        Map<String, String> env = Map.of("XENSTORED_RUNDIR", "/run/xs");
+        assertThat(new ConfigurationValidator(env::get).validate(new TestConfiguration()).xenstoredSocket())
+                .isEqualTo(Path.of("/run/xs/socket"));
+
+        TestConfiguration c = new TestConfiguration();
+        c.xenstoredSocket = " /tmp/xs/socket ";
+        assertThat(new ConfigurationValidator(env::get).validate(c).xenstoredSocket())
+                .isEqualTo(Path.of("/tmp/xs/socket"));
+    }
+
+    @Test
+    void overlayRootsComeAsAnArrayOrAsOneCommaSeparatedText() throws Exception {
+        TestConfiguration c = new TestConfiguration();
+        c.overlayRoots = new String[] {"/a, /b/c ,", "/d"};
+        assertThat(NO_ENV.validate(c).overlayRoots()).containsExactly(Path.of("/a"), Path.of("/b/c"), Path.of("/d"));
+
+        c.overlayRoots = new String[] {""};
+        assertThat(NO_ENV.validate(c).overlayRoots()).as("empty allows internal snapshots only").isEmpty();
+    }
+
+    @Test
+    void everyBadKeyIsNamedInOneMessage() {
+        TestConfiguration c = new TestConfiguration();
+        c.stateDir = "var/lib/xensnap";
+        c.qmpReply = -5L;
+        c.parallelism = 0;
+        c.overlayRoots = new String[] {"/ok", "/x/../y"};
+
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+
+        assertThat(e.keys()).containsExactly("state.dir", "overlay.roots", "qmp.reply.timeout.ms", "parallelism");
+        assertThat(e.getMessage()).doesNotContain("\n")
+                .startsWith("configuration io.xensnap is invalid: ")
+                .contains("state.dir = 'var/lib/xensnap': must be an absolute path without . or .. parts")
+                .contains("overlay.roots = '/x/../y'")
+                .contains("qmp.reply.timeout.ms = -5: must be 1 to 604800000 ms")
+                .contains("parallelism = 0: must be 1 to 64");
+    }
+
+    @Test
+    void timeoutsAreBoundedOnBothSides() {
+        for (Object bad : List.of(0L, -1L, ConfigurationValidator.MAX_TIMEOUT_MS + 1, Long.MAX_VALUE)) {
+            TestConfiguration c = new TestConfiguration();
+            c.job = bad;
+            assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).keys())
+                    .as("job.timeout.ms = " + bad).containsExactly("job.timeout.ms");
+        }
+    }
+
+    @Test
+    void valuesSCRCannotConvertAreReportedUnderTheirKey() {
+        TestConfiguration c = new TestConfiguration();
+        c.xenstore = "five seconds";
+        c.qemuImg = TestConfiguration.UNREADABLE;
+
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+
+        assertThat(e.keys()).containsExactly("qemu.img", "xenstore.timeout.ms");
+        assertThat(e.getMessage())
+                .contains("xenstore.timeout.ms: not a number of milliseconds (For input string: \"five seconds\")");
+    }
+
+    @Test
+    void emptyAndRelativePathsAreRefused() {
+        TestConfiguration c = new TestConfiguration();
+        c.xenLibDir = "";
+        c.qemuImg = "qemu-img";
+        c.xenstoredSocket = "run/xenstored/socket";
+
+        assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).keys())
+                .containsExactly("xen.lib.dir", "xenstored.socket", "qemu.img");
+    }
+
+    @Test
+    void socketPathsMustFitIntoAUnixSocketAddress() {
+        String deep = "/" + "d".repeat(100);
+        TestConfiguration c = new TestConfiguration();
+        // "/qmp-libxl-32751" is 16 bytes: a 91-byte directory is the longest that works for every domid
+        c.xenRunDir = "/" + "r".repeat(90);
+        c.xenstoredSocket = deep + "/socket";
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+        assertThat(e.keys()).containsExactly("xenstored.socket");
+        assertThat(e.getMessage()).contains("longer than a UNIX socket allows (107)");
+
+        c.xenstoredSocket = "";
+        c.xenRunDir = "/" + "r".repeat(91);
+        assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).keys())
+                .containsExactly("xen.run.dir");
+    }
+}

@@ -1,0 +1,134 @@
+package io.xensnap.internal.config;
+
+import java.lang.annotation.Annotation;
+
+/**
+ * A {@link XensnapConfiguration} with the defaults, each value replaceable, built with {@code new} as SCR would hand
+ * it over. A value set to {@link #UNREADABLE} throws from its getter, as SCR's proxy does when a configured text does
+ * not convert to the attribute's type.
+ */
+final class TestConfiguration implements XensnapConfiguration {
+
+    static final String UNREADABLE = "\0unreadable";
+
+    String xenRunDir = "/var/run/xen";
+    String xenLibDir = "/var/lib/xen";
+    String xenstoredSocket = "";
+    String qemuImg = "/usr/bin/qemu-img";
+    String stateDir = "/var/lib/xensnap";
+    String[] overlayRoots = {"/var/lib/xen/images"};
+    Object qmpConnect = 2_000L;
+    Object qmpGreeting = 5_000L;
+    Object qmpReply = 30_000L;
+    Object job = 1_800_000L;
+    Object qemuImgTimeout = 1_800_000L;
+    Object xenstore = 5_000L;
+    Object libxlLock = 10_000L;
+    Object busy = 5_000L;
+    Object parallelism = 4;
+    Object socketsAnyOwner = false;
+
+    @Override
+    public Class<? extends Annotation> annotationType() {
+        return XensnapConfiguration.class;
+    }
+
+    @Override
+    public String xen_run_dir() {
+        return text(xenRunDir);
+    }
+
+    @Override
+    public String xen_lib_dir() {
+        return text(xenLibDir);
+    }
+
+    @Override
+    public String xenstored_socket() {
+        return text(xenstoredSocket);
+    }
+
+    @Override
+    public String qemu_img() {
+        return text(qemuImg);
+    }
+
+    @Override
+    public String state_dir() {
+        return text(stateDir);
+    }
+
+    @Override
+    public String[] overlay_roots() {
+        return overlayRoots;
+    }
+
+    @Override
+    public long qmp_connect_timeout_ms() {
+        return number(qmpConnect);
+    }
+
+    @Override
+    public long qmp_greeting_timeout_ms() {
+        return number(qmpGreeting);
+    }
+
+    @Override
+    public long qmp_reply_timeout_ms() {
+        return number(qmpReply);
+    }
+
+    @Override
+    public long job_timeout_ms() {
+        return number(job);
+    }
+
+    @Override
+    public long qemu_img_timeout_ms() {
+        return number(qemuImgTimeout);
+    }
+
+    @Override
+    public long xenstore_timeout_ms() {
+        return number(xenstore);
+    }
+
+    @Override
+    public long libxl_lock_timeout_ms() {
+        return number(libxlLock);
+    }
+
+    @Override
+    public long domain_busy_wait_ms() {
+        return number(busy);
+    }
+
+    @Override
+    public int parallelism() {
+        return (int) number(parallelism);
+    }
+
+    @Override
+    public boolean sockets_any_owner() {
+        if (socketsAnyOwner instanceof Boolean b) {
+            return b;
+        }
+        // what SCR's proxy does with text that is no boolean
+        throw new IllegalArgumentException("cannot convert " + socketsAnyOwner + " to boolean");
+    }
+
+    private static String text(String v) {
+        if (UNREADABLE.equals(v)) {
+            throw new IllegalArgumentException("cannot convert");
+        }
+        return v;
+    }
+
+    private static long number(Object v) {
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        // what SCR's proxy does with text that is no number
+        return Long.parseLong(String.valueOf(v));
+    }
+}

@@ -1,0 +1,305 @@
+package io.xensnap.internal.surface;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.rmi.server.RMIServerSocketFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import javax.management.MBeanException;
+import javax.management.MBeanServer;
+import javax.management.MBeanServerConnection;
+import javax.management.MBeanServerFactory;
+import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.TabularData;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXConnectorServer;
+import javax.management.remote.JMXConnectorServerFactory;
+import javax.management.remote.JMXServiceURL;
+import javax.management.remote.rmi.RMIConnectorServer;
+
+import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.impl.action.command.ManagerImpl;
+import org.apache.karaf.shell.impl.console.SessionFactoryImpl;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.DiskSpec;
+import io.xensnap.api.DomainRef;
+import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotRequest;
+import io.xensnap.harness.Prerequisite;
+import io.xensnap.harness.RealQemu;
+import io.xensnap.harness.RealXenstored;
+import io.xensnap.harness.ShortCommand;
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.config.Settings;
+import io.xensnap.internal.engine.Dom0;
+import io.xensnap.internal.jmx.SnapshotsMBean;
+import io.xensnap.internal.jmx.SnapshotsMBeanImpl;
+import io.xensnap.internal.qmp.QmpTimeouts;
+import io.xensnap.internal.service.DomainLockRegistry;
+import io.xensnap.internal.service.LibxlConfigUpdater;
+import io.xensnap.internal.service.QemuImgRunner;
+import io.xensnap.internal.service.QmpConnector;
+import io.xensnap.internal.service.SnapshotService;
+import io.xensnap.internal.service.XenstoreConnector;
+import io.xensnap.internal.shell.CreateSnapshotCommand;
+import io.xensnap.internal.shell.DeleteSnapshotCommand;
+import io.xensnap.internal.shell.ListSnapshotsCommand;
+import io.xensnap.internal.shell.RevertSnapshotCommand;
+import io.xensnap.internal.shell.SnapshotInfoCommand;
+
+/**
+ * What the operator reads: the {@code snapshot:*} commands run by Karaf's own shell and the MBean over a real JMX RMI
+ * connector, on the real service component, real QEMU, qemu-img and xenstored. Text xensnap did not write is shown
+ * escaped; a state directory the file system refuses has its own code; a revert that rolled back says so; a failure
+ * that leaves a pending mark says to reconcile; a create on a shut-off domain says which images to start from.
+ */
+class SurfacesOutputTest {
+
+    private static final int RUNNING = 7;
+    private static final int REVERTED = 8;
+
+    private static Dom0 dom0;
+    private static RealQemu qemu7;
+    private static SnapshotService service;
+
+    private static JMXConnectorServer jmxServer;
+    private static JMXConnector jmxClient;
+    private static MBeanServerConnection mbeans;
+    private static ObjectName snapshotsMBean;
+
+    private static ThreadIOImpl threadIO;
+    private static SessionFactoryImpl shell;
+    private static Session session;
+    private static final ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void start() throws Exception {
+        dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
+        Settings settings = new Settings(dom0.host.root().resolve("var/run/xen"), dom0.host.libxlDir(),
+                dom0.xenstored.socketPath(), Path.of("/usr/bin/qemu-img"), dom0.state, List.of(dom0.images),
+                QmpTimeouts.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2),
+                Duration.ofSeconds(20), 2, false);
+        service = new SnapshotService(settings, new XenstoreConnector(settings), new QmpConnector(settings),
+                new QemuImgRunner(settings), new LibxlConfigUpdater(settings), new DomainLockRegistry());
+        assertThat(service.awaitStartupReconcile(Duration.ofSeconds(30))).as("reconcile at start ended").isTrue();
+        qemu7 = dom0.domain(RUNNING);
+
+        MBeanServer server = MBeanServerFactory.newMBeanServer();
+        snapshotsMBean = new ObjectName(SnapshotsMBean.OBJECT_NAME);
+        server.registerMBean(new SnapshotsMBeanImpl(service), snapshotsMBean);
+        RMIServerSocketFactory loopbackOnly = port -> new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
+        jmxServer = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL("service:jmx:rmi://127.0.0.1"),
+                Map.of(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, loopbackOnly), server);
+        jmxServer.start();
+        jmxClient = JMXConnectorFactory.connect(jmxServer.getAddress());
+        mbeans = jmxClient.getMBeanServerConnection();
+
+        threadIO = new ThreadIOImpl();
+        threadIO.start();
+        shell = new SessionFactoryImpl(threadIO);
+        shell.register(service);
+        ManagerImpl manager = new ManagerImpl(shell, shell);
+        for (Class<?> command : List.of(CreateSnapshotCommand.class, RevertSnapshotCommand.class,
+                DeleteSnapshotCommand.class, SnapshotInfoCommand.class, ListSnapshotsCommand.class)) {
+            manager.register(command);
+        }
+        PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8);
+        session = shell.create(new ByteArrayInputStream(new byte[0]), out, out);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (session != null) {
+            session.close();
+        }
+        if (shell != null) {
+            shell.stop();
+        }
+        if (threadIO != null) {
+            threadIO.stop();
+        }
+        if (jmxClient != null) {
+            jmxClient.close();
+        }
+        if (jmxServer != null) {
+            jmxServer.stop();
+        }
+        if (service != null) {
+            service.deactivate();
+        }
+        if (dom0 != null) {
+            dom0.close();
+        }
+    }
+
+    /** A catalog an older version wrote, or someone edited: its description and paths reach the screen escaped. */
+    @Test
+    void descriptionsAndPathsFromACatalogOnDiskAreShownEscaped() throws Exception {
+        String uuid = Dom0.uuid(12);
+        Path image = dom0.images.resolve("vm12/d\u001b[2J.qcow2");
+        DiskSnapshot disk = new DiskSnapshot("xvda", SnapshotKind.INTERNAL, image, DiskFormat.QCOW2, null);
+        new CatalogStore(dom0.state).save(new DomainCatalog(uuid, "vm12", "old",
+                List.of(new DiskImage("xvda", image, DiskFormat.QCOW2)), Optional.empty(),
+                List.of(new SnapshotInfo(uuid, "old", "\u001b]0;owned\u0007 \u202eedargpu", Instant.parse(
+                        "2025-12-31T00:00:00Z"), null, List.of(disk)))));
+
+        String list = run("snapshot:list " + uuid);
+        String info = run("snapshot:info " + uuid + " old");
+        for (String out : List.of(list, info)) {
+            assertThat(out).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u202e")
+                    .contains("\\x1b]0;owned\\x07 \\u202eedargpu");
+        }
+        assertThat(info).contains("d\\x1b[2J.qcow2");
+
+        CompositeData got = (CompositeData) mbeans.invoke(snapshotsMBean, "getSnapshot", new Object[] {uuid, "old"},
+                new String[] {String.class.getName(), String.class.getName()});
+        assertThat(got.get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eedargpu");
+        TabularData rows = (TabularData) mbeans.invoke(snapshotsMBean, "listSnapshots", new Object[] {uuid},
+                new String[] {String.class.getName()});
+        assertThat(rows.get(new Object[] {"old"}).get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eedargpu");
+    }
+
+    /** Root ignores permission bits, so the catalog directory is made immutable: every write fails with EPERM. */
+    @Test
+    void aStateDirectoryThatCannotBeWrittenHasItsOwnCodeAndNothingChanges() throws Exception {
+        Path catalogs = Files.createDirectories(dom0.state.resolve("domains"));
+        String chattr = Prerequisite.CHATTR.require().toString();
+        String before = dom0.fingerprint();
+        ShortCommand.ok(chattr, "+i", catalogs.toString());
+        try {
+            assertThat(error("snapshot:create " + RUNNING + " ro1")).startsWith("[CATALOG_UNWRITABLE] catalog ")
+                    .contains("Operation not permitted");
+            assertThat(mbeanError("createSnapshot", RUNNING + "", "ro1", "", "")).startsWith("[CATALOG_UNWRITABLE] ");
+        } finally {
+            ShortCommand.ok(chattr, "-i", catalogs.toString());
+        }
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+    }
+
+    /**
+     * QEMU is stopped (SIGSTOP), so the delete's QMP greeting never comes: the delete had already marked itself in the
+     * catalog, and the operator must be told to reconcile before anything else works on the domain.
+     */
+    @Test
+    void aDeleteThatLeftItsPendingMarkSaysToReconcile() throws Exception {
+        service.create(new SnapshotRequest(DomainRef.running(RUNNING), "d1", "", List.of(DiskSpec.internal("xvda"))));
+        String advice = "run 'snapshot:reconcile " + RUNNING + "' (over JMX: reconcile(\"" + RUNNING + "\"))";
+
+        String console = stopped(() -> error("snapshot:delete " + RUNNING + " d1"));
+        assertThat(console).startsWith("[TIMEOUT] ").contains("The catalog keeps a pending delete mark: " + advice);
+        assertThat(service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
+
+        String jmx = stopped(() -> mbeanError("deleteSnapshot", RUNNING + "", "d1"));
+        assertThat(jmx).startsWith("[TIMEOUT] ").contains("The catalog keeps a pending delete mark: " + advice);
+        assertThat(service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
+        service.delete(DomainRef.running(RUNNING), "d1");
+    }
+
+    /**
+     * xvdb's overlay lives in a directory made immutable, so its revert step fails after xvda's has finished: the
+     * console must not end on "xvda reverted" and an error, but say that xvda was put back. Then a create on the
+     * shut-off domain prints the images to start from, as a revert does.
+     */
+    @Test
+    void aRevertThatRolledBackSaysSoAndAnOfflineCreateSaysWhereToStartFrom() throws Exception {
+        RealQemu qemu = dom0.domain(REVERTED);
+        Path separate = Files.createDirectories(dom0.images.resolve("vm" + REVERTED + "/b"));
+        service.create(new SnapshotRequest(DomainRef.running(REVERTED), "s1", "", List.of(DiskSpec.internal("xvda"),
+                DiskSpec.external("xvdb", separate.resolve("b.s1.qcow2")))));
+        dom0.shutDown(REVERTED, qemu);
+        String uuid = Dom0.uuid(REVERTED);
+
+        String chattr = Prerequisite.CHATTR.require().toString();
+        String before = dom0.fingerprint();
+        ShortCommand.ok(chattr, "+i", separate.toString());
+        String out;
+        String error;
+        try {
+            int from = console.size();
+            error = error("snapshot:revert " + uuid + " s1");
+            out = since(from);
+        } finally {
+            ShortCommand.ok(chattr, "-i", separate.toString());
+        }
+        assertThat(out).contains("  xvda rolled back, as before the revert (1 of 1 disk)");
+        assertThat(error).contains("The revert was rolled back: xvda is as before the revert.");
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+
+        String created = run("snapshot:create --disks xvdc:external " + uuid + " s2");
+        Path raw = qemu.disk(2).image();
+        String stem = raw.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        assertThat(created).contains("Start the disks from:" + System.lineSeparator() + "  xvdc  "
+                + raw.resolveSibling(stem + ".s2.qcow2") + " (qcow2)");
+    }
+
+    private interface Failing {
+        String run() throws Exception;
+    }
+
+    /** Runs {@code call} while domain 7's QEMU is stopped, so that it answers nothing, not even its greeting. */
+    private static String stopped(Failing call) throws Exception {
+        ShortCommand.ok("kill", "-STOP", Long.toString(qemu7.pid()));
+        try {
+            return call.run();
+        } finally {
+            ShortCommand.ok("kill", "-CONT", Long.toString(qemu7.pid()));
+        }
+    }
+
+    /** @return what the command printed */
+    private static String run(String line) throws Exception {
+        int from = console.size();
+        session.execute(line);
+        return since(from);
+    }
+
+    /** @return what the console printed from byte {@code from} on */
+    private static String since(int from) {
+        byte[] all = console.toByteArray();
+        return new String(all, from, all.length - from, StandardCharsets.UTF_8);
+    }
+
+    /** @return the message the console shows for a command that must fail */
+    private static String error(String line) {
+        try {
+            session.execute(line);
+        } catch (Exception e) {
+            return e.getMessage();
+        }
+        throw new AssertionError(line + " succeeded");
+    }
+
+    private static String mbeanError(String operation, String... args) throws Exception {
+        String[] signature = new String[args.length];
+        java.util.Arrays.fill(signature, String.class.getName());
+        try {
+            mbeans.invoke(snapshotsMBean, operation, args, signature);
+        } catch (MBeanException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError(operation + " succeeded");
+    }
+}
