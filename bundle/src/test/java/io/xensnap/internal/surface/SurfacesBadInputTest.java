@@ -2,15 +2,8 @@ package io.xensnap.internal.surface;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.rmi.server.RMIServerSocketFactory;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,21 +15,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import javax.management.MBeanException;
-import javax.management.MBeanServer;
 import javax.management.MBeanServerConnection;
-import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
-import javax.management.remote.JMXConnector;
-import javax.management.remote.JMXConnectorFactory;
-import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
-import javax.management.remote.JMXServiceURL;
-import javax.management.remote.rmi.RMIConnectorServer;
 
-import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
 import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.impl.action.command.ManagerImpl;
-import org.apache.karaf.shell.impl.console.SessionFactoryImpl;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -45,24 +27,10 @@ import org.junit.jupiter.api.TestFactory;
 
 import io.xensnap.api.SnapshotError;
 import io.xensnap.harness.RealXenstored;
-import io.xensnap.internal.config.Settings;
 import io.xensnap.internal.engine.BadInputCorpus;
 import io.xensnap.internal.engine.BadInputCorpus.Case;
 import io.xensnap.internal.engine.Dom0;
-import io.xensnap.internal.jmx.SnapshotsMBean;
-import io.xensnap.internal.jmx.SnapshotsMBeanImpl;
-import io.xensnap.internal.qmp.QmpTimeouts;
-import io.xensnap.internal.service.DomainLockRegistry;
-import io.xensnap.internal.service.LibxlConfigUpdater;
-import io.xensnap.internal.service.QemuImgRunner;
-import io.xensnap.internal.service.QmpConnector;
 import io.xensnap.internal.service.SnapshotService;
-import io.xensnap.internal.service.XenstoreConnector;
-import io.xensnap.internal.shell.CreateSnapshotCommand;
-import io.xensnap.internal.shell.DeleteSnapshotCommand;
-import io.xensnap.internal.shell.ListSnapshotsCommand;
-import io.xensnap.internal.shell.RevertSnapshotCommand;
-import io.xensnap.internal.shell.SnapshotInfoCommand;
 
 /**
  * The bad-input corpus ({@link BadInputCorpus}) through the two surfaces people type into: the MBean, called over a
@@ -94,73 +62,31 @@ class SurfacesBadInputTest {
     private static Map<String, String> vars;
     private static String baseline;
 
-    private static JMXConnectorServer jmxServer;
-    private static JMXConnector jmxClient;
+    private static Surfaces surfaces;
     private static MBeanServerConnection mbeans;
     private static ObjectName snapshotsMBean;
-
-    private static ThreadIOImpl threadIO;
-    private static SessionFactoryImpl shell;
     private static Session session;
-    private static final ByteArrayOutputStream console = new ByteArrayOutputStream();
+    private static ByteArrayOutputStream console;
 
     @BeforeAll
     static void start() throws Exception {
         dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
-        Settings settings = new Settings(dom0.host.root().resolve("var/run/xen"), dom0.host.libxlDir(),
-                dom0.xenstored.socketPath(), Path.of("/usr/bin/qemu-img"), dom0.state, List.of(dom0.images),
-                QmpTimeouts.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2),
-                Duration.ofSeconds(20), 2, false);
-        service = new SnapshotService(settings, new XenstoreConnector(settings), new QmpConnector(settings),
-                new QemuImgRunner(settings), new LibxlConfigUpdater(settings), new DomainLockRegistry());
+        surfaces = new Surfaces(dom0);
+        service = surfaces.service;
+        mbeans = surfaces.mbeans;
+        snapshotsMBean = surfaces.snapshotsMBean;
+        session = surfaces.session;
+        console = surfaces.console();
         // the corpus lays out an unfinished create that the reconcile at start would settle
-        assertThat(service.awaitStartupReconcile(Duration.ofSeconds(30))).as("reconcile at start ended").isTrue();
         vars = BadInputCorpus.prepare(dom0);
-
-        MBeanServer server = MBeanServerFactory.newMBeanServer();
-        snapshotsMBean = new ObjectName(SnapshotsMBean.OBJECT_NAME);
-        server.registerMBean(new SnapshotsMBeanImpl(service), snapshotsMBean);
-        RMIServerSocketFactory loopbackOnly = port -> new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-        jmxServer = JMXConnectorServerFactory.newJMXConnectorServer(new JMXServiceURL("service:jmx:rmi://127.0.0.1"),
-                Map.of(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, loopbackOnly), server);
-        jmxServer.start();
-        jmxClient = JMXConnectorFactory.connect(jmxServer.getAddress());
-        mbeans = jmxClient.getMBeanServerConnection();
-
-        threadIO = new ThreadIOImpl();
-        threadIO.start();
-        shell = new SessionFactoryImpl(threadIO);
-        shell.register(service);
-        ManagerImpl manager = new ManagerImpl(shell, shell);
-        for (Class<?> command : List.of(CreateSnapshotCommand.class, RevertSnapshotCommand.class,
-                DeleteSnapshotCommand.class, SnapshotInfoCommand.class, ListSnapshotsCommand.class)) {
-            manager.register(command);
-        }
-        PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8);
-        session = shell.create(new ByteArrayInputStream(new byte[0]), out, out);
 
         baseline = dom0.fingerprint();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (session != null) {
-            session.close();
-        }
-        if (shell != null) {
-            shell.stop();
-        }
-        if (threadIO != null) {
-            threadIO.stop();
-        }
-        if (jmxClient != null) {
-            jmxClient.close();
-        }
-        if (jmxServer != null) {
-            jmxServer.stop();
-        }
-        if (service != null) {
-            service.deactivate();
+        if (surfaces != null) {
+            surfaces.close();
         }
         if (dom0 != null) {
             dom0.close();
