@@ -199,7 +199,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         }
         List<ReconcileReport> reports = new ArrayList<>();
         for (String uuid : uuids) {
-            if (!uuid.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")) {
+            if (!Names.isUuid(uuid)) {
                 continue;
             }
             try (DomainLocks.Held held = locks.acquire(uuid)) {
