@@ -17,10 +17,9 @@ import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
-import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.engine.DomainLocks;
+import io.xensnap.internal.engine.EngineBuilder;
 import io.xensnap.internal.engine.SnapshotEngine;
-import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -129,15 +128,18 @@ final class BenchHost implements AutoCloseable {
     /** The same with its catalog in {@code stateDir}. */
     SnapshotEngine engine(PhaseProbe probe, int parallelism, Path stateDir) {
         PhaseProbe p = probe != null ? probe : new PhaseProbe();
-        return p.engine(
+        return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "xensnap-bench", Duration.ofSeconds(5)),
-                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect(),
-                qemuImg(),
-                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(5)),
-                new CatalogStore(stateDir),
-                new OverlayPolicy(List.of(images)),
-                new DomainLocks(Duration.ofSeconds(30)),
-                Clock.systemUTC(), parallelism, Duration.ofMinutes(2));
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect())
+                .qemuImg(qemuImg())
+                .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(5)))
+                .catalogs(stateDir)
+                .overlayRoots(List.of(images))
+                .locks(new DomainLocks(Duration.ofSeconds(30)))
+                .parallelism(parallelism)
+                .jobTimeout(Duration.ofMinutes(2))
+                .hooks(p.hooks())
+                .build();
     }
 
     /** Stops one domain's QEMU early, to free memory between sections. */

@@ -23,8 +23,6 @@ import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
 import io.xensnap.harness.XenstoreCli;
-import io.xensnap.internal.catalog.CatalogStore;
-import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -177,15 +175,18 @@ public final class Dom0 implements AutoCloseable {
 
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout) {
-        return new SnapshotEngine(
+        return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
-                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect(),
-                new QemuImg(new JdkProcessRunner(), Path.of("/usr/bin/qemu-img").toString(), Duration.ofSeconds(30), JSON),
-                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout),
-                new CatalogStore(state),
-                new OverlayPolicy(List.of(images)),
-                new DomainLocks(lockWait),
-                Clock.systemUTC(), 2, jobTimeout, hooks);
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
+                .qemuImg(new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), JSON))
+                .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout))
+                .catalogs(state)
+                .overlayRoots(List.of(images))
+                .locks(new DomainLocks(lockWait))
+                .parallelism(2)
+                .jobTimeout(jobTimeout)
+                .hooks(hooks)
+                .build();
     }
 
     public SnapshotEngine engine() {
