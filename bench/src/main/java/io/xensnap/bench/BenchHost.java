@@ -12,15 +12,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
+import io.xensnap.harness.Dom0Fixture;
 import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
-import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.engine.DomainLocks;
+import io.xensnap.internal.engine.EngineBuilder;
 import io.xensnap.internal.engine.SnapshotEngine;
-import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -29,35 +29,29 @@ import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.xenstore.XenstoreClient;
 
 /**
- * A dom0 as the engine tests build it (bundle's test Dom0), all real: cxenstored, a libxl layout with userdata JSON,
- * and per running domain a Xen-like QEMU (paused {@code pc}, qdisk-style {@code -blockdev} node names, libxl's QMP
- * socket path). Images are 64 MiB qcow2 with 1 MiB of data each. Everything lives in temp dirs and stops in
- * {@link #close()}.
+ * The engine tests' dom0 ({@link Dom0Fixture}, with cxenstored), all real: a libxl layout with userdata JSON, and per
+ * running domain a Xen-like QEMU (paused {@code pc}, qdisk-style {@code -blockdev} node names, libxl's QMP socket
+ * path). Images are 64 MiB qcow2 with 1 MiB of data each. Added here: offline disks and the engine wired to this dom0.
+ * Everything lives in temp dirs and stops in {@link #close()}.
  */
 final class BenchHost implements AutoCloseable {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    private final RealXenstored xenstored;
+    private final Dom0Fixture fixture;
     private final XenHost host;
     private final Path images;
     private final Path state;
-    private final List<RealQemu> qemus = new ArrayList<>();
 
     BenchHost() throws IOException {
-        xenstored = RealXenstored.start(RealXenstored.Profile.CXENSTORED);
-        try {
-            host = XenHost.create(xenstored.socketPath());
-            images = Files.createDirectories(host.root().resolve("var/lib/xen/images"));
-            state = Files.createDirectories(host.root().resolve("var/lib/xensnap"));
-        } catch (IOException | RuntimeException e) {
-            xenstored.close();
-            throw e;
-        }
+        fixture = Dom0Fixture.start(RealXenstored.Profile.CXENSTORED);
+        host = fixture.host();
+        images = fixture.images();
+        state = fixture.state();
     }
 
     static String uuid(int domid) {
-        return String.format("6f1e4a52-0d3b-4c8e-9a1f-%012d", domid);
+        return Dom0Fixture.uuid(domid);
     }
 
     Path images() {
@@ -69,7 +63,7 @@ final class BenchHost implements AutoCloseable {
     }
 
     Path xenstoredSocket() {
-        return xenstored.socketPath();
+        return fixture.xenstored().socketPath();
     }
 
     /** libxl's XEN_LIB_DIR of this dom0 (the userdata JSON). */
@@ -83,18 +77,8 @@ final class BenchHost implements AutoCloseable {
 
     /** A running domain with {@code disks} qcow2 disks xvda, xvdb, … served by its own QEMU. */
     RealQemu domain(int domid, int disks) throws IOException {
-        RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
-                .disks(disks)
-                .directory(Files.createDirectories(images.resolve("vm" + domid)))
-                .libxlQmpSocket(host.root(), domid)
-                .withData(0x41)
-                .start();
-        qemus.add(qemu);
-        List<XenHost.Disk> xd = new ArrayList<>();
-        for (RealQemu.Disk d : qemu.disks()) {
-            xd.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK, XenHost.Format.QCOW2, d.image()));
-        }
-        host.addDomain(new XenHost.Domain(domid, "vm" + domid, uuid(domid), xd));
+        RealQemu qemu = fixture.startQemu(domid, images.resolve("vm" + domid), b -> b.disks(disks).withData(0x41));
+        fixture.addDomain(domid, "vm" + domid, uuid(domid), qemu, List.of());
         return qemu;
     }
 
@@ -129,41 +113,27 @@ final class BenchHost implements AutoCloseable {
     /** The same with its catalog in {@code stateDir}. */
     SnapshotEngine engine(PhaseProbe probe, int parallelism, Path stateDir) {
         PhaseProbe p = probe != null ? probe : new PhaseProbe();
-        return p.engine(
-                () -> XenstoreClient.connect(xenstored.socketPath(), "xensnap-bench", Duration.ofSeconds(5)),
-                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect(),
-                qemuImg(),
-                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(5)),
-                new CatalogStore(stateDir),
-                new OverlayPolicy(List.of(images)),
-                new DomainLocks(Duration.ofSeconds(30)),
-                Clock.systemUTC(), parallelism, Duration.ofMinutes(2));
+        return new EngineBuilder(
+                () -> XenstoreClient.connect(xenstoredSocket(), "xensnap-bench", Duration.ofSeconds(5)),
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect())
+                .qemuImg(qemuImg())
+                .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(5)))
+                .catalogs(stateDir)
+                .overlayRoots(List.of(images))
+                .locks(new DomainLocks(Duration.ofSeconds(30)))
+                .parallelism(parallelism)
+                .jobTimeout(Duration.ofMinutes(2))
+                .hooks(p.hooks())
+                .build();
     }
 
     /** Stops one domain's QEMU early, to free memory between sections. */
     void stop(RealQemu qemu) {
-        qemu.close();
-        qemus.remove(qemu);
+        fixture.stop(qemu);
     }
 
     @Override
     public void close() {
-        RuntimeException first = null;
-        for (RealQemu q : qemus) {
-            try {
-                q.close();
-            } catch (RuntimeException e) {
-                first = first == null ? e : first;
-            }
-        }
-        qemus.clear();
-        try {
-            host.close();
-        } finally {
-            xenstored.close();
-        }
-        if (first != null) {
-            throw first;
-        }
+        fixture.close();
     }
 }

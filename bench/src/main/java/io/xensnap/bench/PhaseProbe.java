@@ -1,17 +1,7 @@
 package io.xensnap.bench;
 
-import java.time.Clock;
-import java.time.Duration;
-
-import io.xensnap.internal.catalog.CatalogStore;
-import io.xensnap.internal.engine.Connectors;
-import io.xensnap.internal.engine.DomainLocks;
 import io.xensnap.internal.engine.EngineHooks;
-import io.xensnap.internal.engine.SnapshotEngine;
 import io.xensnap.internal.engine.create.CreatePlan;
-import io.xensnap.internal.engine.create.OverlayPolicy;
-import io.xensnap.internal.libxl.DomainConfigStore;
-import io.xensnap.internal.qemuimg.QemuImg;
 
 /**
  * Times the phases of a live create from outside the engine, through the hook points the engine already has for its
@@ -27,11 +17,9 @@ public final class PhaseProbe {
     private long beforeTransaction;
     private long afterTransaction;
 
-    /** @return an engine wired like production, reporting its phases to this probe */
-    public SnapshotEngine engine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg,
-                                 DomainConfigStore libxl, CatalogStore catalogs, OverlayPolicy overlays,
-                                 DomainLocks locks, Clock clock, int parallelism, Duration jobTimeout) {
-        EngineHooks hooks = new EngineHooks() {
+    /** @return the hook points that report an engine's phases to this probe */
+    public EngineHooks hooks() {
+        return new EngineHooks() {
             @Override
             public void beforeTransaction(CreatePlan plan) {
                 beforeTransaction = System.nanoTime();
@@ -42,8 +30,6 @@ public final class PhaseProbe {
                 afterTransaction = System.nanoTime();
             }
         };
-        return new SnapshotEngine(xenstore, qmp, qemuImg, libxl, catalogs, overlays, locks, clock, parallelism,
-                jobTimeout, hooks);
     }
 
     /** @return nanoTime just before the transaction of the last create */

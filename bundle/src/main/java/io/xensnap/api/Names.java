@@ -9,7 +9,14 @@ public final class Names {
     private static final String RESERVED_PREFIX = "xensnap-";
     private static final Pattern ALL_DIGITS = Pattern.compile("[0-9]+");
     private static final Pattern VDEV = Pattern.compile("(xvd|hd|sd)[a-z]{1,3}|[0-9]{1,9}");
-    private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    /**
+     * A domain uuid as libxl writes it (lowercase 8-4-4-4-12 hex), as a regular expression without anchors, so that
+     * patterns for names that embed a uuid (libxl's userdata files, xenstore's {@code /vm} paths) use this one.
+     */
+    public static final String UUID_REGEX = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+    private static final Pattern UUID = Pattern.compile(UUID_REGEX);
 
     private Names() {
     }
@@ -73,7 +80,7 @@ public final class Names {
      * @throws IllegalArgumentException otherwise
      */
     public static String uuid(String uuid) {
-        if (uuid == null || !UUID.matcher(uuid).matches()) {
+        if (!isUuid(uuid)) {
             throw new IllegalArgumentException("invalid domain uuid '" + printable(uuid)
                     + "': expected lowercase 8-4-4-4-12 hex");
         }
@@ -105,20 +112,54 @@ public final class Names {
                 || type == Character.PARAGRAPH_SEPARATOR;
     }
 
-    /** Bad input is echoed in messages; keep control and bidi characters and huge values out of logs and terminals. */
-    static String printable(String s) {
+    /** @return whether {@code text} is a domain uuid in libxl's lowercase 8-4-4-4-12 form; false for null */
+    public static boolean isUuid(String text) {
+        return text != null && UUID.matcher(text).matches();
+    }
+
+    /**
+     * Bad input echoed in a message: {@link #escaped(String)}, and cut after 80 characters with the full length
+     * said, so that huge values stay out of logs and terminals.
+     *
+     * @return the text to put in a message; {@code "null"} for null
+     */
+    public static String printable(String s) {
         if (s == null) {
             return "null";
         }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && b.length() < 80; i++) {
-            char c = s.charAt(i);
-            if (hidden(c)) {
-                b.append(c <= 0xff ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
+        if (s.length() <= 80) {
+            return escaped(s);
         }
-        return s.length() > 80 ? b + "…(" + s.length() + " chars)" : b.toString();
+        return escaped(s.substring(0, Character.isHighSurrogate(s.charAt(79)) ? 79 : 80)) + "…(" + s.length()
+                + " chars)";
+    }
+
+    /**
+     * Text made safe for a terminal: every control character (C0, DEL, C1), Unicode format character (the bidi
+     * overrides among them) and line or paragraph separator is written out as {@code \xNN}, <code>&#92;uNNNN</code>
+     * or <code>&#92;UNNNNNNNN</code>, so that it is shown, not obeyed. A backslash stays as it is.
+     *
+     * @return {@code s} escaped; "" for null
+     */
+    public static String escaped(String s) {
+        if (s == null) {
+            return "";
+        }
+        if (s.codePoints().noneMatch(Names::hidden)) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 16);
+        s.codePoints().forEach(cp -> {
+            if (!hidden(cp)) {
+                b.appendCodePoint(cp);
+            } else if (cp <= 0xff) {
+                b.append(String.format("\\x%02x", cp));
+            } else if (cp <= 0xffff) {
+                b.append(String.format("\\u%04x", cp));
+            } else {
+                b.append(String.format("\\U%08x", cp));
+            }
+        });
+        return b.toString();
     }
 }

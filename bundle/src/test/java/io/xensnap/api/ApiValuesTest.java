@@ -40,6 +40,18 @@ class ApiValuesTest {
     }
 
     @Test
+    void messagesEscapeAsTheSurfacesDo() {
+        // one escaping for the API's messages and for what the console and the MBean show: by code point, and the
+        // first 80 characters of the input are shown however long their escapes are
+        assertThat(Names.printable(String.valueOf((char) 1).repeat(100)))
+                .isEqualTo("\\x01".repeat(80) + "…(100 chars)");
+        assertThat(Names.escaped("a\u202eb" + new String(Character.toChars(0xE0001))))
+                .isEqualTo("a\\u202eb\\U000e0001");
+        assertThat(Names.escaped(null)).isEmpty();
+        assertThat(Names.printable(null)).isEqualTo("null");
+    }
+
+    @Test
     void vdevsAndUuidsFollowLibxl() {
         assertThat(Names.vdev("xvda")).isEqualTo("xvda");
         assertThat(Names.vdev("hdc")).isEqualTo("hdc");

@@ -6,7 +6,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,42 +27,27 @@ public final class DemoHost implements AutoCloseable {
     public static final String NAME = "demo";
     public static final String UUID = "5a6e0c1d-2f3b-4a5c-8d7e-9f0a1b2c3d4e";
 
-    private final RealXenstored xenstored;
+    private final Dom0Fixture dom0;
     private final XenHost host;
-    private final List<XenHost.Disk> disks = new ArrayList<>();
+    private final List<XenHost.Disk> disks;
     private RealQemu qemu;
 
-    private DemoHost(RealXenstored xenstored, XenHost host) {
-        this.xenstored = xenstored;
-        this.host = host;
+    private DemoHost(Dom0Fixture dom0, RealQemu qemu) {
+        this.dom0 = dom0;
+        this.host = dom0.host();
+        this.qemu = qemu;
+        this.disks = Dom0Fixture.disksOf(qemu);
     }
 
     public static DemoHost start() throws IOException {
-        RealXenstored xs = RealXenstored.start(RealXenstored.Profile.OXENSTORED);
-        XenHost host;
+        Dom0Fixture dom0 = Dom0Fixture.start(RealXenstored.Profile.OXENSTORED);
         try {
-            host = XenHost.create(xs.socketPath());
-        } catch (RuntimeException e) {
-            xs.close();
-            throw e;
-        }
-        DemoHost demo = new DemoHost(xs, host);
-        try {
-            Path images = Files.createDirectories(host.root().resolve("var/lib/xen/images"));
-            demo.qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
-                    .formats(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2, RealQemu.Format.RAW)
-                    .directory(images)
-                    .libxlQmpSocket(host.root(), DOMID)
-                    .withData(0x41)
-                    .start();
-            for (RealQemu.Disk d : demo.qemu.disks()) {
-                demo.disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
-                        d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
-            }
-            host.addDomain(new XenHost.Domain(DOMID, NAME, UUID, List.copyOf(demo.disks)));
-            return demo;
+            RealQemu qemu = dom0.startQemu(DOMID, dom0.images(), b -> b.formats(RealQemu.Format.QCOW2,
+                    RealQemu.Format.QCOW2, RealQemu.Format.RAW).withData(0x41));
+            dom0.addDomain(DOMID, NAME, UUID, qemu, List.of());
+            return new DemoHost(dom0, qemu);
         } catch (IOException | RuntimeException e) {
-            demo.close();
+            dom0.close();
             throw e;
         }
     }
@@ -74,9 +58,9 @@ public final class DemoHost implements AutoCloseable {
         env.put("DEMO_ROOT", host.root().toString());
         env.put("XEN_RUN_DIR", host.root().resolve("var/run/xen").toString());
         env.put("XEN_LIB_DIR", host.libxlDir().toString());
-        env.put("XENSTORED_SOCKET", xenstored.socketPath().toString());
-        env.put("IMAGES_DIR", host.root().resolve("var/lib/xen/images").toString());
-        env.put("STATE_DIR", host.root().resolve("var/lib/xensnap").toString());
+        env.put("XENSTORED_SOCKET", dom0.xenstored().socketPath().toString());
+        env.put("IMAGES_DIR", dom0.images().toString());
+        env.put("STATE_DIR", dom0.state().toString());
         env.put("QMP_SOCKET", host.qmpSocketPath(DOMID).toString());
         env.put("USERDATA", host.userdataPath(DOMID).toString());
         for (XenHost.Disk d : disks) {
@@ -95,28 +79,13 @@ public final class DemoHost implements AutoCloseable {
         if (qemu == null) {
             return;
         }
-        qemu.close();
+        dom0.shutDown(DOMID, UUID, qemu);
         qemu = null;
-        XenstoreCli cli = host.cli();
-        cli.rm("/local/domain/" + DOMID);
-        cli.rm("/local/domain/0/backend/qdisk/" + DOMID);
-        cli.rm("/libxl/" + DOMID);
-        cli.rm("/vm/" + UUID);
     }
 
     @Override
     public void close() {
-        try {
-            if (qemu != null) {
-                qemu.close();
-            }
-        } finally {
-            try {
-                host.close();
-            } finally {
-                xenstored.close();
-            }
-        }
+        dom0.close();
     }
 
     public static void main(String[] args) throws Exception {

@@ -11,6 +11,7 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.xensnap.harness.Dom0Fixture;
 import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
@@ -157,10 +158,7 @@ final class Dom0 {
             Thread.sleep(20);
         }
         Files.deleteIfExists(socket);
-        xenstore.rm("/local/domain/" + d.domid());
-        xenstore.rm("/local/domain/0/backend/qdisk/" + d.domid());
-        xenstore.rm("/libxl/" + d.domid());
-        xenstore.rm("/vm/" + d.uuid());
+        Dom0Fixture.removeDomainNodes(xenstore, d.domid(), d.uuid());
         String mine = "." + d.domid() + "." + d.uuid() + ".";
         try (var files = Files.list(root.resolve("var/lib/xen"))) {
             for (Path f : files.filter(p -> p.getFileName().toString().startsWith("userdata-")

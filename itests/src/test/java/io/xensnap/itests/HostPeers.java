@@ -3,15 +3,15 @@ package io.xensnap.itests;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.ops4j.pax.exam.Option;
 
+import io.xensnap.harness.Dom0Fixture;
 import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
@@ -36,26 +36,27 @@ final class HostPeers implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(HostPeers::closeAll, "xensnap-itest-peers"));
     }
 
-    private final RealXenstored xenstored;
-    private final XenHost host;
-    private final List<RealQemu> qemus = new ArrayList<>();
+    private final Dom0Fixture dom0;
 
-    private HostPeers(RealXenstored xenstored, XenHost host) {
-        this.xenstored = xenstored;
-        this.host = host;
+    private HostPeers(Dom0Fixture dom0) {
+        this.dom0 = dom0;
     }
 
     /** Starts the peers of {@code testClass}, after stopping those of any class before it. */
     static synchronized HostPeers start(Class<?> testClass, RealXenstored.Profile profile, TestDomain... domains) {
         closeAll();
-        RealXenstored xs = RealXenstored.start(profile);
-        HostPeers peers = new HostPeers(xs, XenHost.create(xs.socketPath()));
+        Dom0Fixture dom0;
+        try {
+            dom0 = Dom0Fixture.start(profile);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the peers of " + testClass.getSimpleName(), e);
+        }
+        HostPeers peers = new HostPeers(dom0);
         LIVE.put(testClass, peers);
         try {
             for (TestDomain d : domains) {
                 peers.addRunning(d);
             }
-            Files.createDirectories(peers.host.root().resolve("var/lib/xensnap"));
         } catch (Exception e) {
             peers.close();
             throw new IllegalStateException("cannot start the peers of " + testClass.getSimpleName(), e);
@@ -63,16 +64,11 @@ final class HostPeers implements AutoCloseable {
         return peers;
     }
 
-    private void addRunning(TestDomain d) {
-        Path root = host.root();
-        RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
-                .formats(RealQemu.Format.QCOW2, RealQemu.Format.RAW)
-                .directory(d.imageDir(root))
-                .libxlQmpSocket(root, d.domid())
-                .withData(d.pattern(TestDomain.QCOW2))
-                .start();
-        qemus.add(qemu);
-        host.addDomain(new XenHost.Domain(d.domid(), d.name(), d.uuid(),
+    private void addRunning(TestDomain d) throws IOException {
+        Path root = dom0.root();
+        dom0.startQemu(d.domid(), d.imageDir(root), b -> b.formats(RealQemu.Format.QCOW2, RealQemu.Format.RAW)
+                .withData(d.pattern(TestDomain.QCOW2)));
+        dom0.host().addDomain(new XenHost.Domain(d.domid(), d.name(), d.uuid(),
                 List.of(d.disk(root, TestDomain.QCOW2), d.disk(root, TestDomain.RAW))));
     }
 
@@ -83,33 +79,23 @@ final class HostPeers implements AutoCloseable {
 
     /** @return the etc/io.xensnap.cfg that points xensnap at this dom0, and where the container finds the dom0 */
     List<Option> options() {
-        Path root = host.root();
+        Path root = dom0.root();
         String cfg = "etc/io.xensnap.cfg";
         return List.of(
                 editConfigurationFilePut(cfg, "xen.run.dir", root.resolve("var/run/xen").toString()),
-                editConfigurationFilePut(cfg, "xen.lib.dir", host.libxlDir().toString()),
-                editConfigurationFilePut(cfg, "xenstored.socket", xenstored.socketPath().toString()),
+                editConfigurationFilePut(cfg, "xen.lib.dir", dom0.host().libxlDir().toString()),
+                editConfigurationFilePut(cfg, "xenstored.socket", dom0.xenstored().socketPath().toString()),
                 editConfigurationFilePut(cfg, "qemu.img", Prerequisite.QEMU_IMG.require().toString()),
-                editConfigurationFilePut(cfg, "state.dir", root.resolve("var/lib/xensnap").toString()),
-                editConfigurationFilePut(cfg, "overlay.roots", root.resolve("var/lib/xen/images").toString()),
+                editConfigurationFilePut(cfg, "state.dir", dom0.state().toString()),
+                editConfigurationFilePut(cfg, "overlay.roots", dom0.images().toString()),
                 // a short wait keeps a test that hits a busy domain from hanging
                 editConfigurationFilePut(cfg, "domain.busy.wait.ms", "2000"),
                 systemProperty(ROOT).value(root.toString()),
-                systemProperty(XENSTORED).value(xenstored.socketPath().toString()));
+                systemProperty(XENSTORED).value(dom0.xenstored().socketPath().toString()));
     }
 
     @Override
     public void close() {
-        try {
-            for (RealQemu q : qemus) {
-                q.close();
-            }
-        } finally {
-            try {
-                host.close();
-            } finally {
-                xenstored.close();
-            }
-        }
+        dom0.close();
     }
 }

@@ -48,25 +48,8 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final Delete delete;
     private final Reconciler reconciler;
 
-    /**
-     * @param xenstore    opens a xenstore connection per operation
-     * @param qmp         opens a QMP connection to a domain's device model per operation
-     * @param qemuImg     runs qemu-img on images no QEMU holds
-     * @param libxl       libxl's stored domain configs
-     * @param catalogs    the snapshot catalog
-     * @param overlays    where overlays may be created
-     * @param locks       one operation per domain
-     * @param clock       creation times and lock deadlines
-     * @param parallelism how many qemu-img runs one revert may start at once (at least 1)
-     * @param jobTimeout  how long a merge (block-commit) may take
-     */
-    public SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
-                          CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
-                          int parallelism, java.time.Duration jobTimeout) {
-        this(xenstore, qmp, qemuImg, libxl, catalogs, overlays, locks, clock, parallelism, jobTimeout, EngineHooks.NONE);
-    }
-
-    public SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
+    /** Built by {@link EngineBuilder}, whose setters say what each part is. */
+    SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
                    int parallelism, java.time.Duration jobTimeout, EngineHooks hooks) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
@@ -199,7 +182,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         }
         List<ReconcileReport> reports = new ArrayList<>();
         for (String uuid : uuids) {
-            if (!uuid.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")) {
+            if (!Names.isUuid(uuid)) {
                 continue;
             }
             try (DomainLocks.Held held = locks.acquire(uuid)) {

@@ -12,6 +12,8 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.xensnap.api.Names;
+
 /**
  * The userdata file names of libxl ({@code libxl__userdata_path}): {@code <dir>/userdata-<wh>.<domid>.<uuid>.<userid>}
  * where wh is {@code d} (data), {@code n} (new, renamed over d) or {@code l} (lock).
@@ -21,7 +23,7 @@ final class UserdataFiles {
     private static final String CONFIG_USERID = "libxl-json";
     private static final String LOCK_USERID = "domain-userdata-lock";
     private static final Pattern CONFIG_NAME = Pattern.compile(
-            "userdata-d\\.(\\d+)\\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\\." + CONFIG_USERID);
+            "userdata-d\\.(\\d+)\\.(" + Names.UUID_REGEX + ")\\." + CONFIG_USERID);
 
     private final Path xenLibDir;
 

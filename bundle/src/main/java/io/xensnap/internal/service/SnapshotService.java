@@ -27,9 +27,9 @@ import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.config.Settings;
 import io.xensnap.internal.engine.Connectors;
+import io.xensnap.internal.engine.EngineBuilder;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.engine.SnapshotEngine;
-import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.events.SnapshotEvents;
 import io.xensnap.internal.events.SnapshotEvents.Operation;
@@ -62,9 +62,16 @@ public final class SnapshotService implements SnapshotOperations {
                            @Reference(name = "libxl") LibxlConfigUpdater libxl,
                            @Reference(name = "locks") DomainLockRegistry locks) {
         this.catalogs = new CatalogStore(settings.stateDir());
-        this.engine = new SnapshotEngine(xenstore, qmp, qemuImg.qemuImg(), libxl.store(), catalogs,
-                new OverlayPolicy(settings.overlayRoots()), locks.waiting(settings.domainBusyWait()),
-                Clock.systemUTC(), settings.parallelism(), settings.qmp().job());
+        this.engine = new EngineBuilder(xenstore, qmp)
+                .qemuImg(qemuImg.qemuImg())
+                .libxl(libxl.store())
+                .catalogs(catalogs)
+                .overlayRoots(settings.overlayRoots())
+                .locks(locks.waiting(settings.domainBusyWait()))
+                .clock(Clock.systemUTC())
+                .parallelism(settings.parallelism())
+                .jobTimeout(settings.qmp().job())
+                .build();
         this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
     }
 

@@ -1,5 +1,7 @@
 package io.xensnap.internal.surface;
 
+import static io.xensnap.api.Names.printable;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -174,13 +176,6 @@ public final class UserInput {
             to--;
         }
         return s.substring(from, to);
-    }
-
-    private static String printable(String s) {
-        if (s == null) {
-            return "null";
-        }
-        return s.length() > 80 ? Visible.text(s.substring(0, 80)) + "…(" + s.length() + " chars)" : Visible.text(s);
     }
 
     private static SnapshotException invalid(String message) {

@@ -1,5 +1,7 @@
 package io.xensnap.internal.surface;
 
+import io.xensnap.api.Names;
+
 /**
  * Text from outside xensnap (descriptions and paths from catalog files, image paths from xenstore, a lock holder's
  * command line from /proc, QEMU's and qemu-img's error texts) made safe for a terminal or a JMX client: every control
@@ -19,36 +21,11 @@ public final class Visible {
 
     /** @return {@code s} with every character that a terminal would obey instead of show escaped; "" for null */
     public static String text(String s) {
-        if (s == null) {
-            return "";
-        }
-        if (s.codePoints().noneMatch(Visible::hidden)) {
-            return s;
-        }
-        StringBuilder b = new StringBuilder(s.length() + 16);
-        s.codePoints().forEach(cp -> {
-            if (!hidden(cp)) {
-                b.appendCodePoint(cp);
-            } else if (cp <= 0xff) {
-                b.append(String.format("\\x%02x", cp));
-            } else if (cp <= 0xffff) {
-                b.append(String.format("\\u%04x", cp));
-            } else {
-                b.append(String.format("\\U%08x", cp));
-            }
-        });
-        return b.toString();
+        return Names.escaped(s);
     }
 
     /** @return {@code value.toString()}, escaped; "" for null */
     public static String text(Object value) {
         return value == null ? "" : text(value.toString());
-    }
-
-    /** @return whether a terminal would act on the code point rather than show it */
-    static boolean hidden(int cp) {
-        int type = Character.getType(cp);
-        return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-                || type == Character.PARAGRAPH_SEPARATOR;
     }
 }

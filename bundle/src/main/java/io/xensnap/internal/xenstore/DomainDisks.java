@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.xensnap.api.Names;
+
 /**
  * Reads a running domain's identity and disks from xenstore, laid out as libxl 4.17 writes them
  * (docs/xen-host.md#domain-layout). Each read runs in one transaction, so it sees one consistent state even while
@@ -17,8 +19,6 @@ public final class DomainDisks {
 
     private static final Pattern BACKEND_PATH =
             Pattern.compile("/local/domain/(\\d+)/backend/([A-Za-z0-9_-]+)/(\\d+)/(\\d+)");
-    private static final Pattern UUID =
-            Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final XenstoreClient xs;
 
@@ -36,7 +36,7 @@ public final class DomainDisks {
             String name = tx.read(dom + "/name");
             String vm = tx.read(dom + "/vm");
             String uuid = tx.read(vm + "/uuid");
-            if (!UUID.matcher(uuid).matches()) {
+            if (!Names.isUuid(uuid)) {
                 throw new XenstoreException(XenstoreException.EINVAL, vm + "/uuid of domain " + domid
                         + " is not a uuid: '" + uuid + "'");
             }

@@ -14,20 +14,24 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
+import io.xensnap.internal.qmp.QmpTimeouts;
+
 /**
- * docs/configuration.md lists every key of the metatype with its default, and nothing else. The metatype is generated
- * by bnd from {@link XensnapConfiguration} (method {@code a_b()} is key {@code a.b}), so that is what is compared.
+ * The defaults of the configuration have one source, the metatype: bnd generates it from {@link XensnapConfiguration}
+ * (method {@code a_b()} is key {@code a.b}). Every other place that writes them down is compared with it here:
+ * docs/configuration.md, the {@code <config>} block the feature installs, {@link QmpTimeouts#defaults()} and the tests'
+ * {@link TestConfiguration}.
  */
 class ConfigurationDocTest {
 
     private static final Pattern ROW = Pattern.compile("^\\| `([a-z0-9.]+)` \\| ([^|]*) \\|", Pattern.MULTILINE);
 
+    private static final Pattern FEATURE_CONFIG =
+            Pattern.compile("<config name=\"io\\.xensnap\">(.*?)</config>", Pattern.DOTALL);
+
     @Test
     void theDocumentedKeysAndDefaultsAreTheMetatypes() throws Exception {
-        Map<String, String> metatype = new TreeMap<>();
-        for (Method m : XensnapConfiguration.class.getDeclaredMethods()) {
-            metatype.put(m.getName().replace('_', '.'), text(m.getDefaultValue()));
-        }
+        Map<String, String> metatype = metatypeDefaults();
 
         String doc = Files.readString(Path.of("..", "docs", "configuration.md"), StandardCharsets.UTF_8);
         String keysTable = doc.substring(0, doc.indexOf("| operation |") > 0 ? doc.indexOf("| operation |") : doc.length());
@@ -39,6 +43,62 @@ class ConfigurationDocTest {
         }
 
         assertThat(documented).as("keys and defaults in docs/configuration.md vs the metatype").isEqualTo(metatype);
+    }
+
+    @Test
+    void theFeaturesConfigurationIsTheMetatypes() throws Exception {
+        String feature = Files.readString(Path.of("..", "features", "src", "main", "feature", "feature.xml"),
+                StandardCharsets.UTF_8);
+        Matcher block = FEATURE_CONFIG.matcher(feature);
+        assertThat(block.find()).as("a <config name=\"io.xensnap\"> block in feature.xml").isTrue();
+        Map<String, String> installed = new TreeMap<>();
+        for (String line : block.group(1).split("\n")) {
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("#")) {
+                continue;
+            }
+            int eq = t.indexOf('=');
+            installed.put(t.substring(0, eq).strip(), t.substring(eq + 1).strip());
+        }
+
+        assertThat(installed).as("keys and values feature.xml installs vs the metatype").isEqualTo(metatypeDefaults());
+    }
+
+    @Test
+    void qmpTimeoutDefaultsAreTheMetatypes() {
+        Map<String, String> metatype = metatypeDefaults();
+        QmpTimeouts d = QmpTimeouts.defaults();
+
+        assertThat(Map.of(
+                "qmp.connect.timeout.ms", String.valueOf(d.connect().toMillis()),
+                "qmp.greeting.timeout.ms", String.valueOf(d.greeting().toMillis()),
+                "qmp.reply.timeout.ms", String.valueOf(d.reply().toMillis()),
+                "job.timeout.ms", String.valueOf(d.job().toMillis())))
+                .as("QmpTimeouts.defaults() vs the metatype")
+                .isEqualTo(Map.of(
+                        "qmp.connect.timeout.ms", metatype.get("qmp.connect.timeout.ms"),
+                        "qmp.greeting.timeout.ms", metatype.get("qmp.greeting.timeout.ms"),
+                        "qmp.reply.timeout.ms", metatype.get("qmp.reply.timeout.ms"),
+                        "job.timeout.ms", metatype.get("job.timeout.ms")));
+    }
+
+    @Test
+    void theTestConfigurationStartsFromTheMetatypes() throws Exception {
+        TestConfiguration config = new TestConfiguration();
+        Map<String, String> given = new TreeMap<>();
+        for (Method m : XensnapConfiguration.class.getDeclaredMethods()) {
+            given.put(m.getName().replace('_', '.'), text(m.invoke(config)));
+        }
+
+        assertThat(given).as("TestConfiguration's values vs the metatype").isEqualTo(metatypeDefaults());
+    }
+
+    private static Map<String, String> metatypeDefaults() {
+        Map<String, String> metatype = new TreeMap<>();
+        for (Method m : XensnapConfiguration.class.getDeclaredMethods()) {
+            metatype.put(m.getName().replace('_', '.'), text(m.getDefaultValue()));
+        }
+        return metatype;
     }
 
     private static String text(Object defaultValue) {

@@ -17,14 +17,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.xensnap.harness.Devid;
+import io.xensnap.harness.Dom0Fixture;
 import io.xensnap.harness.RawQmp;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
-import io.xensnap.harness.XenstoreCli;
-import io.xensnap.internal.catalog.CatalogStore;
-import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -33,28 +31,32 @@ import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.xenstore.XenstoreClient;
 
 /**
- * A dom0 for engine tests, all real: xenstored, a libxl layout, and per domain a Xen-like QEMU with three qdisks
- * (xvda and xvdb qcow2, xvdc raw) holding recognisable data (0x41, 0x42, 0x43 over the first MiB).
+ * A dom0 for engine tests, all real ({@link Dom0Fixture}): xenstored, a libxl layout, and per domain a Xen-like QEMU
+ * with three qdisks (xvda and xvdb qcow2, xvdc raw) holding recognisable data (0x41, 0x42, 0x43 over the first MiB).
+ * What is added here needs the bundle's classes: the engine wired to this dom0, and the checks the tests make.
  */
 public final class Dom0 implements AutoCloseable {
 
     public static final ObjectMapper JSON = new ObjectMapper();
 
+    private final Dom0Fixture fixture;
     public final RealXenstored xenstored;
     public final XenHost host;
     public final Path images;
     public final Path state;
-    final List<RealQemu> qemus = new ArrayList<>();
+    final List<RealQemu> qemus;
 
     public Dom0(RealXenstored.Profile profile) throws IOException {
-        xenstored = RealXenstored.start(profile);
-        host = XenHost.create(xenstored.socketPath());
-        images = Files.createDirectories(host.root().resolve("var/lib/xen/images"));
-        state = Files.createDirectories(host.root().resolve("var/lib/xensnap"));
+        fixture = Dom0Fixture.start(profile);
+        xenstored = fixture.xenstored();
+        host = fixture.host();
+        images = fixture.images();
+        state = fixture.state();
+        qemus = fixture.qemus();
     }
 
     public static String uuid(int domid) {
-        return String.format("6f1e4a52-0d3b-4c8e-9a1f-%012d", domid);
+        return Dom0Fixture.uuid(domid);
     }
 
     /** Starts a running domain: its QEMU, its xenstore nodes, its userdata JSON. */
@@ -65,8 +67,7 @@ public final class Dom0 implements AutoCloseable {
     /** The same, with extra disks that QEMU does not serve (phy disks on blkback). */
     RealQemu domain(int domid, List<XenHost.Disk> extra) throws IOException {
         RealQemu qemu = startQemu(domid);
-        qemus.add(qemu);
-        register(domid, qemu, extra);
+        fixture.addDomain(domid, "vm" + domid, uuid(domid), qemu, extra);
         return qemu;
     }
 
@@ -82,9 +83,7 @@ public final class Dom0 implements AutoCloseable {
             Exception failed = null;
             for (java.util.concurrent.Future<RealQemu> f : starts) {
                 try {
-                    RealQemu q = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
-                    qemus.add(q);
-                    started.add(q);
+                    started.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                     failed = failed == null ? e : failed;
                 }
@@ -93,7 +92,7 @@ public final class Dom0 implements AutoCloseable {
                 throw failed;
             }
             for (int i = 0; i < domids.size(); i++) {
-                register(domids.get(i), started.get(i), List.of());
+                fixture.addDomain(domids.get(i), "vm" + domids.get(i), uuid(domids.get(i)), started.get(i), List.of());
             }
             return started;
         } finally {
@@ -102,22 +101,8 @@ public final class Dom0 implements AutoCloseable {
     }
 
     private RealQemu startQemu(int domid) throws IOException {
-        return RealQemu.builder(RealQemu.Profile.XEN_QDISK)
-                .formats(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2, RealQemu.Format.RAW)
-                .directory(Files.createDirectories(images.resolve("vm" + domid)))
-                .libxlQmpSocket(host.root(), domid)
-                .withData(0x41)
-                .start();
-    }
-
-    private void register(int domid, RealQemu qemu, List<XenHost.Disk> extra) {
-        List<XenHost.Disk> disks = new ArrayList<>();
-        for (RealQemu.Disk d : qemu.disks()) {
-            disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
-                    d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
-        }
-        disks.addAll(extra);
-        host.addDomain(new XenHost.Domain(domid, "vm" + domid, uuid(domid), disks));
+        return fixture.startQemu(domid, images.resolve("vm" + domid),
+                b -> b.formats(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2, RealQemu.Format.RAW).withData(0x41));
     }
 
     /**
@@ -126,30 +111,15 @@ public final class Dom0 implements AutoCloseable {
      */
     public RealQemu restart(int newDomid, int oldDomid, List<Path> tops,
             List<RealQemu.Format> formats) throws IOException {
-        RealQemu qemu = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
-                .formats(formats.toArray(RealQemu.Format[]::new))
-                .images(tops.toArray(Path[]::new))
-                .directory(Files.createDirectories(images.resolve("vm" + newDomid)))
-                .libxlQmpSocket(host.root(), newDomid)
-                .start();
-        qemus.add(qemu);
-        List<XenHost.Disk> disks = new ArrayList<>();
-        for (RealQemu.Disk d : qemu.disks()) {
-            disks.add(XenHost.Disk.of(d.id(), XenHost.Backend.QDISK,
-                    d.format() == RealQemu.Format.RAW ? XenHost.Format.RAW : XenHost.Format.QCOW2, d.image()));
-        }
-        host.addDomain(new XenHost.Domain(newDomid, "vm" + oldDomid, uuid(oldDomid), disks));
+        RealQemu qemu = fixture.startQemu(newDomid, images.resolve("vm" + newDomid),
+                b -> b.formats(formats.toArray(RealQemu.Format[]::new)).images(tops.toArray(Path[]::new)));
+        fixture.addDomain(newDomid, "vm" + oldDomid, uuid(oldDomid), qemu, List.of());
         return qemu;
     }
 
     /** The domain shuts down: QEMU exits and libxl removes its xenstore nodes (the images and catalog stay). */
     public void shutDown(int domid, RealQemu qemu) {
-        qemu.close();
-        XenstoreCli cli = host.cli();
-        cli.rm("/local/domain/" + domid);
-        cli.rm("/local/domain/0/backend/qdisk/" + domid);
-        cli.rm("/libxl/" + domid);
-        cli.rm("/vm/" + uuid(domid));
+        fixture.shutDown(domid, uuid(domid), qemu);
     }
 
     public SnapshotEngine engine(EngineHooks hooks) {
@@ -177,15 +147,18 @@ public final class Dom0 implements AutoCloseable {
 
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout) {
-        return new SnapshotEngine(
+        return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
-                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect(),
-                new QemuImg(new JdkProcessRunner(), Path.of("/usr/bin/qemu-img").toString(), Duration.ofSeconds(30), JSON),
-                new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout),
-                new CatalogStore(state),
-                new OverlayPolicy(List.of(images)),
-                new DomainLocks(lockWait),
-                Clock.systemUTC(), 2, jobTimeout, hooks);
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
+                .qemuImg(new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), JSON))
+                .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout))
+                .catalogs(state)
+                .overlayRoots(List.of(images))
+                .locks(new DomainLocks(lockWait))
+                .parallelism(2)
+                .jobTimeout(jobTimeout)
+                .hooks(hooks)
+                .build();
     }
 
     public SnapshotEngine engine() {
@@ -361,18 +334,6 @@ public final class Dom0 implements AutoCloseable {
 
     @Override
     public void close() {
-        RuntimeException first = null;
-        for (RealQemu q : qemus) {
-            try {
-                q.close();
-            } catch (RuntimeException e) {
-                first = first == null ? e : first;
-            }
-        }
-        host.close();
-        xenstored.close();
-        if (first != null) {
-            throw first;
-        }
+        fixture.close();
     }
 }

@@ -29,7 +29,6 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.RealXenstored;
-import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.libxl.DomainConfigStore;
@@ -133,13 +132,17 @@ class SecurityTest {
     }
 
     private static SnapshotEngine engine(Dom0 dom0, SocketOwnerGuard guard) {
-        return new SnapshotEngine(
+        return new EngineBuilder(
                 Connectors.xenstore(dom0.xenstored.socketPath(), Duration.ofSeconds(5), guard),
-                Connectors.qmp(dom0.host.qmpSocketPath(7).getParent(), QmpTimeouts.defaults(), guard),
-                new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), Dom0.JSON),
-                new DomainConfigStore(dom0.host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)),
-                new CatalogStore(dom0.state), new OverlayPolicy(List.of(dom0.images)),
-                new DomainLocks(Duration.ofSeconds(5)), Clock.systemUTC(), 2, Duration.ofMinutes(1));
+                Connectors.qmp(dom0.host.qmpSocketPath(7).getParent(), QmpTimeouts.defaults(), guard))
+                .qemuImg(new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), Dom0.JSON))
+                .libxl(new DomainConfigStore(dom0.host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)))
+                .catalogs(dom0.state)
+                .overlayRoots(List.of(dom0.images))
+                .locks(new DomainLocks(Duration.ofSeconds(5)))
+                .parallelism(2)
+                .jobTimeout(Duration.ofMinutes(1))
+                .build();
     }
 
     /** The programs a shell could be reached through. */

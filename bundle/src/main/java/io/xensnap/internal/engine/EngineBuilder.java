@@ -1,0 +1,112 @@
+package io.xensnap.internal.engine;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.engine.create.OverlayPolicy;
+import io.xensnap.internal.libxl.DomainConfigStore;
+import io.xensnap.internal.qemuimg.QemuImg;
+
+/**
+ * The one way a {@link SnapshotEngine} is put together: by the service from the settings, by the tests' dom0 and by the
+ * bench. Named parts instead of eleven positional arguments, so that a caller cannot swap two durations unnoticed;
+ * every part without a default must be given before {@link #build()}.
+ */
+public final class EngineBuilder {
+
+    private final Connectors.Xenstore xenstore;
+    private final Connectors.Qmp qmp;
+    private QemuImg qemuImg;
+    private DomainConfigStore libxl;
+    private CatalogStore catalogs;
+    private OverlayPolicy overlays;
+    private DomainLocks locks;
+    private Clock clock = Clock.systemUTC();
+    private int parallelism;
+    private Duration jobTimeout;
+    private EngineHooks hooks = EngineHooks.NONE;
+
+    /**
+     * @param xenstore opens a xenstore connection per operation
+     * @param qmp      opens a QMP connection to a domain's device model per operation
+     */
+    public EngineBuilder(Connectors.Xenstore xenstore, Connectors.Qmp qmp) {
+        this.xenstore = Objects.requireNonNull(xenstore, "xenstore");
+        this.qmp = Objects.requireNonNull(qmp, "qmp");
+    }
+
+    /** @param qemuImg runs qemu-img on images no QEMU holds */
+    public EngineBuilder qemuImg(QemuImg qemuImg) {
+        this.qemuImg = qemuImg;
+        return this;
+    }
+
+    /** @param libxl libxl's stored domain configs */
+    public EngineBuilder libxl(DomainConfigStore libxl) {
+        this.libxl = libxl;
+        return this;
+    }
+
+    /** @param stateDir where the snapshot catalog lives */
+    public EngineBuilder catalogs(Path stateDir) {
+        return catalogs(new CatalogStore(stateDir));
+    }
+
+    /** @param catalogs the snapshot catalog, for a caller that reads it too */
+    public EngineBuilder catalogs(CatalogStore catalogs) {
+        this.catalogs = catalogs;
+        return this;
+    }
+
+    /** @param overlayRoots the directories overlays may be created in; empty allows internal snapshots only */
+    public EngineBuilder overlayRoots(List<Path> overlayRoots) {
+        this.overlays = new OverlayPolicy(overlayRoots);
+        return this;
+    }
+
+    /** @param locks one operation per domain; shared by every engine of one dom0 */
+    public EngineBuilder locks(DomainLocks locks) {
+        this.locks = locks;
+        return this;
+    }
+
+    /** @param clock creation times and lock deadlines; the system's UTC clock unless given */
+    public EngineBuilder clock(Clock clock) {
+        this.clock = clock;
+        return this;
+    }
+
+    /** @param parallelism how many qemu-img runs one revert may start at once (at least 1) */
+    public EngineBuilder parallelism(int parallelism) {
+        this.parallelism = parallelism;
+        return this;
+    }
+
+    /** @param jobTimeout how long a merge (block-commit) may take */
+    public EngineBuilder jobTimeout(Duration jobTimeout) {
+        this.jobTimeout = jobTimeout;
+        return this;
+    }
+
+    /** @param hooks the fault tests' and the bench's hook points; none unless given */
+    public EngineBuilder hooks(EngineHooks hooks) {
+        this.hooks = hooks;
+        return this;
+    }
+
+    /** @return the engine; a part left out is a programming error, said by name */
+    public SnapshotEngine build() {
+        if (parallelism < 1) {
+            throw new IllegalStateException("parallelism must be at least 1: " + parallelism);
+        }
+        return new SnapshotEngine(xenstore, qmp, Objects.requireNonNull(qemuImg, "qemuImg"),
+                Objects.requireNonNull(libxl, "libxl"), Objects.requireNonNull(catalogs, "catalogs"),
+                Objects.requireNonNull(overlays, "overlayRoots"), Objects.requireNonNull(locks, "locks"),
+                Objects.requireNonNull(clock, "clock"), parallelism, Objects.requireNonNull(jobTimeout, "jobTimeout"),
+                Objects.requireNonNull(hooks, "hooks"));
+    }
+}
