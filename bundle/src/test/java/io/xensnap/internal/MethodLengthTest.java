@@ -41,7 +41,6 @@ class MethodLengthTest {
             Map.entry("io/xensnap/internal/engine/reconcile/Reconciler.java#live", 60),
             Map.entry("io/xensnap/internal/engine/reconcile/RevertRecovery.java#rollBack", 73),
             Map.entry("io/xensnap/internal/engine/reconcile/UnknownTraces.java#check", 53),
-            Map.entry("io/xensnap/internal/engine/revert/Revert.java#run", 81),
             Map.entry("io/xensnap/internal/xenstore/XenstoreClient.java#readAllIfExist", 56));
 
     @Test
