@@ -1,5 +1,7 @@
 package io.xensnap.internal.engine;
 
+import java.io.IOException;
+
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.catalog.CatalogException;
@@ -59,5 +61,42 @@ public final class Errors {
     public static SnapshotException catalog(CatalogException e) {
         return new SnapshotException(e.unwritable() ? SnapshotError.CATALOG_UNWRITABLE : SnapshotError.INTERNAL,
                 e.getMessage(), e);
+    }
+
+    /**
+     * What failed before an operation's point of no return, taken back and translated the same way for every
+     * operation: the undo log rolls back with the exception the caller will see, so the log names the real cause.
+     *
+     * @param label the domain as messages name it (QMP's and libxl's failures are about the domain)
+     * @param step what the operation is ("snapshot daily"): qemu-img's and the overlay files' failures name it
+     * @param e a layer's exception, or a {@link SnapshotException} the operation threw itself (passed on as it is)
+     * @return the exception to throw, after the undo log was rolled back
+     */
+    public static SnapshotException rolledBack(UndoLog undo, String label, String step, Exception e) {
+        SnapshotException se = translate(label, step, e);
+        undo.rollback(se);
+        return se;
+    }
+
+    private static SnapshotException translate(String label, String step, Exception e) {
+        if (e instanceof SnapshotException s) {
+            return s;
+        }
+        if (e instanceof QmpException q) {
+            return qmp(label, q);
+        }
+        if (e instanceof QemuImgException q) {
+            return qemuImg(label + ": " + step, q);
+        }
+        if (e instanceof IOException io) {
+            return OverlayFiles.refused(label + ": " + step, io);
+        }
+        if (e instanceof LibxlConfigException l) {
+            return libxl(label, l);
+        }
+        if (e instanceof CatalogException c) {
+            return catalog(c);
+        }
+        return new SnapshotException(SnapshotError.INTERNAL, label + ": " + step + ": " + e, e);
     }
 }

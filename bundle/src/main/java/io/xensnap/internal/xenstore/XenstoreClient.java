@@ -146,24 +146,7 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
     List<Optional<String>> readAllIfExist(int tx, List<String> paths) throws XenstoreException {
         List<XsPacket> requests = new ArrayList<>();
         List<CompletableFuture<XsPacket>> slots = new ArrayList<>();
-        try {
-            for (String path : paths) {
-                XsPacket request = new XsPacket(XsOp.READ, nextReqId(), tx, XsPayload.terminated(checkPath(path)));
-                slots.add(router.expect(request.reqId()));
-                requests.add(request);
-                LOG.trace("[{}] -> {}", name, request);
-                transport.send(XsCodec.encode(request));
-            }
-        } catch (IOException e) {
-            requests.forEach(r -> router.forget(r.reqId()));
-            XenstoreException x = new XenstoreException(XenstoreException.ECONNRESET, "sending READ to "
-                    + transport.describe() + " failed: " + e, e);
-            router.broken(x);
-            throw x;
-        } catch (XenstoreException | RuntimeException e) {
-            requests.forEach(r -> router.forget(r.reqId()));
-            throw e;
-        }
+        sendReads(tx, paths, requests, slots);
         List<Optional<String>> values = new ArrayList<>();
         XenstoreException failed = null;
         for (int i = 0; i < requests.size(); i++) {
@@ -198,6 +181,29 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
             throw failed;
         }
         return values;
+    }
+
+    /** Sends one READ per path, each with its reply slot; on a failure no slot stays behind. */
+    private void sendReads(int tx, List<String> paths, List<XsPacket> requests,
+            List<CompletableFuture<XsPacket>> slots) throws XenstoreException {
+        try {
+            for (String path : paths) {
+                XsPacket request = new XsPacket(XsOp.READ, nextReqId(), tx, XsPayload.terminated(checkPath(path)));
+                slots.add(router.expect(request.reqId()));
+                requests.add(request);
+                LOG.trace("[{}] -> {}", name, request);
+                transport.send(XsCodec.encode(request));
+            }
+        } catch (IOException e) {
+            requests.forEach(r -> router.forget(r.reqId()));
+            XenstoreException x = new XenstoreException(XenstoreException.ECONNRESET, "sending READ to "
+                    + transport.describe() + " failed: " + e, e);
+            router.broken(x);
+            throw x;
+        } catch (XenstoreException | RuntimeException e) {
+            requests.forEach(r -> router.forget(r.reqId()));
+            throw e;
+        }
     }
 
     byte[] readBytes(int tx, String path) throws XenstoreException {

@@ -1,6 +1,7 @@
 package io.xensnap.internal.engine.create;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -79,59 +80,18 @@ public final class LiveCreate {
     public SnapshotInfo run(CreatePlan plan) throws SnapshotException {
         DomainView domain = plan.domain();
         int domid = domain.domid().getAsInt();
-        String label = domain.label();
         UndoLog undo = new UndoLog();
         DomainConfigStore.Session libxl = null;
         List<OverlayFiles.Made> made = new ArrayList<>();
         try (QmpConnection qmp = peers.qmp().connect(domid)) {
-            // the three queries go out together: one round trip to QEMU before the transaction, not three
-            List<String> queries = new ArrayList<>(List.of(VmControl.STATUS_QUERY));
-            queries.addAll(BlockDevices.QUERIES);
-            List<JsonNode> answers = qmp.executeAll(queries);
-            requireSnapshotState(label, VmControl.status(answers.get(0)));
-            BlockDevices devices = new BlockDevices(qmp);
-            List<TransactionAction> actions = new ArrayList<>();
-            List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
-            Set<String> nodeNames = new HashSet<>();
-            all.forEach(b -> nodeNames.addAll(b.nodeChain()));
-            List<BlockDevice> resolved = new ArrayList<>();
-            for (DiskPlan d : plan.disks()) {
-                BlockDevice device = devices.resolve(d.disk().vdev(), all);
-                resolved.add(device);
-                actions.add(action(plan, d, device, nodeNames));
-            }
-            boolean external = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
-            if (external) {
+            Targets targets = targets(plan, qmp);
+            if (plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL)) {
                 libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(domain.uuid())));
             }
-
-            DomainCatalog before = plan.catalog();
-            boolean existed = peers.catalogs().exists(before.uuid());
-            DomainCatalog marked = before.withName(domain.name())
-                    .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
-                            peers.clock().instant(), plan.description(), planned(plan))));
-            peers.catalogs().save(marked);
-            undo.done("mark create of " + plan.name() + " in the catalog",
-                    () -> peers.catalogs().restore(before, existed));
-
-            makeOverlays(plan, resolved, made, undo);
+            DomainCatalog marked = markPending(plan, undo);
+            makeOverlays(plan, targets.devices(), made, undo);
             EngineHooks.call(() -> hooks.beforeTransaction(plan));
-            try {
-                new SnapshotTransaction(qmp).run(actions);
-            } catch (QmpTransactionException e) {
-                // QEMU rolled every action back; the overlays it opened are ours, made above, and the undo log
-                // removes them through their held directories
-                throw Errors.qmp(label + ": snapshot " + plan.name() + " refused, nothing changed", e);
-            } catch (QmpException e) {
-                if (e.kind() == QmpException.Kind.PRECONDITION) {
-                    throw Errors.qmp(label, e);
-                }
-                // The transaction may or may not have been applied: keep the catalog's mark and every file, and
-                // let reconcile look at QEMU's chains instead of guessing here.
-                undo.commit();
-                throw Errors.qmp(label + ": the outcome of snapshot " + plan.name()
-                        + " is unknown (QEMU did not answer)", e);
-            }
+            transaction(plan, qmp, targets.actions(), undo);
 
             // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
             // would need another transaction that can fail too. From here on we go forward: make libxl's config,
@@ -139,30 +99,10 @@ public final class LiveCreate {
             // reconcile can finish the job.
             undo.commit();
             EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
-            return finish(plan, domid, libxl, marked);
-        } catch (QmpException e) {
-            SnapshotException se = Errors.qmp(label, e);
-            undo.rollback(se);
-            throw se;
-        } catch (QemuImgException e) {
-            SnapshotException se = Errors.qemuImg(label + ": snapshot " + plan.name(), e);
-            undo.rollback(se);
-            throw se;
-        } catch (IOException e) {
-            SnapshotException se = OverlayFiles.refused(label + ": snapshot " + plan.name(), e);
-            undo.rollback(se);
-            throw se;
-        } catch (LibxlConfigException e) {
-            SnapshotException se = Errors.libxl(label, e);
-            undo.rollback(se);
-            throw se;
-        } catch (CatalogException e) {
-            SnapshotException se = Errors.catalog(e);
-            undo.rollback(se);
-            throw se;
-        } catch (SnapshotException e) {
-            undo.rollback(e);
-            throw e;
+            return finish(plan, libxl, marked);
+        } catch (QmpException | QemuImgException | IOException | LibxlConfigException | CatalogException
+                | SnapshotException e) {
+            throw Errors.rolledBack(undo, domain.label(), "snapshot " + plan.name(), e);
         } catch (RuntimeException e) {
             undo.rollback(e);
             throw e;
@@ -171,6 +111,68 @@ public final class LiveCreate {
             if (libxl != null) {
                 libxl.close();
             }
+        }
+    }
+
+    /** QEMU's block device for each disk of the plan, in the plan's order, and the transaction's action on it. */
+    private record Targets(List<BlockDevice> devices, List<TransactionAction> actions) {
+    }
+
+    private Targets targets(CreatePlan plan, QmpConnection qmp) throws QmpException, SnapshotException {
+        // the three queries go out together: one round trip to QEMU before the transaction, not three
+        List<String> queries = new ArrayList<>(List.of(VmControl.STATUS_QUERY));
+        queries.addAll(BlockDevices.QUERIES);
+        List<JsonNode> answers = qmp.executeAll(queries);
+        requireSnapshotState(plan.domain().label(), VmControl.status(answers.get(0)));
+        BlockDevices devices = new BlockDevices(qmp);
+        List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
+        Set<String> nodeNames = new HashSet<>();
+        all.forEach(b -> nodeNames.addAll(b.nodeChain()));
+        List<BlockDevice> resolved = new ArrayList<>();
+        List<TransactionAction> actions = new ArrayList<>();
+        for (DiskPlan d : plan.disks()) {
+            BlockDevice device = devices.resolve(d.disk().vdev(), all);
+            resolved.add(device);
+            actions.add(action(plan, d, device, nodeNames));
+        }
+        return new Targets(resolved, actions);
+    }
+
+    /**
+     * The catalog's pending mark, with the plan, before anything changes: after a crash reconcile learns from it what
+     * was under way. Undone by putting the catalog back as it was (or removing it if there was none).
+     */
+    private DomainCatalog markPending(CreatePlan plan, UndoLog undo) throws CatalogException {
+        DomainCatalog before = plan.catalog();
+        boolean existed = peers.catalogs().exists(before.uuid());
+        DomainCatalog marked = before.withName(plan.domain().name())
+                .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
+                        peers.clock().instant(), plan.description(), planned(plan))));
+        peers.catalogs().save(marked);
+        undo.done("mark create of " + plan.name() + " in the catalog",
+                () -> peers.catalogs().restore(before, existed));
+        return marked;
+    }
+
+    /** The one transaction and its three outcomes: applied (returns), refused by QEMU, or unknown (no answer). */
+    private void transaction(CreatePlan plan, QmpConnection qmp, List<TransactionAction> actions, UndoLog undo)
+            throws SnapshotException {
+        String label = plan.domain().label();
+        try {
+            new SnapshotTransaction(qmp).run(actions);
+        } catch (QmpTransactionException e) {
+            // QEMU rolled every action back; the overlays it opened are ours, made above, and the undo log
+            // removes them through their held directories
+            throw Errors.qmp(label + ": snapshot " + plan.name() + " refused, nothing changed", e);
+        } catch (QmpException e) {
+            if (e.kind() == QmpException.Kind.PRECONDITION) {
+                throw Errors.qmp(label, e);
+            }
+            // The transaction may or may not have been applied: keep the catalog's mark and every file, and
+            // let reconcile look at QEMU's chains instead of guessing here.
+            undo.commit();
+            throw Errors.qmp(label + ": the outcome of snapshot " + plan.name()
+                    + " is unknown (QEMU did not answer)", e);
         }
     }
 
@@ -251,51 +253,16 @@ public final class LiveCreate {
         }
     }
 
-    private SnapshotInfo finish(CreatePlan plan, int domid, DomainConfigStore.Session libxl, DomainCatalog marked)
+    private SnapshotInfo finish(CreatePlan plan, DomainConfigStore.Session libxl, DomainCatalog marked)
             throws SnapshotException {
-        String label = plan.domain().label();
+        Outcome outcome = Outcome.of(plan);
         List<String> failures = new ArrayList<>();
-        List<DiskSnapshot> taken = new ArrayList<>();
-        List<DiskImage> after = new ArrayList<>();
-        List<LibxlDisk> libxlDisks = new ArrayList<>();
-        for (DiskView d : plan.domain().disks()) {
-            Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
-            if (p.isPresent() && p.get().kind() == SnapshotKind.EXTERNAL) {
-                taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), p.get().overlay()));
-                after.add(new DiskImage(d.vdev(), p.get().overlay(), DiskFormat.QCOW2));
-                libxlDisks.add(new LibxlDisk(d.vdev(), p.get().overlay().toString(), LibxlDiskFormat.QCOW2));
-            } else {
-                if (p.isPresent()) {
-                    taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2, null));
-                }
-                if (DiskView.hasImage(d)) {
-                    after.add(new DiskImage(d.vdev(), d.image(), d.format()));
-                }
-            }
-        }
-        if (!libxlDisks.isEmpty()) {
-            try {
-                libxl.setDisks(libxlDisks);
-            } catch (LibxlConfigException e) {
-                failures.add("libxl's config still names the old images: " + e.getMessage());
-            }
-            EngineHooks.call(() -> hooks.afterLibxlConfig(plan));
-            try (XenstoreClient xs = peers.xenstore().open()) {
-                DiskImageSwap swap = new DiskImageSwap(xs);
-                for (DiskPlan p : plan.disks()) {
-                    if (p.kind() == SnapshotKind.EXTERNAL) {
-                        swap.swap(p.disk().xenstore(), LibxlFormat.QCOW2,
-                                p.overlay().toString());
-                    }
-                }
-            } catch (XenstoreException e) {
-                failures.add("the xenstore backend still names the old images: " + e.getMessage());
-            }
-            EngineHooks.call(() -> hooks.afterXenstore(plan));
+        if (!outcome.libxlDisks().isEmpty()) {
+            followOverlays(plan, libxl, outcome.libxlDisks(), failures);
         }
         SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
-                peers.clock().instant(), marked.current(), taken);
-        DomainCatalog done = marked.withSnapshot(info, after);
+                peers.clock().instant(), marked.current(), outcome.taken());
+        DomainCatalog done = marked.withSnapshot(info, outcome.after());
         if (failures.isEmpty()) {
             done = done.withPending(Optional.empty());
         }
@@ -309,12 +276,66 @@ public final class LiveCreate {
         if (!failures.isEmpty()) {
             // the code names the state directory only when it is all that failed: that is what the operator fixes
             throw new SnapshotException(catalogUnwritable && failures.size() == 1 ? SnapshotError.CATALOG_UNWRITABLE
-                    : SnapshotError.INTERNAL, label + ": snapshot " + plan.name() + " was taken and QEMU uses it, but "
-                    + String.join("; ", failures));
+                    : SnapshotError.INTERNAL, plan.domain().label() + ": snapshot " + plan.name()
+                    + " was taken and QEMU uses it, but " + String.join("; ", failures));
         }
-        LOG.info("{}: snapshot {} created on {}", label, plan.name(),
+        LOG.info("{}: snapshot {} created on {}", plan.domain().label(), plan.name(),
                 plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());
         return info;
+    }
+
+    /**
+     * What the applied transaction did, in the domain's disk order: the snapshot's disks, the image each disk holds
+     * now, and the disks libxl's config must name.
+     */
+    private record Outcome(List<DiskSnapshot> taken, List<DiskImage> after, List<LibxlDisk> libxlDisks) {
+
+        static Outcome of(CreatePlan plan) {
+            Outcome out = new Outcome(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            for (DiskView d : plan.domain().disks()) {
+                Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
+                if (p.isPresent() && p.get().kind() == SnapshotKind.EXTERNAL) {
+                    Path overlay = p.get().overlay();
+                    out.taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.EXTERNAL, d.image(), d.format(), overlay));
+                    out.after.add(new DiskImage(d.vdev(), overlay, DiskFormat.QCOW2));
+                    out.libxlDisks.add(new LibxlDisk(d.vdev(), overlay.toString(), LibxlDiskFormat.QCOW2));
+                } else {
+                    if (p.isPresent()) {
+                        out.taken.add(new DiskSnapshot(d.vdev(), SnapshotKind.INTERNAL, d.image(), DiskFormat.QCOW2,
+                                null));
+                    }
+                    if (DiskView.hasImage(d)) {
+                        out.after.add(new DiskImage(d.vdev(), d.image(), d.format()));
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * libxl's config, then the xenstore backend, name the overlays. A failure is collected, not thrown: QEMU uses the
+     * overlays already, so the other peers and the catalog are still brought as far as they go.
+     */
+    private void followOverlays(CreatePlan plan, DomainConfigStore.Session libxl, List<LibxlDisk> libxlDisks,
+            List<String> failures) {
+        try {
+            libxl.setDisks(libxlDisks);
+        } catch (LibxlConfigException e) {
+            failures.add("libxl's config still names the old images: " + e.getMessage());
+        }
+        EngineHooks.call(() -> hooks.afterLibxlConfig(plan));
+        try (XenstoreClient xs = peers.xenstore().open()) {
+            DiskImageSwap swap = new DiskImageSwap(xs);
+            for (DiskPlan p : plan.disks()) {
+                if (p.kind() == SnapshotKind.EXTERNAL) {
+                    swap.swap(p.disk().xenstore(), LibxlFormat.QCOW2, p.overlay().toString());
+                }
+            }
+        } catch (XenstoreException e) {
+            failures.add("the xenstore backend still names the old images: " + e.getMessage());
+        }
+        EngineHooks.call(() -> hooks.afterXenstore(plan));
     }
 
     private static void requireSnapshotState(String label, RunState state) throws SnapshotException {

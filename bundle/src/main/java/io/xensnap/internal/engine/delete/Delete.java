@@ -164,23 +164,7 @@ public final class Delete {
         String label = domain.label();
         List<DiskImage> after = current(domain);
         try (QmpConnection qmp = peers.qmp().connect(domid)) {
-            BlockDevices devices = new BlockDevices(qmp);
-            List<BlockDevice> found = new ArrayList<>();
-            List<BlockDevice> all = devices.list();
-            for (DiskSnapshot d : snap.disks()) {
-                BlockDevice bd = devices.resolve(d.vdev(), all);
-                Path root = Path.of(bd.file());
-                boolean ok = d.kind() == SnapshotKind.INTERNAL ? root.equals(d.image())
-                        : root.equals(d.overlay()) && bd.fileChain().size() > 1
-                                && Path.of(bd.fileChain().get(1)).equals(d.image());
-                if (!ok) {
-                    throw new SnapshotException(SnapshotError.INVALID_STATE, label + " disk " + d.vdev()
-                            + ": QEMU's chain " + bd.fileChain() + " does not match snapshot " + snap.name()
-                            + (d.kind() == SnapshotKind.INTERNAL ? "; an internal snapshot in a backing image can be"
-                                    + " deleted while the domain is shut off" : ""), new NothingChanged());
-                }
-                found.add(bd);
-            }
+            List<BlockDevice> found = matchChains(qmp, label, snap);
             // POINT OF NO RETURN: from the first deleted internal snapshot or merged overlay on, going back is not
             // possible; the pending mark in the catalog tells reconcile where we were.
             List<LibxlDisk> libxlDisks = new ArrayList<>();
@@ -194,12 +178,7 @@ public final class Delete {
                     progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(), Progress.Unit.DISKS);
                     continue;
                 }
-                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(
-                        marked.pending().orElseThrow().mergeJob(d.vdev()), bd.target(), bd.nodeChain().get(1), p -> {
-                            LOG.debug("{} disk {}: merge {}", label, d.vdev(), p);
-                            EngineHooks.call(() -> hooks.merging(domain.uuid(), snap.name(), d.vdev(), p.status()));
-                            progress.report("merge " + d.vdev(), p.current(), p.total(), Progress.Unit.BYTES);
-                        });
+                merge(qmp, domain, snap, marked, d, bd, progress);
                 progress.report(d.vdev() + " merged", i + 1, snap.disks().size(), Progress.Unit.DISKS);
                 libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(), LibxlDiskFormat.valueOf(d.format().name())));
                 replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
@@ -207,11 +186,7 @@ public final class Delete {
             EngineHooks.call(() -> hooks.afterMerge(domain.uuid(), snap.name()));
             if (!libxlDisks.isEmpty()) {
                 follow(domain, libxl, snap, libxlDisks);
-                for (DiskSnapshot d : snap.disks()) {
-                    if (d.kind() == SnapshotKind.EXTERNAL) {
-                        peers.overlayFiles().remove(d.overlay());
-                    }
-                }
+                removeOverlays(snap);
             }
             return after;
         } catch (QmpException e) {
@@ -219,6 +194,51 @@ public final class Delete {
         } catch (IOException e) {
             throw new SnapshotException(SnapshotError.INTERNAL, label + ": delete of " + snap.name()
                     + ": merged, but an overlay file could not be removed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @return QEMU's block device of each disk of the snapshot, in its order, when QEMU's chain is the one the snapshot
+     *         left; else nothing is changed and the delete is refused
+     */
+    private static List<BlockDevice> matchChains(QmpConnection qmp, String label, SnapshotInfo snap)
+            throws QmpException, SnapshotException {
+        BlockDevices devices = new BlockDevices(qmp);
+        List<BlockDevice> found = new ArrayList<>();
+        List<BlockDevice> all = devices.list();
+        for (DiskSnapshot d : snap.disks()) {
+            BlockDevice bd = devices.resolve(d.vdev(), all);
+            Path root = Path.of(bd.file());
+            boolean ok = d.kind() == SnapshotKind.INTERNAL ? root.equals(d.image())
+                    : root.equals(d.overlay()) && bd.fileChain().size() > 1
+                            && Path.of(bd.fileChain().get(1)).equals(d.image());
+            if (!ok) {
+                throw new SnapshotException(SnapshotError.INVALID_STATE, label + " disk " + d.vdev()
+                        + ": QEMU's chain " + bd.fileChain() + " does not match snapshot " + snap.name()
+                        + (d.kind() == SnapshotKind.INTERNAL ? "; an internal snapshot in a backing image can be"
+                                + " deleted while the domain is shut off" : ""), new NothingChanged());
+            }
+            found.add(bd);
+        }
+        return found;
+    }
+
+    /** One external disk's overlay merged into its base by an active commit, under the job id the mark names. */
+    private void merge(QmpConnection qmp, DomainView domain, SnapshotInfo snap, DomainCatalog marked, DiskSnapshot d,
+            BlockDevice bd, Progress progress) throws QmpException {
+        new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(
+                marked.pending().orElseThrow().mergeJob(d.vdev()), bd.target(), bd.nodeChain().get(1), p -> {
+                    LOG.debug("{} disk {}: merge {}", domain.label(), d.vdev(), p);
+                    EngineHooks.call(() -> hooks.merging(domain.uuid(), snap.name(), d.vdev(), p.status()));
+                    progress.report("merge " + d.vdev(), p.current(), p.total(), Progress.Unit.BYTES);
+                });
+    }
+
+    private void removeOverlays(SnapshotInfo snap) throws IOException {
+        for (DiskSnapshot d : snap.disks()) {
+            if (d.kind() == SnapshotKind.EXTERNAL) {
+                peers.overlayFiles().remove(d.overlay());
+            }
         }
     }
 

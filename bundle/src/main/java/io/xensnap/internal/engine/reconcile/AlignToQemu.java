@@ -67,33 +67,43 @@ final class AlignToQemu {
             } catch (QemuImgException e) {
                 continue;
             }
-            List<String> done = new ArrayList<>();
-            String was = "xenstore named " + disk.xenstore().target()
-                    + disk.libxl().flatMap(LibxlDisk::pdevPath).map(p -> ", libxl's config " + p).orElse("");
-            try {
-                if (libxlStale) {
-                    libxl.setDisks(List.of(new LibxlDisk(disk.vdev(), top.toString(),
-                            LibxlDiskFormat.valueOf(known.get().format().name()))));
-                    done.add("libxl's config");
-                }
-                if (xenstoreStale) {
-                    new DiskImageSwap(xs).swap(disk.xenstore(),
-                            LibxlFormat.ofLibxlName(known.get().format().id()),
-                            top.toString());
-                    done.add("xenstore");
-                }
-            } catch (LibxlConfigException | XenstoreException e) {
-                findings.reported(Code.REPAIR_FAILED, disk.vdev(), "QEMU and the catalog name " + top + " but " + was
-                        + "; writing them to match QEMU failed after " + (done.isEmpty() ? "nothing"
-                        : String.join(", ", done)) + ": " + e.getMessage());
-                wrote |= !done.isEmpty();
-                continue;
-            }
-            wrote = true;
-            findings.repaired(Code.VIEWS_ALIGNED, disk.vdev(), "QEMU runs " + top + " (the catalog and the image"
-                    + " headers agree) but " + was + "; wrote " + String.join(" and ", done) + " to name " + top
-                    + ", the image the guest writes to");
+            wrote |= align(disk, top, known.get(), libxlStale ? libxl : null, xenstoreStale ? xs : null);
         }
         return wrote;
+    }
+
+    /**
+     * Writes the views that are stale (those given) to name QEMU's top image, and reports it.
+     *
+     * @param libxl libxl's config when it is stale, else {@code null}
+     * @param xs xenstore when its backend is stale, else {@code null}
+     * @return whether anything was written
+     */
+    private boolean align(LiveDomain.Disk disk, Path top, DiskImage known, DomainConfigStore.Session libxl,
+            XenstoreClient xs) {
+        List<String> done = new ArrayList<>();
+        String was = "xenstore named " + disk.xenstore().target()
+                + disk.libxl().flatMap(LibxlDisk::pdevPath).map(p -> ", libxl's config " + p).orElse("");
+        try {
+            if (libxl != null) {
+                libxl.setDisks(List.of(new LibxlDisk(disk.vdev(), top.toString(),
+                        LibxlDiskFormat.valueOf(known.format().name()))));
+                done.add("libxl's config");
+            }
+            if (xs != null) {
+                new DiskImageSwap(xs).swap(disk.xenstore(), LibxlFormat.ofLibxlName(known.format().id()),
+                        top.toString());
+                done.add("xenstore");
+            }
+        } catch (LibxlConfigException | XenstoreException e) {
+            findings.reported(Code.REPAIR_FAILED, disk.vdev(), "QEMU and the catalog name " + top + " but " + was
+                    + "; writing them to match QEMU failed after " + (done.isEmpty() ? "nothing"
+                    : String.join(", ", done)) + ": " + e.getMessage());
+            return !done.isEmpty();
+        }
+        findings.repaired(Code.VIEWS_ALIGNED, disk.vdev(), "QEMU runs " + top + " (the catalog and the image"
+                + " headers agree) but " + was + "; wrote " + String.join(" and ", done) + " to name " + top
+                + ", the image the guest writes to");
+        return true;
     }
 }

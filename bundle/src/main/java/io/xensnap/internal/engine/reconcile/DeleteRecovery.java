@@ -112,53 +112,7 @@ final class DeleteRecovery {
             return clear(catalog, p, "no disk had begun: the snapshot is intact");
         }
         try {
-            Map<String, DiskImage> tops = new LinkedHashMap<>();
-            List<LibxlDisk> libxlDisks = new ArrayList<>();
-            for (DiskSnapshot d : snap.get().disks()) {
-                LiveDomain.Disk disk = domain.disk(d.vdev()).orElseThrow();
-                var device = disk.qemu().orElseThrow();
-                if (states.get(d) == State.INTACT && d.kind() == SnapshotKind.INTERNAL) {
-                    new InternalSnapshots(qmp).delete(device.target(), p.snapshot());
-                    done.add("deleted it from " + d.vdev());
-                } else if (states.get(d) == State.INTACT) {
-                    new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(p.mergeJob(d.vdev()),
-                            device.target(), device.nodeChain().get(1),
-                            pr -> LOG.debug("[{}] reconcile: merge of {}: {}", catalog.uuid(), d.vdev(), pr));
-                    done.add("merged " + d.vdev());
-                }
-                if (d.kind() == SnapshotKind.EXTERNAL) {
-                    tops.put(d.vdev(), new DiskImage(d.vdev(), d.image(), d.format()));
-                    boolean named = disk.libxl().flatMap(LibxlDisk::pdevPath).filter(d.image().toString()::equals)
-                            .isPresent();
-                    if (libxl != null && !named) {
-                        libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(),
-                                LibxlDiskFormat.valueOf(d.format().name())));
-                    }
-                }
-            }
-            if (!libxlDisks.isEmpty()) {
-                libxl.setDisks(libxlDisks);
-                done.add("libxl's config of " + libxlDisks.stream().map(LibxlDisk::vdev).toList());
-            }
-            DiskImageSwap swap = new DiskImageSwap(xs);
-            for (DiskImage top : tops.values()) {
-                LiveDomain.Disk disk = domain.disk(top.vdev()).orElseThrow();
-                if (!disk.xenstore().target().equals(top.image().toString())) {
-                    swap.swap(disk.xenstore(), LibxlFormat.ofLibxlName(top.format().id()),
-                            top.image().toString());
-                    done.add("xenstore's " + top.vdev());
-                }
-            }
-            removeOverlays(snap.get(), done);
-            List<DiskImage> after = new ArrayList<>();
-            for (LiveDomain.Disk disk : domain.disks()) {
-                if (tops.containsKey(disk.vdev())) {
-                    after.add(tops.get(disk.vdev()));
-                } else if (disk.top().isPresent() && disk.format().isPresent() && !disk.xenstore().cdrom()) {
-                    after.add(new DiskImage(disk.vdev(), disk.top().get(), disk.format().get()));
-                }
-            }
-            commit(catalog.withName(domain.name()), p, after);
+            finish(catalog, p, snap.get(), states, domain, qmp, libxl, xs, done);
         } catch (QmpException | LibxlConfigException | XenstoreException | CatalogException | IOException e) {
             findings.reported(Code.REPAIR_FAILED, subject, "finishing the delete failed after "
                     + (done.isEmpty() ? "nothing" : String.join(", ", done)) + ": " + e.getMessage()
@@ -168,6 +122,74 @@ final class DeleteRecovery {
         findings.repaired(Code.DELETE_FINISHED, subject, "the delete had begun (" + describe(states) + "); "
                 + (done.isEmpty() ? "" : String.join(", ", done) + ", ") + "and the catalog no longer lists it");
         return true;
+    }
+
+    /**
+     * Finishes a delete that had begun: what is still intact is deleted or merged, then libxl's config, xenstore and
+     * the overlay files follow, and the catalog last. Each step done is named in {@code done} for the findings.
+     */
+    private void finish(DomainCatalog catalog, PendingOperation p, SnapshotInfo snap, Map<DiskSnapshot, State> states,
+            LiveDomain domain, QmpConnection qmp, DomainConfigStore.Session libxl, XenstoreClient xs,
+            List<String> done)
+            throws QmpException, LibxlConfigException, XenstoreException, CatalogException, IOException {
+        Map<String, DiskImage> tops = new LinkedHashMap<>();
+        List<LibxlDisk> libxlDisks = new ArrayList<>();
+        for (DiskSnapshot d : snap.disks()) {
+            LiveDomain.Disk disk = domain.disk(d.vdev()).orElseThrow();
+            var device = disk.qemu().orElseThrow();
+            if (states.get(d) == State.INTACT && d.kind() == SnapshotKind.INTERNAL) {
+                new InternalSnapshots(qmp).delete(device.target(), p.snapshot());
+                done.add("deleted it from " + d.vdev());
+            } else if (states.get(d) == State.INTACT) {
+                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(p.mergeJob(d.vdev()),
+                        device.target(), device.nodeChain().get(1),
+                        pr -> LOG.debug("[{}] reconcile: merge of {}: {}", catalog.uuid(), d.vdev(), pr));
+                done.add("merged " + d.vdev());
+            }
+            if (d.kind() == SnapshotKind.EXTERNAL) {
+                tops.put(d.vdev(), new DiskImage(d.vdev(), d.image(), d.format()));
+                boolean named = disk.libxl().flatMap(LibxlDisk::pdevPath).filter(d.image().toString()::equals)
+                        .isPresent();
+                if (libxl != null && !named) {
+                    libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(),
+                            LibxlDiskFormat.valueOf(d.format().name())));
+                }
+            }
+        }
+        if (!libxlDisks.isEmpty()) {
+            libxl.setDisks(libxlDisks);
+            done.add("libxl's config of " + libxlDisks.stream().map(LibxlDisk::vdev).toList());
+        }
+        swapXenstore(xs, domain, tops, done);
+        removeOverlays(snap, done);
+        commit(catalog.withName(domain.name()), p, imagesAfter(domain, tops));
+    }
+
+    /** The xenstore backend of every merged disk names its base image again (a disk already there is left alone). */
+    private static void swapXenstore(XenstoreClient xs, LiveDomain domain, Map<String, DiskImage> tops,
+            List<String> done) throws XenstoreException {
+        DiskImageSwap swap = new DiskImageSwap(xs);
+        for (DiskImage top : tops.values()) {
+            LiveDomain.Disk disk = domain.disk(top.vdev()).orElseThrow();
+            if (!disk.xenstore().target().equals(top.image().toString())) {
+                swap.swap(disk.xenstore(), LibxlFormat.ofLibxlName(top.format().id()),
+                        top.image().toString());
+                done.add("xenstore's " + top.vdev());
+            }
+        }
+    }
+
+    /** @return every disk's image once the delete is finished: the merged ones' base, the others' top as QEMU has it */
+    private static List<DiskImage> imagesAfter(LiveDomain domain, Map<String, DiskImage> tops) {
+        List<DiskImage> after = new ArrayList<>();
+        for (LiveDomain.Disk disk : domain.disks()) {
+            if (tops.containsKey(disk.vdev())) {
+                after.add(tops.get(disk.vdev()));
+            } else if (disk.top().isPresent() && disk.format().isPresent() && !disk.xenstore().cdrom()) {
+                after.add(new DiskImage(disk.vdev(), disk.top().get(), disk.format().get()));
+            }
+        }
+        return after;
     }
 
     /** @return whether the pending mark is settled (cleared) */
@@ -182,18 +204,10 @@ final class DeleteRecovery {
             if (p.disks().isEmpty() && intactOnDisk(snap.get(), p.snapshot())) {
                 return clear(catalog, p, "no disk had begun: the snapshot is intact");
             }
-            for (DiskSnapshot d : snap.get().disks()) {
-                if (!Files.exists(d.image())) {
-                    findings.reported(Code.DELETE_AMBIGUOUS, subject, "image " + d.image() + " of " + d.vdev()
-                            + " is gone; nothing was touched");
-                    return false;
-                }
-                if (d.kind() == SnapshotKind.EXTERNAL && Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS)
-                        && headers.backing(d.overlay()).filter(d.image()::equals).isEmpty()) {
-                    findings.reported(Code.DELETE_AMBIGUOUS, subject, "overlay " + d.overlay() + " of " + d.vdev()
-                            + " no longer sits on " + d.image() + "; nothing was touched");
-                    return false;
-                }
+            Optional<String> doubt = doubt(snap.get());
+            if (doubt.isPresent()) {
+                findings.reported(Code.DELETE_AMBIGUOUS, subject, doubt.get() + "; nothing was touched");
+                return false;
             }
             for (DiskSnapshot d : snap.get().disks()) {
                 if (d.kind() == SnapshotKind.INTERNAL) {
@@ -209,14 +223,7 @@ final class DeleteRecovery {
                 }
                 headers.forget(d.image());
             }
-            List<DiskImage> after = new ArrayList<>(catalog.disks());
-            for (DiskSnapshot d : snap.get().disks()) {
-                if (d.kind() == SnapshotKind.EXTERNAL) {
-                    after.replaceAll(x -> x.vdev().equals(d.vdev()) && x.image().equals(d.overlay())
-                            ? new DiskImage(d.vdev(), d.image(), d.format()) : x);
-                }
-            }
-            commit(catalog, p, after);
+            commit(catalog, p, imagesAfter(catalog, snap.get()));
         } catch (QemuImgException | CatalogException | IOException e) {
             findings.reported(Code.REPAIR_FAILED, subject, "finishing the delete failed after "
                     + (done.isEmpty() ? "nothing" : String.join(", ", done)) + ": " + e.getMessage()
@@ -227,6 +234,32 @@ final class DeleteRecovery {
                 + " outside, so the delete was finished: " + (done.isEmpty() ? "every disk was done already"
                 : String.join(", ", done)) + "; the catalog no longer lists it");
         return true;
+    }
+
+    /** @return why a shut-off domain's delete cannot be finished safely (an image gone, an overlay moved), if so */
+    private Optional<String> doubt(SnapshotInfo snap) throws QemuImgException {
+        for (DiskSnapshot d : snap.disks()) {
+            if (!Files.exists(d.image())) {
+                return Optional.of("image " + d.image() + " of " + d.vdev() + " is gone");
+            }
+            if (d.kind() == SnapshotKind.EXTERNAL && Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS)
+                    && headers.backing(d.overlay()).filter(d.image()::equals).isEmpty()) {
+                return Optional.of("overlay " + d.overlay() + " of " + d.vdev() + " no longer sits on " + d.image());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** @return the catalog's disks once every merged overlay's disk names its base image again */
+    private static List<DiskImage> imagesAfter(DomainCatalog catalog, SnapshotInfo snap) {
+        List<DiskImage> after = new ArrayList<>(catalog.disks());
+        for (DiskSnapshot d : snap.disks()) {
+            if (d.kind() == SnapshotKind.EXTERNAL) {
+                after.replaceAll(x -> x.vdev().equals(d.vdev()) && x.image().equals(d.overlay())
+                        ? new DiskImage(d.vdev(), d.image(), d.format()) : x);
+            }
+        }
+        return after;
     }
 
     /**

@@ -108,14 +108,7 @@ public final class Reconciler {
              XenstoreClient xs = peers.xenstore().open()) {
             LiveDomain domain = LiveDomain.read(domid, xs, qmp, held);
             if (catalog.pending().isPresent()) {
-                PendingOperation p = catalog.pending().get();
-                boolean settled = switch (p.kind()) {
-                    case CREATE -> new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs);
-                    case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout)
-                            .live(catalog, p, domain, qmp, held, xs);
-                    case REVERT, REVERT_CLEANUP -> RevertRecovery.live(p, domid, findings);
-                };
-                if (!settled) {
+                if (!settle(catalog, domain, qmp, held, xs, headers, findings)) {
                     return;
                 }
                 catalog = peers.catalogs().load(uuid);
@@ -128,14 +121,7 @@ public final class Reconciler {
             new UnknownTraces(headers, findings).live(catalog, peers.catalogs().exists(uuid),
                     peers.catalogs().file(uuid), domain);
             if (peers.catalogs().exists(uuid)) {
-                Set<Path> own = own(catalog);
-                own.addAll(domain.chainFiles());
-                for (LiveDomain.Disk d : domain.disks()) {
-                    d.top().ifPresent(own::add);
-                    d.libxl().flatMap(l -> l.pdevPath()).filter(s -> s.startsWith("/")).map(Path::of)
-                            .ifPresent(own::add);
-                }
-                scanOrphans(catalog, own, headers, findings, xs);
+                scanOrphans(catalog, own(catalog, domain), headers, findings, xs);
             }
         } catch (QmpException e) {
             findings.reported(Code.PEER_UNREACHABLE, "QEMU", "domain " + domid + " runs, but its device model does"
@@ -147,6 +133,31 @@ public final class Reconciler {
         } catch (CatalogException e) {
             findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage());
         }
+    }
+
+    /** @return whether the pending operation of a running domain is settled (the check goes on only then) */
+    private boolean settle(DomainCatalog catalog, LiveDomain domain, QmpConnection qmp,
+            DomainConfigStore.Session held, XenstoreClient xs, ImageHeaders headers, Findings findings)
+            throws QemuImgException {
+        PendingOperation p = catalog.pending().get();
+        return switch (p.kind()) {
+            case CREATE -> new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs);
+            case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout)
+                    .live(catalog, p, domain, qmp, held, xs);
+            case REVERT, REVERT_CLEANUP -> RevertRecovery.live(p, domain.domid(), findings);
+        };
+    }
+
+    /** @return the files a running domain's catalog and its peers name: none of them is an orphan */
+    private static Set<Path> own(DomainCatalog catalog, LiveDomain domain) {
+        Set<Path> own = own(catalog);
+        own.addAll(domain.chainFiles());
+        for (LiveDomain.Disk d : domain.disks()) {
+            d.top().ifPresent(own::add);
+            d.libxl().flatMap(l -> l.pdevPath()).filter(s -> s.startsWith("/")).map(Path::of)
+                    .ifPresent(own::add);
+        }
+        return own;
     }
 
     private void offline(DomainCatalog catalog, List<DiskImage> given, ImageHeaders headers, Findings findings)

@@ -106,34 +106,8 @@ final class RevertRecovery {
         }
         List<String> done = new ArrayList<>();
         try {
-            for (Path image : restore) {
-                peers.qemuImg().applySnapshot(Images.of(image, DiskFormat.QCOW2), tag);
-                headers.forget(image);
-                done.add("applied " + tag + " to " + image);
-            }
-            if (!restore.isEmpty()) {
-                // every listed disk is back at its undo point: a run that stops from here on must not expect them
-                List<DiskSnapshot> external = p.disks().stream().filter(x -> x.kind() == SnapshotKind.EXTERNAL)
-                        .toList();
-                peers.catalogs().save(catalog.withPending(Optional.of(new PendingOperation(p.kind(), p.snapshot(),
-                        p.started(), p.description(), external))));
-            }
-            for (Path image : drop) {
-                peers.qemuImg().deleteSnapshot(Images.of(image, DiskFormat.QCOW2), tag);
-                headers.forget(image);
-                done.add("deleted " + tag + " from " + image);
-            }
-            for (ExternalUndo x : externals) {
-                if (x.removeTop()) {
-                    peers.overlayFiles().remove(x.newTop());
-                    headers.forget(x.newTop());
-                    done.add("removed the new overlay " + x.newTop());
-                }
-                if (x.moveBack()) {
-                    Files.move(PendingOperation.setAside(x.newTop()), x.newTop(), StandardCopyOption.ATOMIC_MOVE);
-                    done.add("moved " + x.vdev() + "'s overlay back to " + x.newTop());
-                }
-            }
+            undoInternals(catalog, p, restore, drop, done);
+            undoExternals(externals, done);
             peers.catalogs().save(catalog.withPending(Optional.empty()));
         } catch (QemuImgException | IOException | CatalogException e) {
             findings.reported(Code.REPAIR_FAILED, subject, "taking back the revert failed after "
@@ -146,6 +120,44 @@ final class RevertRecovery {
                 : String.join(", ", done)) + "; every disk is as it was before, and the catalog's current snapshot is "
                 + (catalog.current() == null ? "none" : catalog.current()));
         return true;
+    }
+
+    /** Each internal disk back at its undo point, then every undo point deleted. */
+    private void undoInternals(DomainCatalog catalog, PendingOperation p, List<Path> restore, List<Path> drop,
+            List<String> done) throws QemuImgException, CatalogException {
+        String tag = p.undoTag();
+        for (Path image : restore) {
+            peers.qemuImg().applySnapshot(Images.of(image, DiskFormat.QCOW2), tag);
+            headers.forget(image);
+            done.add("applied " + tag + " to " + image);
+        }
+        if (!restore.isEmpty()) {
+            // every listed disk is back at its undo point: a run that stops from here on must not expect them
+            List<DiskSnapshot> external = p.disks().stream().filter(x -> x.kind() == SnapshotKind.EXTERNAL)
+                    .toList();
+            peers.catalogs().save(catalog.withPending(Optional.of(new PendingOperation(p.kind(), p.snapshot(),
+                    p.started(), p.description(), external))));
+        }
+        for (Path image : drop) {
+            peers.qemuImg().deleteSnapshot(Images.of(image, DiskFormat.QCOW2), tag);
+            headers.forget(image);
+            done.add("deleted " + tag + " from " + image);
+        }
+    }
+
+    /** Each external disk's new overlay removed and, when its old one was set aside, that one moved back. */
+    private void undoExternals(List<ExternalUndo> externals, List<String> done) throws IOException {
+        for (ExternalUndo x : externals) {
+            if (x.removeTop()) {
+                peers.overlayFiles().remove(x.newTop());
+                headers.forget(x.newTop());
+                done.add("removed the new overlay " + x.newTop());
+            }
+            if (x.moveBack()) {
+                Files.move(PendingOperation.setAside(x.newTop()), x.newTop(), StandardCopyOption.ATOMIC_MOVE);
+                done.add("moved " + x.vdev() + "'s overlay back to " + x.newTop());
+            }
+        }
     }
 
     private void internal(DiskSnapshot d, boolean listed, String tag, List<Path> restore, List<Path> drop,

@@ -78,14 +78,7 @@ final class UnknownTraces {
     private void check(DomainCatalog catalog, boolean catalogExists, Path catalogFile, List<String> vdevs,
                        List<List<Layer>> chains) {
         Set<Path> known = known(catalog);
-        Set<String> listed = new HashSet<>();
-        for (SnapshotInfo s : catalog.snapshots()) {
-            for (DiskSnapshot d : s.disks()) {
-                if (d.kind() == SnapshotKind.INTERNAL) {
-                    listed.add(d.image() + "\n" + s.name());
-                }
-            }
-        }
+        Set<String> listed = listedInternal(catalog);
         int unknown = 0;
         for (int i = 0; i < chains.size(); i++) {
             List<Layer> chain = chains.get(i);
@@ -105,21 +98,7 @@ final class UnknownTraces {
                         + " xensnap cannot delete or revert across it and left it as it is. If xensnap made it, its"
                         + " catalog entry is lost");
             }
-            for (Layer l : chain) {
-                for (String name : l.snapshots()) {
-                    if (listed.contains(l.file() + "\n" + name)) {
-                        continue;
-                    }
-                    unknown++;
-                    findings.reported(Code.UNKNOWN_SNAPSHOT, vdev + " " + l.file() + " " + name,
-                            UNDO.matcher(name).matches()
-                                    ? "a temporary undo snapshot of a revert that no catalog lists: that revert is"
-                                    + " over, so it is not needed; left in place. Delete it by hand once sure"
-                                    + " (qemu-img snapshot -d while the domain is shut off)"
-                                    : "an internal snapshot no catalog lists (made by hand, or its catalog entry is"
-                                    + " lost); xensnap neither reverts to nor deletes it, and left it in place");
-                }
-            }
+            unknown += unknownSnapshots(vdev, chain, listed);
         }
         if (!catalogExists && unknown > 0) {
             findings.reported(Code.CATALOG_MISSING, catalogFile.toString(), "this domain has no catalog, yet its"
@@ -127,6 +106,40 @@ final class UnknownTraces {
                     + " made them, the catalog was lost: put it back from a copy (xensnap does not rebuild a catalog"
                     + " from the images)");
         }
+    }
+
+    /** @return each internal snapshot the catalog lists, as "image\nname" */
+    private static Set<String> listedInternal(DomainCatalog catalog) {
+        Set<String> listed = new HashSet<>();
+        for (SnapshotInfo s : catalog.snapshots()) {
+            for (DiskSnapshot d : s.disks()) {
+                if (d.kind() == SnapshotKind.INTERNAL) {
+                    listed.add(d.image() + "\n" + s.name());
+                }
+            }
+        }
+        return listed;
+    }
+
+    /** @return how many internal snapshots of the chain no catalog lists, each of them reported */
+    private int unknownSnapshots(String vdev, List<Layer> chain, Set<String> listed) {
+        int unknown = 0;
+        for (Layer l : chain) {
+            for (String name : l.snapshots()) {
+                if (listed.contains(l.file() + "\n" + name)) {
+                    continue;
+                }
+                unknown++;
+                findings.reported(Code.UNKNOWN_SNAPSHOT, vdev + " " + l.file() + " " + name,
+                        UNDO.matcher(name).matches()
+                                ? "a temporary undo snapshot of a revert that no catalog lists: that revert is"
+                                + " over, so it is not needed; left in place. Delete it by hand once sure"
+                                + " (qemu-img snapshot -d while the domain is shut off)"
+                                : "an internal snapshot no catalog lists (made by hand, or its catalog entry is"
+                                + " lost); xensnap neither reverts to nor deletes it, and left it in place");
+            }
+        }
+        return unknown;
     }
 
     /** @return every file the catalog names: disks, snapshots' images and overlays, files it made */

@@ -102,68 +102,26 @@ public final class Revert {
 
     public RevertResult run(DomainRef ref, DomainCatalog catalog, String name,
             Progress progress) throws SnapshotException {
-        if (ref instanceof DomainRef.Running r) {
-            throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + r.domid() + " is running: revert"
-                    + " needs it shut off, because qemu-img must not touch images a device model holds");
-        }
-        resolver.requireShutOff(catalog.uuid());
-        SnapshotInfo snap = catalog.snapshot(name).orElseThrow(() -> new SnapshotException(
-                SnapshotError.NO_SUCH_SNAPSHOT, "domain " + catalog.uuid() + " has no snapshot named " + name));
-        if (catalog.pending().isPresent()) {
-            throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + catalog.uuid() + ": an earlier "
-                    + catalog.pending().get().kind() + " did not finish; reconcile the domain first");
-        }
+        SnapshotInfo snap = validate(ref, catalog, name);
         DomainView domain = resolver.resolve(ref, catalog);
         Instant started = peers.clock().instant();
         String undoTag = new PendingOperation(PendingOperation.Kind.REVERT, name, started).undoTag();
-        List<DiskRevert> plan;
-        try {
-            plan = readChains(plan(domain, catalog, snap), name, undoTag, domain.label());
-        } catch (QemuImgException e) {
-            throw Errors.qemuImg(domain.label() + ": revert to " + name, e);
-        } catch (IOException e) {
-            throw new SnapshotException(SnapshotError.INTERNAL, domain.label() + ": revert to " + name + ": "
-                    + e.getMessage(), e);
-        }
-        List<DiskImage> before = domain.disks().stream().map(d -> new DiskImage(d.vdev(), d.image(), d.format()))
-                .toList();
-        List<DiskImage> after = new ArrayList<>();
-        for (DiskView d : domain.disks()) {
-            DiskRevert r = plan.stream().filter(x -> x.current().vdev().equals(d.vdev())).findFirst().orElse(null);
-            after.add(r != null && r.newTop() != null ? new DiskImage(d.vdev(), r.newTop(), DiskFormat.QCOW2)
-                    : new DiskImage(d.vdev(), d.image(), d.format()));
-        }
+        List<DiskRevert> plan = readPlan(domain, catalog, snap, undoTag);
+        List<DiskImage> after = imagesAfter(domain, plan);
 
         UndoLog undo = new UndoLog();
         boolean marked = false;
         Counter disks = new Counter(plan.size(), progress);
         DomainCatalog committed;
         try {
-            // the disks as found go into the catalog with the mark: reconcile needs them to take the revert back
-            List<DiskSnapshot> externals = plan.stream().filter(r -> !r.internal()).map(DiskRevert::marked).toList();
-            DomainCatalog mark = catalog.withCurrent(catalog.current(), before)
-                    .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.REVERT, name, started, "",
-                            externals)));
-            peers.catalogs().save(mark);
+            DomainCatalog mark = markPending(domain, catalog, name, started, plan);
             marked = true;
             step(catalog, name, "marked");
-            List<DiskRevert> internal = plan.stream().filter(DiskRevert::internal).toList();
-            if (!internal.isEmpty()) {
-                undoPoints(catalog, internal, name, undoTag, undo);
-                // from here on reconcile expects the undo snapshot on every internal disk
-                DomainCatalog all = mark.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.REVERT,
-                        name, started, "", plan.stream().map(DiskRevert::marked).toList())));
-                peers.catalogs().save(all);
-                undo.done("mark of the undo points", () -> peers.catalogs().save(mark));
-                step(catalog, name, "undo points marked");
-            }
+            markUndoPoints(catalog, mark, plan, name, started, undoTag, undo);
             apply(catalog, plan, name, undoTag, undo, disks);
-            List<DiskSnapshot> leftovers = plan.stream().filter(r -> r.internal() || r.setAside())
-                    .map(DiskRevert::marked).toList();
-            committed = catalog.withCurrent(name, after).withPending(leftovers.isEmpty() ? Optional.empty()
-                    : Optional.of(new PendingOperation(PendingOperation.Kind.REVERT_CLEANUP, name, started, "",
-                            leftovers)));
-            peers.catalogs().save(committed);
+            committed = commit(catalog, plan, name, started, after);
+            // POINT OF NO RETURN. The catalog now names the snapshot as current: from here the revert goes forward,
+            // and what is left (undo points, set-aside overlays) is cleanup the mark keeps listed for reconcile.
             undo.commit();
         } catch (QemuImgException e) {
             throw rolledBack(Errors.qemuImg(domain.label() + ": revert to " + name, e), undo, catalog, marked, disks);
@@ -180,6 +138,87 @@ public final class Revert {
         cleanUp(catalog, committed, domain.label());
         LOG.info("{}: reverted to snapshot {}", domain.label(), name);
         return new RevertResult(snap, after);
+    }
+
+    /** @return the snapshot to revert to, when the domain is shut off and no earlier operation is unfinished */
+    private SnapshotInfo validate(DomainRef ref, DomainCatalog catalog, String name) throws SnapshotException {
+        if (ref instanceof DomainRef.Running r) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + r.domid() + " is running: revert"
+                    + " needs it shut off, because qemu-img must not touch images a device model holds");
+        }
+        resolver.requireShutOff(catalog.uuid());
+        SnapshotInfo snap = catalog.snapshot(name).orElseThrow(() -> new SnapshotException(
+                SnapshotError.NO_SUCH_SNAPSHOT, "domain " + catalog.uuid() + " has no snapshot named " + name));
+        if (catalog.pending().isPresent()) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, "domain " + catalog.uuid() + ": an earlier "
+                    + catalog.pending().get().kind() + " did not finish; reconcile the domain first");
+        }
+        return snap;
+    }
+
+    /** The plan of every disk, with the backing chains read before the first change. */
+    private List<DiskRevert> readPlan(DomainView domain, DomainCatalog catalog, SnapshotInfo snap, String undoTag)
+            throws SnapshotException {
+        try {
+            return readChains(plan(domain, catalog, snap), snap.name(), undoTag, domain.label());
+        } catch (QemuImgException e) {
+            throw Errors.qemuImg(domain.label() + ": revert to " + snap.name(), e);
+        } catch (IOException e) {
+            throw new SnapshotException(SnapshotError.INTERNAL, domain.label() + ": revert to " + snap.name() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** @return the image of every disk of the domain once the revert is done, in the domain's disk order */
+    private static List<DiskImage> imagesAfter(DomainView domain, List<DiskRevert> plan) {
+        List<DiskImage> after = new ArrayList<>();
+        for (DiskView d : domain.disks()) {
+            DiskRevert r = plan.stream().filter(x -> x.current().vdev().equals(d.vdev())).findFirst().orElse(null);
+            after.add(r != null && r.newTop() != null ? new DiskImage(d.vdev(), r.newTop(), DiskFormat.QCOW2)
+                    : new DiskImage(d.vdev(), d.image(), d.format()));
+        }
+        return after;
+    }
+
+    /** The first mark: the disks as found go into the catalog with it, reconcile needs them to take the revert back. */
+    private DomainCatalog markPending(DomainView domain, DomainCatalog catalog, String name, Instant started,
+            List<DiskRevert> plan) throws CatalogException {
+        List<DiskImage> before = domain.disks().stream().map(d -> new DiskImage(d.vdev(), d.image(), d.format()))
+                .toList();
+        List<DiskSnapshot> externals = plan.stream().filter(r -> !r.internal()).map(DiskRevert::marked).toList();
+        DomainCatalog mark = catalog.withCurrent(catalog.current(), before)
+                .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.REVERT, name, started, "",
+                        externals)));
+        peers.catalogs().save(mark);
+        return mark;
+    }
+
+    /** The undo point on every internal disk, then the second mark that lists them. */
+    private void markUndoPoints(DomainCatalog catalog, DomainCatalog mark, List<DiskRevert> plan, String name,
+            Instant started, String undoTag, UndoLog undo) throws QemuImgException, CatalogException, IOException {
+        List<DiskRevert> internal = plan.stream().filter(DiskRevert::internal).toList();
+        if (internal.isEmpty()) {
+            return;
+        }
+        undoPoints(catalog, internal, name, undoTag, undo);
+        // from here on reconcile expects the undo snapshot on every internal disk
+        DomainCatalog all = mark.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.REVERT,
+                name, started, "", plan.stream().map(DiskRevert::marked).toList())));
+        peers.catalogs().save(all);
+        undo.done("mark of the undo points", () -> peers.catalogs().save(mark));
+        step(catalog, name, "undo points marked");
+    }
+
+    /** The commit: the catalog names the snapshot as current, with a cleanup mark if undo points or set-asides stay. */
+    private DomainCatalog commit(DomainCatalog catalog, List<DiskRevert> plan, String name, Instant started,
+            List<DiskImage> after) throws CatalogException {
+        List<DiskSnapshot> leftovers = plan.stream().filter(r -> r.internal() || r.setAside())
+                .map(DiskRevert::marked).toList();
+        DomainCatalog committed = catalog.withCurrent(name, after).withPending(leftovers.isEmpty() ? Optional.empty()
+                : Optional.of(new PendingOperation(PendingOperation.Kind.REVERT_CLEANUP, name, started, "",
+                        leftovers)));
+        peers.catalogs().save(committed);
+        return committed;
     }
 
     /**
