@@ -65,6 +65,8 @@ final class AlignToQemu {
                     continue;
                 }
             } catch (QemuImgException e) {
+                // no proof that the headers agree with QEMU: nothing is written, and the drift check that runs next
+                // reports the disagreement
                 continue;
             }
             wrote |= align(disk, top, known.get(), libxlStale ? libxl : null, xenstoreStale ? xs : null);
