@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.rmi.server.RMIServerSocketFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -122,6 +123,16 @@ final class Surfaces implements AutoCloseable {
         Session created = shell.create(new ByteArrayInputStream(new byte[0]), out, out);
         started.push(created::close);
         return created;
+    }
+
+    /**
+     * Calls an operation of the MBean over the JMX connector, as JConsole does: every parameter is a string (null
+     * included, as a client may send it).
+     */
+    Object mbean(String operation, String... args) throws Exception {
+        String[] signature = new String[args.length];
+        Arrays.fill(signature, String.class.getName());
+        return mbeans.invoke(snapshotsMBean, operation, args, signature);
     }
 
     /** Everything the console printed so far. */

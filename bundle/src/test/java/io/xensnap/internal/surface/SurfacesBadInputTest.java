@@ -2,7 +2,6 @@ package io.xensnap.internal.surface;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +14,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import javax.management.MBeanException;
-import javax.management.MBeanServerConnection;
-import javax.management.ObjectName;
 
-import org.apache.karaf.shell.api.console.Session;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -30,7 +26,6 @@ import io.xensnap.harness.RealXenstored;
 import io.xensnap.internal.engine.BadInputCorpus;
 import io.xensnap.internal.engine.BadInputCorpus.Case;
 import io.xensnap.internal.engine.Dom0;
-import io.xensnap.internal.service.SnapshotService;
 
 /**
  * The bad-input corpus ({@link BadInputCorpus}) through the two surfaces people type into: the MBean, called over a
@@ -58,25 +53,15 @@ class SurfacesBadInputTest {
     private static final Pattern CODED = Pattern.compile("^\\[([A-Z_]+)\\] ", Pattern.DOTALL);
 
     private static Dom0 dom0;
-    private static SnapshotService service;
     private static Map<String, String> vars;
     private static String baseline;
 
     private static Surfaces surfaces;
-    private static MBeanServerConnection mbeans;
-    private static ObjectName snapshotsMBean;
-    private static Session session;
-    private static ByteArrayOutputStream console;
 
     @BeforeAll
     static void start() throws Exception {
         dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
         surfaces = new Surfaces(dom0);
-        service = surfaces.service;
-        mbeans = surfaces.mbeans;
-        snapshotsMBean = surfaces.snapshotsMBean;
-        session = surfaces.session;
-        console = surfaces.console();
         // the corpus lays out an unfinished create that the reconcile at start would settle
         vars = BadInputCorpus.prepare(dom0);
 
@@ -101,10 +86,9 @@ class SurfacesBadInputTest {
         assertThat(throughTheMBean(new Case("tab", BadInputCorpus.Op.GET, "7", "a\tb", null, List.of(),
                 SnapshotError.INVALID_ARGUMENT)).message()).contains("'a\\x09b'");
         // and a good request passes both ways, so a refusal below is the case's, not the plumbing's
-        assertThat(mbeans.invoke(snapshotsMBean, "listSnapshots", new Object[] {"7"},
-                new String[] {String.class.getName()})).isNotNull();
-        session.execute("snapshot:list 7");
-        assertThat(console.toString(StandardCharsets.UTF_8)).contains("s1").contains("s2");
+        assertThat(surfaces.mbean("listSnapshots", "7")).isNotNull();
+        surfaces.session.execute("snapshot:list 7");
+        assertThat(surfaces.console().toString(StandardCharsets.UTF_8)).contains("s1").contains("s2");
     }
 
     @TestFactory
@@ -164,18 +148,14 @@ class SurfacesBadInputTest {
     }
 
     private static Refusal throughTheMBean(Case c) throws Exception {
-        String[] two = {String.class.getName(), String.class.getName()};
         try {
             switch (c.op()) {
-                case CREATE -> mbeans.invoke(snapshotsMBean, "createSnapshot",
-                        new Object[] {c.domain(), c.name(), c.description(), spec(c).orElseThrow()},
-                        new String[] {String.class.getName(), String.class.getName(), String.class.getName(),
-                                String.class.getName()});
-                case REVERT -> mbeans.invoke(snapshotsMBean, "revertSnapshot", new Object[] {c.domain(), c.name()}, two);
-                case DELETE -> mbeans.invoke(snapshotsMBean, "deleteSnapshot", new Object[] {c.domain(), c.name()}, two);
-                case GET -> mbeans.invoke(snapshotsMBean, "getSnapshot", new Object[] {c.domain(), c.name()}, two);
-                case LIST -> mbeans.invoke(snapshotsMBean, "listSnapshots", new Object[] {c.domain()},
-                        new String[] {String.class.getName()});
+                case CREATE -> surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
+                        spec(c).orElseThrow());
+                case REVERT -> surfaces.mbean("revertSnapshot", c.domain(), c.name());
+                case DELETE -> surfaces.mbean("deleteSnapshot", c.domain(), c.name());
+                case GET -> surfaces.mbean("getSnapshot", c.domain(), c.name());
+                case LIST -> surfaces.mbean("listSnapshots", c.domain());
             }
         } catch (MBeanException e) {
             assertThat(e.getCause()).as("no xensnap class travels to the client").isNull();
@@ -202,7 +182,7 @@ class SurfacesBadInputTest {
             argument(words, "name", c.name());
         }
         try {
-            session.execute(String.join(" ", words));
+            surfaces.session.execute(String.join(" ", words));
         } catch (Exception e) {
             return Refusal.of(e.getMessage());
         }
@@ -212,7 +192,7 @@ class SurfacesBadInputTest {
     /** A value goes in through a session variable, so the command gets it exactly; a missing one is left out. */
     private static void argument(List<String> words, String variable, String value) {
         if (value != null) {
-            session.put(variable, value);
+            surfaces.session.put(variable, value);
             words.add("$" + variable);
         }
     }

@@ -2,7 +2,6 @@ package io.xensnap.internal.surface;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,12 +10,9 @@ import java.util.List;
 import java.util.Optional;
 
 import javax.management.MBeanException;
-import javax.management.MBeanServerConnection;
-import javax.management.ObjectName;
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
-import org.apache.karaf.shell.api.console.Session;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,7 +32,6 @@ import io.xensnap.harness.ShortCommand;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.Dom0;
-import io.xensnap.internal.service.SnapshotService;
 
 /**
  * What the operator reads: the {@code snapshot:*} commands run by Karaf's own shell and the MBean over a real JMX RMI
@@ -51,23 +46,13 @@ class SurfacesOutputTest {
 
     private static Dom0 dom0;
     private static RealQemu qemu7;
-    private static SnapshotService service;
 
     private static Surfaces surfaces;
-    private static MBeanServerConnection mbeans;
-    private static ObjectName snapshotsMBean;
-    private static Session session;
-    private static ByteArrayOutputStream console;
 
     @BeforeAll
     static void start() throws Exception {
         dom0 = new Dom0(RealXenstored.Profile.CXENSTORED);
         surfaces = new Surfaces(dom0);
-        service = surfaces.service;
-        mbeans = surfaces.mbeans;
-        snapshotsMBean = surfaces.snapshotsMBean;
-        session = surfaces.session;
-        console = surfaces.console();
         qemu7 = dom0.domain(RUNNING);
     }
 
@@ -100,11 +85,9 @@ class SurfacesOutputTest {
         }
         assertThat(info).contains("d\\x1b[2J.qcow2");
 
-        CompositeData got = (CompositeData) mbeans.invoke(snapshotsMBean, "getSnapshot", new Object[] {uuid, "old"},
-                new String[] {String.class.getName(), String.class.getName()});
+        CompositeData got = (CompositeData) surfaces.mbean("getSnapshot", uuid, "old");
         assertThat(got.get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eedargpu");
-        TabularData rows = (TabularData) mbeans.invoke(snapshotsMBean, "listSnapshots", new Object[] {uuid},
-                new String[] {String.class.getName()});
+        TabularData rows = (TabularData) surfaces.mbean("listSnapshots", uuid);
         assertThat(rows.get(new Object[] {"old"}).get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eedargpu");
     }
 
@@ -131,17 +114,18 @@ class SurfacesOutputTest {
      */
     @Test
     void aDeleteThatLeftItsPendingMarkSaysToReconcile() throws Exception {
-        service.create(new SnapshotRequest(DomainRef.running(RUNNING), "d1", "", List.of(DiskSpec.internal("xvda"))));
+        surfaces.service.create(new SnapshotRequest(DomainRef.running(RUNNING), "d1", "",
+                List.of(DiskSpec.internal("xvda"))));
         String advice = "run 'snapshot:reconcile " + RUNNING + "' (over JMX: reconcile(\"" + RUNNING + "\"))";
 
         String console = stopped(() -> error("snapshot:delete " + RUNNING + " d1"));
         assertThat(console).startsWith("[TIMEOUT] ").contains("The catalog keeps a pending delete mark: " + advice);
-        assertThat(service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
+        assertThat(surfaces.service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
 
         String jmx = stopped(() -> mbeanError("deleteSnapshot", RUNNING + "", "d1"));
         assertThat(jmx).startsWith("[TIMEOUT] ").contains("The catalog keeps a pending delete mark: " + advice);
-        assertThat(service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
-        service.delete(DomainRef.running(RUNNING), "d1");
+        assertThat(surfaces.service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
+        surfaces.service.delete(DomainRef.running(RUNNING), "d1");
     }
 
     /**
@@ -153,7 +137,8 @@ class SurfacesOutputTest {
     void aRevertThatRolledBackSaysSoAndAnOfflineCreateSaysWhereToStartFrom() throws Exception {
         RealQemu qemu = dom0.domain(REVERTED);
         Path separate = Files.createDirectories(dom0.images.resolve("vm" + REVERTED + "/b"));
-        service.create(new SnapshotRequest(DomainRef.running(REVERTED), "s1", "", List.of(DiskSpec.internal("xvda"),
+        surfaces.service.create(new SnapshotRequest(DomainRef.running(REVERTED), "s1", "", List.of(
+                DiskSpec.internal("xvda"),
                 DiskSpec.external("xvdb", separate.resolve("b.s1.qcow2")))));
         dom0.shutDown(REVERTED, qemu);
         String uuid = Dom0.uuid(REVERTED);
@@ -164,7 +149,7 @@ class SurfacesOutputTest {
         String out;
         String error;
         try {
-            int from = console.size();
+            int from = surfaces.console().size();
             error = error("snapshot:revert " + uuid + " s1");
             out = since(from);
         } finally {
@@ -197,21 +182,21 @@ class SurfacesOutputTest {
 
     /** @return what the command printed */
     private static String run(String line) throws Exception {
-        int from = console.size();
-        session.execute(line);
+        int from = surfaces.console().size();
+        surfaces.session.execute(line);
         return since(from);
     }
 
     /** @return what the console printed from byte {@code from} on */
     private static String since(int from) {
-        byte[] all = console.toByteArray();
+        byte[] all = surfaces.console().toByteArray();
         return new String(all, from, all.length - from, StandardCharsets.UTF_8);
     }
 
     /** @return the message the console shows for a command that must fail */
     private static String error(String line) {
         try {
-            session.execute(line);
+            surfaces.session.execute(line);
         } catch (Exception e) {
             return e.getMessage();
         }
@@ -219,10 +204,8 @@ class SurfacesOutputTest {
     }
 
     private static String mbeanError(String operation, String... args) throws Exception {
-        String[] signature = new String[args.length];
-        java.util.Arrays.fill(signature, String.class.getName());
         try {
-            mbeans.invoke(snapshotsMBean, operation, args, signature);
+            surfaces.mbean(operation, args);
         } catch (MBeanException e) {
             return e.getMessage();
         }
