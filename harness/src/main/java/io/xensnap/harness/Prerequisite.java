@@ -22,7 +22,9 @@ public enum Prerequisite {
     /** A private mount namespace for file systems a test fills up. */
     UNSHARE("unshare", "util-linux"),
     /** An immutable directory: root ignores permission bits, so a read-only directory needs chattr +i. */
-    CHATTR("chattr", "e2fsprogs");
+    CHATTR("chattr", "e2fsprogs"),
+    /** libxenlight's headers and link library, for the libxl oracle (LibxlOracle) the tests compare configs with. */
+    LIBXL_DEV("/usr/include/libxl.h", "libxen-dev");
 
     private final String program;
     private final String debianPackage;
@@ -53,7 +55,9 @@ public enum Prerequisite {
     private Path find() {
         if (program.startsWith("/")) {
             Path p = Path.of(program);
-            return Files.isExecutable(p) ? p : null;
+            // a header is a file to read, not a program to run
+            boolean present = program.endsWith(".h") ? Files.isRegularFile(p) : Files.isExecutable(p);
+            return present ? p : null;
         }
         String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
         for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {

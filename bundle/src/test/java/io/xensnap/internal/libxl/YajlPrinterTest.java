@@ -15,7 +15,7 @@ class YajlPrinterTest {
     private static final JsonMapper MAPPER = new JsonMapper();
 
     @ParameterizedTest
-    @ValueSource(strings = {TestFiles.APPENDIX, TestFiles.LARGER})
+    @ValueSource(strings = {TestFiles.APPENDIX, TestFiles.LARGER, TestFiles.YAJL_EXTREMES})
     void parseThenPrintGivesBackTheFileByteForByte(String resource) throws Exception {
         byte[] original = TestFiles.resource(resource);
 
