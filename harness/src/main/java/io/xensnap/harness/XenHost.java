@@ -369,7 +369,16 @@ public final class XenHost implements AutoCloseable {
 
     /** @return libxl's domain-userdata lock file (not created: libxl creates it only while it holds the lock) */
     public Path userdataLockPath(int domid) {
-        return libxlDir().resolve("userdata-l." + domid + "." + domain(domid).uuid() + ".domain-userdata-lock");
+        return libxlLockPath(domid, "domain-userdata-lock");
+    }
+
+    /**
+     * @param userid the lock's userdata id: {@code domain-userdata-lock}, {@code qmp-socket-lock} or
+     *               {@code libxl-device-changes-lock}
+     * @return {@code <libxl dir>/userdata-l.<domid>.<uuid>.<userid>}, the file libxl flocks
+     */
+    public Path libxlLockPath(int domid, String userid) {
+        return libxlDir().resolve("userdata-l." + domid + "." + domain(domid).uuid() + "." + userid);
     }
 
     /** @return {@code <root>/var/run/xen/qmp-libxl-<domid>}, where QEMU's QMP socket for the domain belongs */

@@ -65,7 +65,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     long xenstore_timeout_ms() default 5_000;
 
     @AttributeDefinition(name = "libxl lock timeout (ms)", min = "1", description = "How long to wait for libxl or xl"
-            + " to release a domain's userdata lock.")
+            + " to release one of a domain's locks (device-changes, qmp-socket, domain-userdata).")
     long libxl_lock_timeout_ms() default 10_000;
 
     @AttributeDefinition(name = "Domain busy wait (ms)", min = "1", description = "How long an operation waits for"

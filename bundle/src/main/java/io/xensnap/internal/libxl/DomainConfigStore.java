@@ -55,7 +55,7 @@ public final class DomainConfigStore {
     /** @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, LOCK_TIMEOUT, INTERRUPTED, IO */
     public LibxlDisk readDisk(LibxlDomain domain, String vdev) throws LibxlConfigException {
         Path config = existingConfig(domain);
-        try (UserdataLock lock = locker.lock(files.lock(domain))) {
+        try (UserdataLock lock = locker.lock(files.lock(domain, LibxlLockKind.DOMAIN_USERDATA))) {
             LOG.trace("[{}] holding {}", domain.domid(), lock);
             return DomainConfigDisks.read(load(config), vdev, config.toString());
         }
@@ -88,7 +88,7 @@ public final class DomainConfigStore {
             throws LibxlConfigException {
         Objects.requireNonNull(change, "change");
         Path config = existingConfig(domain);
-        try (UserdataLock lock = locker.lock(files.lock(domain))) {
+        try (UserdataLock lock = locker.lock(files.lock(domain, LibxlLockKind.DOMAIN_USERDATA))) {
             LOG.trace("[{}] holding {}", domain.domid(), lock);
             ObjectNode tree = load(config);
             LibxlDisk before = DomainConfigDisks.read(tree, vdev, config.toString());
@@ -109,6 +109,16 @@ public final class DomainConfigStore {
     }
 
     /**
+     * Takes one of libxl's other per-domain locks with the same protocol and timeout as the domain-userdata lock. The
+     * caller takes several in {@link LibxlLockKind}'s order and the domain-userdata lock ({@link #hold}) last.
+     *
+     * @throws LibxlConfigException LOCK_TIMEOUT naming the holder, INTERRUPTED, IO
+     */
+    public UserdataLock lock(LibxlDomain domain, LibxlLockKind kind) throws LibxlConfigException {
+        return locker.lock(files.lock(domain, kind));
+    }
+
+    /**
      * Takes the domain-userdata lock and keeps it until the returned session is closed, so that libxl cannot read or
      * write the domain's config while a snapshot that changes it is in flight (libxl reads it under the same lock).
      *
@@ -116,7 +126,7 @@ public final class DomainConfigStore {
      */
     public Session hold(LibxlDomain domain) throws LibxlConfigException {
         Path config = existingConfig(domain);
-        return new Session(domain, config, locker.lock(files.lock(domain)));
+        return new Session(domain, config, locker.lock(files.lock(domain, LibxlLockKind.DOMAIN_USERDATA)));
     }
 
     /** The config of one domain while this process holds libxl's lock on it. Not thread-safe. */

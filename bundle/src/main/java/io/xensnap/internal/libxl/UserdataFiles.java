@@ -21,7 +21,6 @@ import io.xensnap.api.Names;
 final class UserdataFiles {
 
     private static final String CONFIG_USERID = "libxl-json";
-    private static final String LOCK_USERID = "domain-userdata-lock";
     private static final Pattern CONFIG_NAME = Pattern.compile(
             "userdata-d\\.(\\d+)\\.(" + Names.UUID_REGEX + ")\\." + CONFIG_USERID);
 
@@ -43,8 +42,8 @@ final class UserdataFiles {
         return path("n", domain, CONFIG_USERID);
     }
 
-    Path lock(LibxlDomain domain) {
-        return path("l", domain, LOCK_USERID);
+    Path lock(LibxlDomain domain, LibxlLockKind kind) {
+        return path("l", domain, kind.userid());
     }
 
     private Path path(String wh, LibxlDomain domain, String userid) {

@@ -9,11 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A held libxl domain-userdata lock. Closing it releases the lock the way libxl__unlock_file does: unlink the lock file
+ * A held libxl userdata lock (any {@link LibxlLockKind}). Closing it releases the lock the way libxl__unlock_file does: unlink the lock file
  * first, then close the descriptor. That order matters: a waiter that gets the flock after the close finds the path
  * gone (or a new inode there) and starts over, so two holders can never both believe they own the current file.
  */
-final class UserdataLock implements AutoCloseable {
+public final class UserdataLock implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(UserdataLock.class);
 

@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Takes libxl's domain-userdata lock with libxl's own protocol (libxl__lock_file in libxl_internal.c):
+ * Takes one of libxl's userdata lock files ({@link LibxlLockKind}) with libxl's own protocol (libxl__lock_file in
+ * libxl_internal.c; libxl__ev_slowlock's forked child does the same steps):
  * <ol>
  *   <li>{@code open(path, O_RDWR|O_CREAT, 0666)};</li>
  *   <li>{@code flock(fd, LOCK_EX)}, retried on EINTR;</li>

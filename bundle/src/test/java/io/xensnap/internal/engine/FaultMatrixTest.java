@@ -364,6 +364,11 @@ class FaultMatrixTest {
             return h;
         }
 
+        /** @return the pid of flock(1), which holds the lock itself ({@code -o}: its command does not) */
+        long pid() {
+            return process.pid();
+        }
+
         @Override
         public void close() {
             ProcessHandle.of(process.pid()).ifPresent(h -> h.descendants().forEach(ProcessHandle::destroyForcibly));

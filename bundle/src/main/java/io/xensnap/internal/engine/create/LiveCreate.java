@@ -33,12 +33,15 @@ import io.xensnap.internal.engine.Images;
 import io.xensnap.internal.engine.OverlayFiles;
 import io.xensnap.internal.engine.Parallel;
 import io.xensnap.internal.engine.Peers;
+import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.UndoLog;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
 import io.xensnap.internal.libxl.LibxlDiskFormat;
 import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.libxl.LibxlLockKind;
+import io.xensnap.internal.libxl.UserdataLock;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
@@ -83,10 +86,16 @@ public final class LiveCreate {
         UndoLog undo = new UndoLog();
         DomainConfigStore.Session libxl = null;
         List<OverlayFiles.Made> made = new ArrayList<>();
-        try (QmpConnection qmp = peers.qmp().connect(domid)) {
+        LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(domain.uuid()));
+        boolean changesDisks = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
+        // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock (docs/xen-host.md)
+        try (UserdataLock deviceChanges = changesDisks ? peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES)
+                : null;
+             QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
+            QmpConnection qmp = session.qmp();
             Targets targets = targets(plan, qmp);
-            if (plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL)) {
-                libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(domain.uuid())));
+            if (changesDisks) {
+                libxl = peers.libxl().hold(libxlDomain);
             }
             DomainCatalog marked = markPending(plan, undo);
             makeOverlays(plan, targets.devices(), made, undo);

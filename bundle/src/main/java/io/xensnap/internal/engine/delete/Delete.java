@@ -30,12 +30,15 @@ import io.xensnap.internal.engine.EngineHooks;
 import io.xensnap.internal.engine.Errors;
 import io.xensnap.internal.engine.Images;
 import io.xensnap.internal.engine.Peers;
+import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
 import io.xensnap.internal.libxl.LibxlDiskFormat;
 import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.libxl.LibxlLockKind;
+import io.xensnap.internal.libxl.UserdataLock;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
@@ -88,7 +91,10 @@ public final class Delete {
         // libxl's lock is taken before the first image changes, as for create: a lock that cannot be had must
         // refuse the delete while nothing has happened, not leave a merged disk that libxl's config does not name.
         boolean follows = domain.running() && snap.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
-        try (DomainConfigStore.Session libxl = follows ? hold(domain) : null) {
+        // libxl's lock order: device changes, QMP socket, domain userdata (docs/xen-host.md, "Lock order")
+        try (UserdataLock deviceChanges = follows ? lock(domain) : null;
+             QmpSession session = domain.running() ? connect(domain) : null;
+             DomainConfigStore.Session libxl = follows ? hold(domain) : null) {
             boolean existed = peers.catalogs().exists(catalog.uuid());
             DomainCatalog marked = catalog.withPending(Optional.of(new PendingOperation(
                     PendingOperation.Kind.DELETE, name, peers.clock().instant())));
@@ -96,7 +102,7 @@ public final class Delete {
             EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), name));
             List<DiskImage> after;
             try {
-                after = domain.running() ? live(domain, snap, libxl, marked, progress)
+                after = domain.running() ? live(domain, snap, session.qmp(), libxl, marked, progress)
                         : offline(domain, snap, marked, progress);
             } catch (SnapshotException e) {
                 // Nothing irreversible happened when the first disk failed validation inside QEMU; otherwise the
@@ -115,6 +121,25 @@ public final class Delete {
                     .withPending(Optional.empty()));
         }
         LOG.info("{}: snapshot {} deleted", domain.label(), name);
+    }
+
+    private UserdataLock lock(DomainView domain) throws SnapshotException {
+        try {
+            return peers.libxl().lock(new LibxlDomain(domain.domid().getAsInt(), UUID.fromString(domain.uuid())),
+                    LibxlLockKind.DEVICE_CHANGES);
+        } catch (LibxlConfigException e) {
+            throw Errors.libxl(domain.label(), e);
+        }
+    }
+
+    private QmpSession connect(DomainView domain) throws SnapshotException {
+        try {
+            return QmpSession.open(peers, domain.domid().getAsInt(), domain.uuid());
+        } catch (LibxlConfigException e) {
+            throw Errors.libxl(domain.label(), e);
+        } catch (QmpException e) {
+            throw Errors.qmp(domain.label(), e);
+        }
     }
 
     private DomainConfigStore.Session hold(DomainView domain) throws SnapshotException {
@@ -158,12 +183,12 @@ public final class Delete {
         }
     }
 
-    private List<DiskImage> live(DomainView domain, SnapshotInfo snap, DomainConfigStore.Session libxl,
-                                 DomainCatalog marked, Progress progress) throws SnapshotException {
-        int domid = domain.domid().getAsInt();
+    private List<DiskImage> live(DomainView domain, SnapshotInfo snap, QmpConnection qmp,
+                                 DomainConfigStore.Session libxl, DomainCatalog marked, Progress progress)
+            throws SnapshotException {
         String label = domain.label();
         List<DiskImage> after = current(domain);
-        try (QmpConnection qmp = peers.qmp().connect(domid)) {
+        try {
             List<BlockDevice> found = matchChains(qmp, label, snap);
             // POINT OF NO RETURN: from the first deleted internal snapshot or merged overlay on, going back is not
             // possible; the pending mark in the catalog tells reconcile where we were.

@@ -18,10 +18,13 @@ import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.catalog.PendingOperation;
 import io.xensnap.internal.engine.DomainResolver;
 import io.xensnap.internal.engine.Peers;
+import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDomain;
+import io.xensnap.internal.libxl.LibxlLockKind;
+import io.xensnap.internal.libxl.UserdataLock;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.QmpConnection;
 import io.xensnap.internal.qmp.QmpException;
@@ -90,22 +93,14 @@ public final class Reconciler {
 
     private void live(String uuid, int domid, DomainCatalog catalog, ImageHeaders headers, Findings findings)
             throws QemuImgException {
-        DomainConfigStore.Session libxl;
-        try {
-            libxl = peers.libxl().hold(new LibxlDomain(domid, UUID.fromString(uuid)));
-        } catch (LibxlConfigException e) {
-            if (e.reason() != LibxlConfigException.Reason.NOT_FOUND) {
-                findings.reported(Code.PEER_UNREACHABLE, "libxl config", "domain " + domid + ": " + e.getMessage()
-                        + "; nothing was checked");
-                return;
-            }
-            // a domain libxl did not create has no stored config: there is no libxl view to compare
-            libxl = null;
-        }
-        // libxl's lock first, QMP second: libxl itself talks to QEMU while holding its lock
-        try (DomainConfigStore.Session held = libxl;
-             QmpConnection qmp = peers.qmp().connect(domid);
+        LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(uuid));
+        // libxl's lock order: device changes, QMP socket, domain userdata (docs/xen-host.md, "Lock order"). The
+        // device-changes lock is held for a mere check too: which repair is due is only known once QEMU was asked.
+        try (UserdataLock deviceChanges = peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES);
+             QmpSession session = QmpSession.open(peers, domid, uuid);
+             DomainConfigStore.Session held = hold(libxlDomain);
              XenstoreClient xs = peers.xenstore().open()) {
+            QmpConnection qmp = session.qmp();
             LiveDomain domain = LiveDomain.read(domid, xs, qmp, held);
             if (catalog.pending().isPresent()) {
                 if (!settle(catalog, domain, qmp, held, xs, headers, findings)) {
@@ -129,9 +124,22 @@ public final class Reconciler {
         } catch (XenstoreException e) {
             findings.reported(Code.PEER_UNREACHABLE, "xenstore", e.getMessage());
         } catch (LibxlConfigException e) {
-            findings.reported(Code.PEER_UNREACHABLE, "libxl config", e.getMessage());
+            findings.reported(Code.PEER_UNREACHABLE, "libxl config", "domain " + domid + ": " + e.getMessage());
         } catch (CatalogException e) {
             findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage());
+        }
+    }
+
+    /** @return the domain's libxl config under its lock, null for a domain libxl did not create (no config) */
+    private DomainConfigStore.Session hold(LibxlDomain domain) throws LibxlConfigException {
+        try {
+            return peers.libxl().hold(domain);
+        } catch (LibxlConfigException e) {
+            if (e.reason() != LibxlConfigException.Reason.NOT_FOUND) {
+                throw e;
+            }
+            // a domain libxl did not create has no stored config: there is no libxl view to compare
+            return null;
         }
     }
 
