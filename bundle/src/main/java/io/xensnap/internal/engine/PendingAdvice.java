@@ -11,9 +11,9 @@ import io.xensnap.internal.catalog.PendingOperation;
 
 /**
  * The one place that tells the operator to reconcile: an operation that fails and leaves its pending mark in the
- * catalog (a create whose outcome QEMU did not tell, a delete that began merging or never heard QEMU's greeting, a
- * revert whose rollback stopped) blocks every later operation on the domain until reconcile settles it. Whichever
- * path the failure took, its message ends with what to run.
+ * catalog (a create whose outcome QEMU did not tell, a delete that began merging, a revert whose rollback stopped)
+ * blocks every later operation on the domain until reconcile settles it. Whichever path the failure took, its message
+ * ends with what to run.
  */
 final class PendingAdvice {
 

@@ -109,21 +109,24 @@ class SurfacesOutputTest {
     }
 
     /**
-     * QEMU is stopped (SIGSTOP), so the delete's QMP greeting never comes: the delete had already marked itself in the
-     * catalog, and the operator must be told to reconcile before anything else works on the domain.
+     * QEMU is stopped (SIGSTOP), so the delete's QMP greeting never comes. The delete connects (under libxl's QMP
+     * lock) before it marks anything in the catalog, so the timeout leaves nothing behind: no pending mark, no advice
+     * to reconcile, and the next delete simply works. The advice itself, for failures that do leave a mark, is checked
+     * where such a failure can be made (a catalog that fills up after the point of no return: DiskFullTest).
      */
     @Test
-    void aDeleteThatLeftItsPendingMarkSaysToReconcile() throws Exception {
+    void aDeleteWhoseQmpGreetingNeverCameLeavesNothingToReconcile() throws Exception {
         surfaces.service.create(new SnapshotRequest(DomainRef.running(RUNNING), "d1", "",
                 List.of(DiskSpec.internal("xvda"))));
-        String advice = "run 'snapshot:reconcile " + RUNNING + "' (over JMX: reconcile(\"" + RUNNING + "\"))";
+        String before = dom0.fingerprint();
 
         String console = stopped(() -> error("snapshot:delete " + RUNNING + " d1"));
-        assertThat(console).startsWith("[TIMEOUT] ").contains("The catalog keeps a pending delete mark: " + advice);
-        assertThat(surfaces.service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
-
+        assertThat(console).startsWith("[TIMEOUT] ").contains("no QMP greeting").doesNotContain("pending");
         String jmx = stopped(() -> mbeanError("deleteSnapshot", RUNNING + "", "d1"));
-        assertThat(jmx).startsWith("[TIMEOUT] ").contains("The catalog keeps a pending delete mark: " + advice);
+        assertThat(jmx).startsWith("[TIMEOUT] ").contains("no QMP greeting").doesNotContain("pending");
+
+        assertThat(dom0.fingerprint()).isEqualTo(before);
+        assertThat(new CatalogStore(dom0.state).load(Dom0.uuid(RUNNING)).pending()).isEmpty();
         assertThat(surfaces.service.reconcile(DomainRef.running(RUNNING)).unresolved()).isEmpty();
         surfaces.service.delete(DomainRef.running(RUNNING), "d1");
     }
