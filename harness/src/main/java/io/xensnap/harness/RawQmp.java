@@ -63,6 +63,25 @@ public final class RawQmp {
         }
     }
 
+    /**
+     * Ends a QEMU the harness started: {@code quit} on its monitor, a wait for the exit, then the process stopped
+     * whatever happened, so a QEMU that did not quit is gone too.
+     *
+     * @param wait how long the reply and then the exit may each take
+     */
+    public static void quit(ManagedProcess qemu, Path monitor, Duration wait) {
+        if (qemu.isAlive()) {
+            try {
+                execute(monitor, wait, "{\"execute\":\"quit\"}");
+            } catch (IOException e) {
+                // QEMU closes the socket right after quit, sometimes before the reply is read; a QEMU that really
+                // did not quit is stopped below
+            }
+            qemu.waitFor(wait.multipliedBy(2));
+        }
+        qemu.stop(wait);
+    }
+
     /** @return the single reply line of {@code command} (see {@link #exchange}) */
     public static String execute(Path socket, Duration timeout, String command) throws IOException {
         return exchange(socket, timeout, command).get(0);

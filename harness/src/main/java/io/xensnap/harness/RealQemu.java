@@ -159,16 +159,7 @@ public final class RealQemu implements AutoCloseable {
         }
         closed = true;
         try {
-            if (process.isAlive()) {
-                try {
-                    RawQmp.execute(qmpSocket, Duration.ofSeconds(2), "{\"execute\":\"quit\"}");
-                } catch (IOException e) {
-                    // QEMU closes the socket right after quit, sometimes before the reply is read; a QEMU that
-                    // really did not quit is stopped below
-                }
-                process.waitFor(Duration.ofSeconds(5));
-            }
-            process.stop(Duration.ofSeconds(2));
+            RawQmp.quit(process, qmpSocket, Duration.ofSeconds(2));
         } finally {
             if (ownedDir != null) {
                 ownedDir.close();

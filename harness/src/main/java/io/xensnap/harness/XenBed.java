@@ -334,16 +334,8 @@ public final class XenBed implements AutoCloseable {
         }
         closed = true;
         try {
-            if (qemu.isAlive()) {
-                try {
-                    // the overlay is thrown away, so there is nothing for a clean dom0 shutdown to save
-                    RawQmp.execute(monitor, Duration.ofSeconds(5), "{\"execute\":\"quit\"}");
-                } catch (IOException e) {
-                    // QEMU may close the socket before the reply is read; stop() below ends it either way
-                }
-                qemu.waitFor(Duration.ofSeconds(10));
-            }
-            qemu.stop(Duration.ofSeconds(5));
+            // the overlay is thrown away, so there is nothing for a clean dom0 shutdown to save
+            RawQmp.quit(qemu, monitor, Duration.ofSeconds(5));
         } finally {
             dir.close();
         }
