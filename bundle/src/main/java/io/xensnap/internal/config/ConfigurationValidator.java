@@ -56,6 +56,7 @@ final class ConfigurationValidator {
         Duration greeting = timeout(problems, "qmp.greeting.timeout.ms", c::qmp_greeting_timeout_ms);
         Duration reply = timeout(problems, "qmp.reply.timeout.ms", c::qmp_reply_timeout_ms);
         Duration job = timeout(problems, "job.timeout.ms", c::job_timeout_ms);
+        long mergeSpeed = speed(problems, "merge.speed", c::merge_speed);
         Duration qemuImgTimeout = timeout(problems, "qemu.img.timeout.ms", c::qemu_img_timeout_ms);
         Duration xenstore = timeout(problems, "xenstore.timeout.ms", c::xenstore_timeout_ms);
         Duration lock = timeout(problems, "libxl.lock.timeout.ms", c::libxl_lock_timeout_ms);
@@ -67,7 +68,7 @@ final class ConfigurationValidator {
         }
         return new Settings(runDir, libDir, xenstored, qemuImg, stateDir, roots,
                 new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism,
-                anyOwner);
+                anyOwner, mergeSpeed);
     }
 
     private Path xenstoredSocket(List<Problem> problems, XensnapConfiguration c) {
@@ -180,6 +181,21 @@ final class ConfigurationValidator {
             return null;
         }
         return Duration.ofMillis(ms);
+    }
+
+    private static long speed(List<Problem> problems, String key, LongSupplier value) {
+        long bytes;
+        try {
+            bytes = value.getAsLong();
+        } catch (RuntimeException e) {
+            problems.add(new Problem(key, key + ": not a number of bytes a second (" + rootMessage(e) + ")"));
+            return 0;
+        }
+        if (bytes < 0) {
+            problems.add(new Problem(key, key + " = " + bytes + ": must be 0 (unlimited) or more bytes a second"));
+            return 0;
+        }
+        return bytes;
     }
 
     private static int parallelism(List<Problem> problems, IntSupplier value) {

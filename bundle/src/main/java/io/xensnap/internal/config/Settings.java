@@ -25,11 +25,12 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param domainBusyWait   how long an operation waits for another one on the same domain
  * @param parallelism      qemu-img runs one revert may start at once
  * @param socketsAnyOwner  whether QMP and xenstored sockets of any owner are trusted, not only root's
+ * @param mergeSpeed       QEMU's speed limit of a merge job, bytes a second; 0 for unlimited
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                        Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
-                       boolean socketsAnyOwner) {
+                       boolean socketsAnyOwner, long mergeSpeed) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -45,6 +46,9 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         Objects.requireNonNull(domainBusyWait, "domainBusyWait");
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
+        }
+        if (mergeSpeed < 0) {
+            throw new IllegalArgumentException("mergeSpeed must not be negative: " + mergeSpeed);
         }
     }
 

@@ -57,6 +57,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + " of a running domain may take.")
     long job_timeout_ms() default 1_800_000;
 
+    @AttributeDefinition(name = "Merge speed (bytes/s)", min = "0", description = "QEMU's speed limit for the"
+            + " block-commit of a running domain's delete, in bytes a second, so that a merge leaves the host's disks"
+            + " to the guests; 0: unlimited.")
+    long merge_speed() default 0;
+
     @AttributeDefinition(name = "qemu-img timeout (ms)", min = "1", description = "How long one qemu-img run may"
             + " take; a commit of a large overlay is the longest.")
     long qemu_img_timeout_ms() default 1_800_000;

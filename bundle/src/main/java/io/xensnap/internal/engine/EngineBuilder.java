@@ -28,6 +28,7 @@ public final class EngineBuilder {
     private Clock clock = Clock.systemUTC();
     private int parallelism;
     private Duration jobTimeout;
+    private long mergeSpeed;
     private EngineHooks hooks = EngineHooks.NONE;
 
     /**
@@ -92,6 +93,18 @@ public final class EngineBuilder {
         return this;
     }
 
+    /**
+     * @param bytesPerSecond QEMU's {@code speed} for the merge jobs of a running domain's delete, so that a merge does
+     *                       not starve the guests' own I/O; 0 (the default) for unlimited
+     */
+    public EngineBuilder mergeSpeed(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("merge speed must not be negative: " + bytesPerSecond);
+        }
+        this.mergeSpeed = bytesPerSecond;
+        return this;
+    }
+
     /** @param hooks the fault tests' and the bench's hook points; none unless given */
     public EngineBuilder hooks(EngineHooks hooks) {
         this.hooks = hooks;
@@ -107,6 +120,6 @@ public final class EngineBuilder {
                 Objects.requireNonNull(libxl, "libxl"), Objects.requireNonNull(catalogs, "catalogs"),
                 Objects.requireNonNull(overlays, "overlayRoots"), Objects.requireNonNull(locks, "locks"),
                 Objects.requireNonNull(clock, "clock"), parallelism, Objects.requireNonNull(jobTimeout, "jobTimeout"),
-                Objects.requireNonNull(hooks, "hooks"));
+                mergeSpeed, Objects.requireNonNull(hooks, "hooks"));
     }
 }

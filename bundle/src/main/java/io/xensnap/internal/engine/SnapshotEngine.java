@@ -51,7 +51,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     /** Built by {@link EngineBuilder}, whose setters say what each part is. */
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
-                   int parallelism, java.time.Duration jobTimeout, EngineHooks hooks) {
+                   int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
                 new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays));
         this.resolver = new DomainResolver(xenstore);
@@ -60,8 +60,8 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.liveCreate = new LiveCreate(peers, parallelism, hooks);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
-        this.delete = new Delete(peers, resolver, jobTimeout, hooks);
-        this.reconciler = new Reconciler(peers, resolver, jobTimeout);
+        this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
+        this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed);
     }
 
     @Override

@@ -64,6 +64,29 @@ public final class BlockJobs {
     }
 
     /**
+     * Starts an active commit (see {@link #commitActive}) and returns at once: QEMU runs it unattended, so the caller
+     * can close the connection and follow the job in short sessions of its own, then {@link #settle} it once it is
+     * {@code ready}.
+     */
+    public void startCommitActive(String jobId, String device, String baseNode) throws QmpException {
+        ObjectNode args = qmp.arguments().put("device", device);
+        if (baseNode != null) {
+            args.put("base-node", baseNode);
+        }
+        qmp.execute("block-commit", jobArguments(args, jobId));
+    }
+
+    /** @return every job {@code query-jobs} lists, by id */
+    public java.util.Map<String, JobProgress> all() throws QmpException {
+        java.util.Map<String, JobProgress> out = new java.util.LinkedHashMap<>();
+        for (JsonNode j : qmp.execute("query-jobs")) {
+            JobProgress p = progressOf(j);
+            out.put(p.jobId(), p);
+        }
+        return out;
+    }
+
+    /**
      * Intermediate commit: merges {@code topNode} (below the root) into {@code baseNode}; the root is untouched.
      */
     public void commit(String jobId, String device, String topNode, String baseNode, Consumer<JobProgress> progress)
@@ -123,14 +146,18 @@ public final class BlockJobs {
     private void run(String command, String jobId, ObjectNode args, boolean completeWhenReady,
                      Consumer<JobProgress> progress) throws QmpException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        try (EventSubscription events = qmp.subscribe()) {
+            qmp.execute(command, jobArguments(args, jobId));
+            follow(command, jobId, completeWhenReady, progress, deadline, events);
+        }
+    }
+
+    private ObjectNode jobArguments(ObjectNode args, String jobId) {
         args.put("job-id", jobId).put("auto-dismiss", false);
         if (speed > 0) {
             args.put("speed", speed);
         }
-        try (EventSubscription events = qmp.subscribe()) {
-            qmp.execute(command, args);
-            follow(command, jobId, completeWhenReady, progress, deadline, events);
-        }
+        return args;
     }
 
     /**

@@ -71,6 +71,7 @@ public final class SnapshotService implements SnapshotOperations {
                 .clock(Clock.systemUTC())
                 .parallelism(settings.parallelism())
                 .jobTimeout(settings.qmp().job())
+                .mergeSpeed(settings.mergeSpeed())
                 .build();
         this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
     }

@@ -21,6 +21,7 @@ final class TestConfiguration implements XensnapConfiguration {
     Object qmpGreeting = 5_000L;
     Object qmpReply = 30_000L;
     Object job = 1_800_000L;
+    Object mergeSpeed = 0L;
     Object qemuImgTimeout = 1_800_000L;
     Object xenstore = 5_000L;
     Object libxlLock = 10_000L;
@@ -81,6 +82,11 @@ final class TestConfiguration implements XensnapConfiguration {
     @Override
     public long job_timeout_ms() {
         return number(job);
+    }
+
+    @Override
+    public long merge_speed() {
+        return number(mergeSpeed);
     }
 
     @Override

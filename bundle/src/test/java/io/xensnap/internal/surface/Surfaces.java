@@ -85,7 +85,7 @@ final class Surfaces implements AutoCloseable {
         Settings settings = new Settings(dom0.host.root().resolve("var/run/xen"), dom0.host.libxlDir(),
                 dom0.xenstored.socketPath(), Path.of("/usr/bin/qemu-img"), dom0.state, List.of(dom0.images),
                 QmpTimeouts.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2),
-                Duration.ofSeconds(20), 2, false);
+                Duration.ofSeconds(20), 2, false, 0);
         SnapshotService s = new SnapshotService(settings, new XenstoreConnector(settings), new QmpConnector(settings),
                 new QemuImgRunner(settings), new LibxlConfigUpdater(settings), new DomainLockRegistry());
         started.push(s::deactivate);

@@ -56,7 +56,8 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * overlay is merged back into the frozen image (block-commit while running, qemu-img commit when shut off), the disk
  * runs on that image again and the overlay file is removed, as libvirt does.
  *
- * <p>A merge cannot be undone, so an "in progress" mark is written to the catalog before the first image changes and
+ * <p>A merge of a running domain runs in QEMU unattended, with libxl's locks held only to start it and to switch over
+ * ({@link LiveMerge}). A merge cannot be undone, so an "in progress" mark is written to the catalog before the first image changes and
  * cleared only when the catalog is updated; a crash in between is found by reconcile.
  */
 public final class Delete {
@@ -65,13 +66,16 @@ public final class Delete {
 
     private final Peers peers;
     private final DomainResolver resolver;
-    private final Duration jobTimeout;
+    private final DeleteSteps steps;
+    private final LiveMerge merge;
     private final EngineHooks hooks;
 
-    public Delete(Peers peers, DomainResolver resolver, Duration jobTimeout, EngineHooks hooks) {
+    /** @param mergeSpeed QEMU's {@code speed} for a merge job, bytes a second; 0 for unlimited */
+    public Delete(Peers peers, DomainResolver resolver, Duration jobTimeout, long mergeSpeed, EngineHooks hooks) {
         this.peers = peers;
         this.resolver = resolver;
-        this.jobTimeout = jobTimeout;
+        this.steps = new DeleteSteps(peers);
+        this.merge = new LiveMerge(steps, jobTimeout, mergeSpeed, hooks);
         this.hooks = hooks;
     }
 
@@ -87,66 +91,32 @@ public final class Delete {
             resolver.requireShutOff(catalog.uuid());
         }
         validate(domain, catalog, snap);
-
-        // libxl's lock is taken before the first image changes, as for create: a lock that cannot be had must
-        // refuse the delete while nothing has happened, not leave a merged disk that libxl's config does not name.
-        boolean follows = domain.running() && snap.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
-        // libxl's lock order: device changes, QMP socket, domain userdata (docs/xen-host.md, "Lock order")
-        try (UserdataLock deviceChanges = follows ? lock(domain) : null;
-             QmpSession session = domain.running() ? connect(domain) : null;
-             DomainConfigStore.Session libxl = follows ? hold(domain) : null) {
-            boolean existed = peers.catalogs().exists(catalog.uuid());
-            DomainCatalog marked = catalog.withPending(Optional.of(new PendingOperation(
-                    PendingOperation.Kind.DELETE, name, peers.clock().instant())));
-            save(marked);
-            EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), name));
-            List<DiskImage> after;
-            try {
-                after = domain.running() ? live(domain, snap, session.qmp(), libxl, marked, progress)
-                        : offline(domain, snap, marked, progress);
-            } catch (SnapshotException e) {
-                // Nothing irreversible happened when the first disk failed validation inside QEMU; otherwise the
-                // mark stays so that reconcile can see which disks were merged.
-                if (e.getCause() instanceof NothingChanged) {
-                    try {
-                        peers.catalogs().restore(catalog, existed);
-                    } catch (CatalogException ce) {
-                        e.addSuppressed(ce);
-                    }
-                }
-                throw e;
-            }
-            EngineHooks.call(() -> hooks.beforeDeleteCommit(catalog.uuid(), name));
-            save(marked.withoutSnapshot(name).withCurrent(marked.withoutSnapshot(name).current(), after)
-                    .withPending(Optional.empty()));
+        if (domain.running() && snap.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL)) {
+            // a merge: QEMU runs it unattended, libxl's locks are held only to start it and to pivot
+            merge.run(domain, catalog, snap, progress);
+        } else {
+            withoutMerge(domain, catalog, snap, progress);
         }
         LOG.info("{}: snapshot {} deleted", domain.label(), name);
     }
 
-    private UserdataLock lock(DomainView domain) throws SnapshotException {
-        try {
-            return peers.libxl().lock(new LibxlDomain(domain.domid().getAsInt(), UUID.fromString(domain.uuid())),
-                    LibxlLockKind.DEVICE_CHANGES);
-        } catch (LibxlConfigException e) {
-            throw Errors.libxl(domain.label(), e);
-        }
-    }
-
-    private QmpSession connect(DomainView domain) throws SnapshotException {
-        try {
-            return QmpSession.open(peers, domain.domid().getAsInt(), domain.uuid());
-        } catch (LibxlConfigException e) {
-            throw Errors.libxl(domain.label(), e);
-        } catch (QmpException e) {
-            throw Errors.qmp(domain.label(), e);
-        }
-    }
-
-    private DomainConfigStore.Session hold(DomainView domain) throws SnapshotException {
-        try {
-            return peers.libxl().hold(new LibxlDomain(domain.domid().getAsInt(), UUID.fromString(domain.uuid())));
-        } catch (LibxlConfigException e) {
-            throw Errors.libxl(domain.label(), e);
+    /** A running domain's internal snapshots (one short QMP session), or any snapshot of a shut-off domain. */
+    private void withoutMerge(DomainView domain, DomainCatalog catalog, SnapshotInfo snap, Progress progress)
+            throws SnapshotException {
+        try (QmpSession session = domain.running() ? steps.connect(domain) : null) {
+            boolean existed = steps.exists(catalog);
+            DomainCatalog marked = steps.mark(catalog, snap.name());
+            EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), snap.name()));
+            List<DiskImage> after;
+            try {
+                after = domain.running() ? internal(domain, snap, session.qmp(), marked, progress)
+                        : offline(domain, snap, marked, progress);
+            } catch (SnapshotException e) {
+                steps.takeBackWhenNothingChanged(catalog, existed, e);
+                throw e;
+            }
+            EngineHooks.call(() -> hooks.beforeDeleteCommit(catalog.uuid(), snap.name()));
+            steps.commit(marked, snap.name(), after);
         }
     }
 
@@ -183,42 +153,23 @@ public final class Delete {
         }
     }
 
-    private List<DiskImage> live(DomainView domain, SnapshotInfo snap, QmpConnection qmp,
-                                 DomainConfigStore.Session libxl, DomainCatalog marked, Progress progress)
-            throws SnapshotException {
-        String label = domain.label();
-        List<DiskImage> after = current(domain);
+    /** A running domain's internal snapshots, deleted through QEMU. */
+    private List<DiskImage> internal(DomainView domain, SnapshotInfo snap, QmpConnection qmp, DomainCatalog marked,
+            Progress progress) throws SnapshotException {
         try {
-            List<BlockDevice> found = matchChains(qmp, label, snap);
-            // POINT OF NO RETURN: from the first deleted internal snapshot or merged overlay on, going back is not
-            // possible; the pending mark in the catalog tells reconcile where we were.
-            List<LibxlDisk> libxlDisks = new ArrayList<>();
+            List<BlockDevice> found = matchChains(qmp, domain.label(), snap);
+            // POINT OF NO RETURN: from the first deleted internal snapshot on, going back is not possible; the
+            // pending mark in the catalog tells reconcile where we were.
             List<DiskSnapshot> started = new ArrayList<>();
             for (int i = 0; i < snap.disks().size(); i++) {
                 DiskSnapshot d = snap.disks().get(i);
-                BlockDevice bd = found.get(i);
-                begin(marked, started, d);
-                if (d.kind() == SnapshotKind.INTERNAL) {
-                    new InternalSnapshots(qmp).delete(bd.target(), snap.name());
-                    progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(), Progress.Unit.DISKS);
-                    continue;
-                }
-                merge(qmp, domain, snap, marked, d, bd, progress);
-                progress.report(d.vdev() + " merged", i + 1, snap.disks().size(), Progress.Unit.DISKS);
-                libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(), LibxlDiskFormat.valueOf(d.format().name())));
-                replace(after, new DiskImage(d.vdev(), d.image(), d.format()));
+                steps.begin(marked, started, d);
+                new InternalSnapshots(qmp).delete(found.get(i).target(), snap.name());
+                progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(), Progress.Unit.DISKS);
             }
-            EngineHooks.call(() -> hooks.afterMerge(domain.uuid(), snap.name()));
-            if (!libxlDisks.isEmpty()) {
-                follow(domain, libxl, snap, libxlDisks);
-                removeOverlays(snap);
-            }
-            return after;
+            return current(domain);
         } catch (QmpException e) {
-            throw Errors.qmp(label + ": delete of " + snap.name(), e);
-        } catch (IOException e) {
-            throw new SnapshotException(SnapshotError.INTERNAL, label + ": delete of " + snap.name()
-                    + ": merged, but an overlay file could not be removed: " + e.getMessage(), e);
+            throw Errors.qmp(domain.label() + ": delete of " + snap.name(), e);
         }
     }
 
@@ -226,7 +177,7 @@ public final class Delete {
      * @return QEMU's block device of each disk of the snapshot, in its order, when QEMU's chain is the one the snapshot
      *         left; else nothing is changed and the delete is refused
      */
-    private static List<BlockDevice> matchChains(QmpConnection qmp, String label, SnapshotInfo snap)
+    static List<BlockDevice> matchChains(QmpConnection qmp, String label, SnapshotInfo snap)
             throws QmpException, SnapshotException {
         BlockDevices devices = new BlockDevices(qmp);
         List<BlockDevice> found = new ArrayList<>();
@@ -248,44 +199,6 @@ public final class Delete {
         return found;
     }
 
-    /** One external disk's overlay merged into its base by an active commit, under the job id the mark names. */
-    private void merge(QmpConnection qmp, DomainView domain, SnapshotInfo snap, DomainCatalog marked, DiskSnapshot d,
-            BlockDevice bd, Progress progress) throws QmpException {
-        new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(
-                marked.pending().orElseThrow().mergeJob(d.vdev()), bd.target(), bd.nodeChain().get(1), p -> {
-                    LOG.debug("{} disk {}: merge {}", domain.label(), d.vdev(), p);
-                    EngineHooks.call(() -> hooks.merging(domain.uuid(), snap.name(), d.vdev(), p.status()));
-                    progress.report("merge " + d.vdev(), p.current(), p.total(), Progress.Unit.BYTES);
-                });
-    }
-
-    private void removeOverlays(SnapshotInfo snap) throws IOException {
-        for (DiskSnapshot d : snap.disks()) {
-            if (d.kind() == SnapshotKind.EXTERNAL) {
-                peers.overlayFiles().remove(d.overlay());
-            }
-        }
-    }
-
-    /** After a merge QEMU runs on the base image again: libxl's config and the xenstore backend must say so too. */
-    private void follow(DomainView domain, DomainConfigStore.Session libxl, SnapshotInfo snap, List<LibxlDisk> disks)
-            throws SnapshotException {
-        try (XenstoreClient xs = peers.xenstore().open()) {
-            libxl.setDisks(disks);
-            DiskImageSwap swap = new DiskImageSwap(xs);
-            for (LibxlDisk d : disks) {
-                DiskView view = domain.disk(d.vdev()).orElseThrow();
-                LibxlFormat f = LibxlFormat.ofLibxlName(
-                        d.format().jsonName());
-                swap.swap(view.xenstore(), f, d.pdevPath().orElseThrow());
-            }
-        } catch (LibxlConfigException e) {
-            throw Errors.libxl(domain.label() + ": snapshot " + snap.name() + " was merged, but", e);
-        } catch (XenstoreException e) {
-            throw Errors.xenstore(domain.label() + ": snapshot " + snap.name() + " was merged, but", e);
-        }
-    }
-
     private List<DiskImage> offline(DomainView domain, SnapshotInfo snap, DomainCatalog marked, Progress progress)
             throws SnapshotException {
         List<DiskImage> after = current(domain);
@@ -294,7 +207,7 @@ public final class Delete {
         try {
             int done = 0;
             for (DiskSnapshot d : snap.disks()) {
-                begin(marked, started, d);
+                steps.begin(marked, started, d);
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     peers.qemuImg().deleteSnapshot(Images.of(d.image(), DiskFormat.QCOW2), snap.name());
                     progress.report(d.vdev() + " snapshot deleted", ++done, snap.disks().size(), Progress.Unit.DISKS);
@@ -309,24 +222,11 @@ public final class Delete {
         } catch (QemuImgException e) {
             throw Errors.qemuImg(label + ": delete of " + snap.name(), e);
         } catch (IOException e) {
-            throw new SnapshotException(SnapshotError.INTERNAL, label + ": delete of " + snap.name()
-                    + ": merged, but an overlay file could not be removed: " + e.getMessage(), e);
+            throw steps.overlayNotRemoved(label, snap, e);
         }
     }
 
-    /**
-     * Records in the pending mark that {@code d}'s merge or internal delete is about to begin. A cancelled or
-     * half-done merge leaves the frozen image changed while the chain still looks untouched, so reconcile may take a
-     * delete back only when the mark proves that no disk had begun.
-     */
-    private void begin(DomainCatalog marked, List<DiskSnapshot> started, DiskSnapshot d) throws SnapshotException {
-        started.add(d);
-        PendingOperation p = marked.pending().orElseThrow();
-        save(marked.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.DELETE, p.snapshot(),
-                p.started(), "", started))));
-    }
-
-    private static List<DiskImage> current(DomainView domain) {
+    static List<DiskImage> current(DomainView domain) {
         List<DiskImage> out = new ArrayList<>();
         for (DiskView d : domain.disks()) {
             if (DiskView.hasImage(d)) {
@@ -336,20 +236,12 @@ public final class Delete {
         return out;
     }
 
-    private static void replace(List<DiskImage> disks, DiskImage now) {
+    static void replace(List<DiskImage> disks, DiskImage now) {
         disks.replaceAll(d -> d.vdev().equals(now.vdev()) ? now : d);
     }
 
-    private void save(DomainCatalog c) throws SnapshotException {
-        try {
-            peers.catalogs().save(c);
-        } catch (CatalogException e) {
-            throw Errors.catalog(e);
-        }
-    }
-
     /** Marks a refusal found inside QEMU before anything was changed, so the pending mark can be taken back. */
-    private static final class NothingChanged extends Exception {
+    static final class NothingChanged extends Exception {
         private static final long serialVersionUID = 1L;
 
         NothingChanged() {

@@ -70,34 +70,40 @@ final class DeleteRecovery {
     private final ImageHeaders headers;
     private final Findings findings;
     private final Duration jobTimeout;
+    private final long mergeSpeed;
 
-    DeleteRecovery(Peers peers, ImageHeaders headers, Findings findings, Duration jobTimeout) {
+    DeleteRecovery(Peers peers, ImageHeaders headers, Findings findings, Duration jobTimeout, long mergeSpeed) {
         this.peers = peers;
         this.headers = headers;
         this.findings = findings;
         this.jobTimeout = jobTimeout;
+        this.mergeSpeed = mergeSpeed;
     }
 
-    /** @return whether the pending mark is settled (cleared) */
-    boolean live(DomainCatalog catalog, PendingOperation p, LiveDomain domain, QmpConnection qmp,
-                 DomainConfigStore.Session libxl, XenstoreClient xs) {
+    /**
+     * @param mayStartMerges whether a merge that had not started may be started now (the caller then waits for it
+     *                       outside libxl's locks and calls again); otherwise such a disk is reported
+     * @return how far the pending mark got settled
+     */
+    Reconciler.Outcome live(DomainCatalog catalog, PendingOperation p, LiveDomain domain, QmpConnection qmp,
+                 DomainConfigStore.Session libxl, XenstoreClient xs, boolean mayStartMerges) {
         Optional<SnapshotInfo> snap = catalog.snapshot(p.snapshot());
         if (snap.isEmpty()) {
-            return alreadyGone(catalog, p);
+            return of(alreadyGone(catalog, p));
         }
         String subject = "snapshot " + p.snapshot();
         List<String> done = new ArrayList<>();
         try {
             Optional<LiveDomain> now = settleJobs(p, domain, qmp, libxl, xs, done);
             if (now.isEmpty()) {
-                return false;
+                return Reconciler.Outcome.LEFT;
             }
             domain = now.get();
         } catch (QmpException | XenstoreException | LibxlConfigException e) {
             findings.reported(Code.REPAIR_FAILED, subject, "taking over the merge jobs QEMU still held failed after "
                     + (done.isEmpty() ? "nothing" : String.join(", ", done)) + ": " + e.getMessage()
                     + "; the pending mark stays");
-            return false;
+            return Reconciler.Outcome.LEFT;
         }
         Map<DiskSnapshot, State> states = new LinkedHashMap<>();
         for (DiskSnapshot d : snap.get().disks()) {
@@ -106,21 +112,61 @@ final class DeleteRecovery {
         if (states.containsValue(State.UNKNOWN)) {
             findings.reported(Code.DELETE_AMBIGUOUS, subject, "QEMU shows " + describe(states) + "; a chain that"
                     + " neither holds the snapshot nor runs on its frozen image needs a person: nothing was touched");
-            return false;
+            return Reconciler.Outcome.LEFT;
         }
         if (p.disks().isEmpty() && done.isEmpty() && states.values().stream().allMatch(s -> s == State.INTACT)) {
-            return clear(catalog, p, "no disk had begun: the snapshot is intact");
+            return of(clear(catalog, p, "no disk had begun: the snapshot is intact"));
         }
         try {
+            if (startMerges(catalog, p, snap.get(), states, domain, qmp, done, mayStartMerges)) {
+                return Reconciler.Outcome.AGAIN;
+            }
             finish(catalog, p, snap.get(), states, domain, qmp, libxl, xs, done);
         } catch (QmpException | LibxlConfigException | XenstoreException | CatalogException | IOException e) {
             findings.reported(Code.REPAIR_FAILED, subject, "finishing the delete failed after "
                     + (done.isEmpty() ? "nothing" : String.join(", ", done)) + ": " + e.getMessage()
                     + "; the pending mark stays");
-            return false;
+            return Reconciler.Outcome.LEFT;
         }
         findings.repaired(Code.DELETE_FINISHED, subject, "the delete had begun (" + describe(states) + "); "
                 + (done.isEmpty() ? "" : String.join(", ", done) + ", ") + "and the catalog no longer lists it");
+        return Reconciler.Outcome.SETTLED;
+    }
+
+    private static Reconciler.Outcome of(boolean settled) {
+        return settled ? Reconciler.Outcome.SETTLED : Reconciler.Outcome.LEFT;
+    }
+
+    /**
+     * Starts the merge of every external disk that still holds the snapshot, each recorded as begun in the mark first
+     * (so that its job is known as this delete's), and returns at once: the caller waits for the jobs holding none of
+     * libxl's locks. Only once, so that a merge that keeps failing is reported, not started forever.
+     *
+     * @return whether merges were started
+     */
+    private boolean startMerges(DomainCatalog catalog, PendingOperation p, SnapshotInfo snap,
+            Map<DiskSnapshot, State> states, LiveDomain domain, QmpConnection qmp, List<String> done,
+            boolean mayStart) throws QmpException, CatalogException {
+        List<DiskSnapshot> intact = snap.disks().stream()
+                .filter(d -> d.kind() == SnapshotKind.EXTERNAL && states.get(d) == State.INTACT).toList();
+        if (intact.isEmpty()) {
+            return false;
+        }
+        if (!mayStart) {
+            throw QmpException.of(QmpException.Kind.JOB_FAILED, "dom" + domain.domid(), "the merge of "
+                    + intact.stream().map(DiskSnapshot::vdev).toList() + " this reconcile started did not take");
+        }
+        List<DiskSnapshot> begun = new ArrayList<>(p.disks());
+        intact.stream().filter(d -> !begun.contains(d)).forEach(begun::add);
+        peers.catalogs().save(catalog.withPending(Optional.of(new PendingOperation(PendingOperation.Kind.DELETE,
+                p.snapshot(), p.started(), "", begun))));
+        BlockJobs jobs = new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).withSpeed(mergeSpeed);
+        for (DiskSnapshot d : intact) {
+            var device = domain.disk(d.vdev()).orElseThrow().qemu().orElseThrow();
+            jobs.startCommitActive(p.mergeJob(d.vdev()), device.target(), device.nodeChain().get(1));
+            LOG.info("[{}] reconcile: started the merge of {} as job {}", catalog.uuid(), d.vdev(),
+                    p.mergeJob(d.vdev()));
+        }
         return true;
     }
 
@@ -140,11 +186,6 @@ final class DeleteRecovery {
             if (states.get(d) == State.INTACT && d.kind() == SnapshotKind.INTERNAL) {
                 new InternalSnapshots(qmp).delete(device.target(), p.snapshot());
                 done.add("deleted it from " + d.vdev());
-            } else if (states.get(d) == State.INTACT) {
-                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).commitActive(p.mergeJob(d.vdev()),
-                        device.target(), device.nodeChain().get(1),
-                        pr -> LOG.debug("[{}] reconcile: merge of {}: {}", catalog.uuid(), d.vdev(), pr));
-                done.add("merged " + d.vdev());
             }
             if (d.kind() == SnapshotKind.EXTERNAL) {
                 tops.put(d.vdev(), new DiskImage(d.vdev(), d.image(), d.format()));
@@ -299,19 +340,21 @@ final class DeleteRecovery {
                         + " (block-job-resume) and reconcile again");
                 return Optional.empty();
             }
+            if (!status.equals("ready") && !status.equals("concluded")) {
+                // MergeWait waited for it outside libxl's locks; waiting here would block xl
+                findings.reported(Code.DELETE_AMBIGUOUS, subject, "the merge job " + id + " of "
+                        + e.getValue().vdev() + " is still " + status + " in QEMU after " + jobTimeout
+                        + "; it is left running, since cancelling would not give the frozen image back."
+                        + " Reconcile again once it is ready" + (done.isEmpty() ? "" : "; done so far: "
+                        + String.join(", ", done)));
+                return Optional.empty();
+            }
             try {
-                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).settle(id,
+                // ready or ended: completing or dismissing it is short
+                new BlockJobs(qmp, jobTimeout, Duration.ofMillis(50)).settle(id,
                         pr -> LOG.debug("reconcile: merge job {}: {}", id, pr));
                 done.add("completed the merge job " + id + " that QEMU still held (" + status + ")");
             } catch (QmpException x) {
-                if (x.kind() == QmpException.Kind.TIMEOUT) {
-                    findings.reported(Code.DELETE_AMBIGUOUS, subject, "the merge job " + id + " of "
-                            + e.getValue().vdev() + " is still running in QEMU after " + jobTimeout + " (" + x.getMessage()
-                            + "); it is left running, since cancelling would not give the frozen image back."
-                            + " Reconcile again once it is ready" + (done.isEmpty() ? "" : "; done so far: "
-                            + String.join(", ", done)));
-                    return Optional.empty();
-                }
                 if (x.kind() != QmpException.Kind.JOB_FAILED) {
                     throw x;
                 }

@@ -42,18 +42,22 @@ import io.xensnap.internal.xenstore.XenstoreException;
  * ({@link CreateRecovery}, {@link DeleteRecovery}, {@link RevertRecovery}); then, with nothing pending, every view is
  * compared ({@link DriftCheck}, report only), snapshots and layers no catalog records are reported
  * ({@link UnknownTraces}) and files xensnap made that nobody references are looked for ({@link OrphanScan}). The caller holds the domain's lock, so no operation
- * of this process runs meanwhile; libxl's lock is held while libxl's config is read or changed.
+ * of this process runs meanwhile. libxl's locks are held for one short critical section at a time, never while a
+ * merge job runs in QEMU.
  */
 public final class Reconciler {
 
     private final Peers peers;
     private final DomainResolver resolver;
     private final Duration jobTimeout;
+    private final long mergeSpeed;
 
-    public Reconciler(Peers peers, DomainResolver resolver, Duration jobTimeout) {
+    /** @param mergeSpeed QEMU's {@code speed} for a merge reconcile starts itself; 0 for unlimited */
+    public Reconciler(Peers peers, DomainResolver resolver, Duration jobTimeout, long mergeSpeed) {
         this.peers = peers;
         this.resolver = resolver;
         this.jobTimeout = jobTimeout;
+        this.mergeSpeed = mergeSpeed;
     }
 
     /**
@@ -91,8 +95,33 @@ public final class Reconciler {
         return findings.report();
     }
 
+    /**
+     * A running domain. A merge job QEMU runs for a pending delete is waited for first, holding none of libxl's locks
+     * ({@link MergeWait}); then one critical section (libxl's locks in libxl's order) settles and checks. When that
+     * section had to start a merge itself, it ends early and the wait and the section come once more.
+     */
     private void live(String uuid, int domid, DomainCatalog catalog, ImageHeaders headers, Findings findings)
             throws QemuImgException {
+        long deadline = System.nanoTime() + jobTimeout.toNanos();
+        MergeWait wait = new MergeWait(peers, domid, uuid);
+        for (int round = 0; round < 2; round++) {
+            try {
+                wait.await(catalog, deadline);
+                if (section(uuid, domid, catalog, headers, findings, round == 0) != Outcome.AGAIN) {
+                    return;
+                }
+                catalog = peers.catalogs().load(uuid);
+            } catch (QmpException | XenstoreException | LibxlConfigException | CatalogException e) {
+                unreachable(domid, e, findings);
+                return;
+            }
+        }
+    }
+
+    /** One critical section: the pending operation settled, then every view compared. */
+    private Outcome section(String uuid, int domid, DomainCatalog catalog, ImageHeaders headers, Findings findings,
+            boolean mayStartMerges)
+            throws QemuImgException, QmpException, XenstoreException, LibxlConfigException, CatalogException {
         LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(uuid));
         // libxl's lock order: device changes, QMP socket, domain userdata (docs/xen-host.md, "Lock order"). The
         // device-changes lock is held for a mere check too: which repair is due is only known once QEMU was asked.
@@ -103,8 +132,9 @@ public final class Reconciler {
             QmpConnection qmp = session.qmp();
             LiveDomain domain = LiveDomain.read(domid, xs, qmp, held);
             if (catalog.pending().isPresent()) {
-                if (!settle(catalog, domain, qmp, held, xs, headers, findings)) {
-                    return;
+                Outcome o = settle(catalog, domain, qmp, held, xs, headers, findings, mayStartMerges);
+                if (o != Outcome.SETTLED) {
+                    return o;
                 }
                 catalog = peers.catalogs().load(uuid);
                 domain = LiveDomain.read(domid, xs, qmp, held);
@@ -118,15 +148,20 @@ public final class Reconciler {
             if (peers.catalogs().exists(uuid)) {
                 scanOrphans(catalog, own(catalog, domain), headers, findings, xs);
             }
-        } catch (QmpException e) {
+            return Outcome.SETTLED;
+        }
+    }
+
+    private static void unreachable(int domid, Exception e, Findings findings) {
+        if (e instanceof QmpException) {
             findings.reported(Code.PEER_UNREACHABLE, "QEMU", "domain " + domid + " runs, but its device model does"
                     + " not answer: " + e.getMessage() + "; nothing was checked or changed");
-        } catch (XenstoreException e) {
+        } else if (e instanceof XenstoreException) {
             findings.reported(Code.PEER_UNREACHABLE, "xenstore", e.getMessage());
-        } catch (LibxlConfigException e) {
+        } else if (e instanceof LibxlConfigException) {
             findings.reported(Code.PEER_UNREACHABLE, "libxl config", "domain " + domid + ": " + e.getMessage());
-        } catch (CatalogException e) {
-            findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage());
+        } else if (e instanceof CatalogException c) {
+            findings.reported(Code.CATALOG_CORRUPT, c.file().toString(), e.getMessage());
         }
     }
 
@@ -143,17 +178,30 @@ public final class Reconciler {
         }
     }
 
-    /** @return whether the pending operation of a running domain is settled (the check goes on only then) */
-    private boolean settle(DomainCatalog catalog, LiveDomain domain, QmpConnection qmp,
-            DomainConfigStore.Session held, XenstoreClient xs, ImageHeaders headers, Findings findings)
-            throws QemuImgException {
+    /** How far settling a running domain's pending operation got. */
+    enum Outcome {
+        /** Settled: the views are compared next. */
+        SETTLED,
+        /** Reported and left: nothing more is done this time. */
+        LEFT,
+        /** Merges were started: wait for them outside libxl's locks, then settle again. */
+        AGAIN
+    }
+
+    private Outcome settle(DomainCatalog catalog, LiveDomain domain, QmpConnection qmp,
+            DomainConfigStore.Session held, XenstoreClient xs, ImageHeaders headers, Findings findings,
+            boolean mayStartMerges) throws QemuImgException {
         PendingOperation p = catalog.pending().get();
         return switch (p.kind()) {
-            case CREATE -> new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs);
-            case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout)
-                    .live(catalog, p, domain, qmp, held, xs);
-            case REVERT, REVERT_CLEANUP -> RevertRecovery.live(p, domain.domid(), findings);
+            case CREATE -> of(new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs));
+            case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout, mergeSpeed)
+                    .live(catalog, p, domain, qmp, held, xs, mayStartMerges);
+            case REVERT, REVERT_CLEANUP -> of(RevertRecovery.live(p, domain.domid(), findings));
         };
+    }
+
+    private static Outcome of(boolean settled) {
+        return settled ? Outcome.SETTLED : Outcome.LEFT;
     }
 
     /** @return the files a running domain's catalog and its peers name: none of them is an orphan */
@@ -176,7 +224,7 @@ public final class Reconciler {
                 PendingOperation p = catalog.pending().get();
                 boolean settled = switch (p.kind()) {
                     case CREATE -> new CreateRecovery(peers, headers, findings).offline(catalog, p);
-                    case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout).offline(catalog, p);
+                    case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout, mergeSpeed).offline(catalog, p);
                     case REVERT, REVERT_CLEANUP -> new RevertRecovery(peers, headers, findings).offline(catalog, p);
                 };
                 if (!settled) {
