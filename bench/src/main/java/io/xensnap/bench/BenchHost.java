@@ -82,6 +82,18 @@ final class BenchHost implements AutoCloseable {
         return qemu;
     }
 
+    /** A running domain whose QEMU disks {@code disks} lays out (formats, sizes, data). */
+    RealQemu domain(int domid, java.util.function.Consumer<RealQemu.Builder> disks) throws IOException {
+        RealQemu qemu = fixture.startQemu(domid, images.resolve("vm" + domid), disks);
+        fixture.addDomain(domid, "vm" + domid, uuid(domid), qemu, List.of());
+        return qemu;
+    }
+
+    /** The libxl layout and QMP socket paths of this dom0. */
+    XenHost xenHost() {
+        return host;
+    }
+
     /** {@code count} qcow2 images with data in a new directory, no QEMU: the disks of a shut-off domain. */
     List<DiskImage> offlineDisks(String name, int count) throws IOException {
         Path dir = Files.createDirectories(images.resolve(name));

@@ -71,6 +71,13 @@ public final class Dom0 implements AutoCloseable {
         return qemu;
     }
 
+    /** A running domain whose QEMU disks {@code disks} lays out (formats, sizes, data). */
+    public RealQemu domain(int domid, java.util.function.Consumer<RealQemu.Builder> disks) throws IOException {
+        RealQemu qemu = fixture.startQemu(domid, images.resolve("vm" + domid), disks);
+        fixture.addDomain(domid, "vm" + domid, uuid(domid), qemu, List.of());
+        return qemu;
+    }
+
     /** Starts several running domains; their QEMUs (and images) are made side by side. */
     List<RealQemu> domains(List<Integer> domids) throws Exception {
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(domids.size());
@@ -147,6 +154,17 @@ public final class Dom0 implements AutoCloseable {
 
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout) {
+        return engine(hooks, lockWait, xenstoreTimeout, libxlLockTimeout, jobTimeout, 0);
+    }
+
+    /** @param mergeSpeed QEMU's speed limit of a delete's merge job, bytes a second (0: unlimited) */
+    public SnapshotEngine engine(EngineHooks hooks, Duration jobTimeout, long mergeSpeed) {
+        return engine(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2), jobTimeout,
+                mergeSpeed);
+    }
+
+    private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
+                                  Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed) {
         return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
@@ -157,6 +175,7 @@ public final class Dom0 implements AutoCloseable {
                 .locks(new DomainLocks(lockWait))
                 .parallelism(2)
                 .jobTimeout(jobTimeout)
+                .mergeSpeed(mergeSpeed)
                 .hooks(hooks)
                 .build();
     }
