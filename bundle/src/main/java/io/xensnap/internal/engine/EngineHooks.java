@@ -40,7 +40,8 @@ public interface EngineHooks {
 
     /**
      * Live delete: the merge job of {@code vdev} is in QEMU with {@code status} (called at each progress reading that
-     * differs from the last, before the engine acts on it); the catalog marks the disk as begun.
+     * differs from the last, before the engine acts on it: while the job runs, with none of libxl's locks held, and
+     * during the pivot); the catalog marks the disk as begun.
      */
     default void merging(String domainUuid, String snapshot, String vdev, String status) throws Exception {
     }
