@@ -84,15 +84,15 @@ final class MergeBench {
             merge = System.nanoTime() - t1;
             seen = xl.stop(Duration.ofSeconds(30));
         }
+        double worst = seen.stream().mapToDouble(r -> r.ok() ? r.totalMillis() : Double.MAX_VALUE).max().orElse(0);
         if (runs.counts(i)) {
             ours.add(merge);
             qemuImg.add(commit);
             rounds += seen.size();
-            worstRounds.add(seen.stream().mapToDouble(r -> r.ok() ? r.totalMillis() : Double.MAX_VALUE).max()
-                    .orElse(0));
+            worstRounds.add(worst);
         }
-        System.out.printf(Locale.ROOT, "merge %d MiB: live %.2f s, qemu-img commit %.2f s, client worst %.1f ms%n",
-                bytes / MiB, merge / 1e9, commit / 1e9, worstRounds.isEmpty() ? 0 : worstRounds.get(worstRounds.size() - 1));
+        System.out.printf(Locale.ROOT, "merge %d MiB: live %.2f s, qemu-img commit %.2f s, client %d rounds, worst"
+                + " %.1f ms%n", bytes / MiB, merge / 1e9, commit / 1e9, seen.size(), worst);
     }
 
     /** 64 MiB at a time through QEMU (HMP qemu-io on the guest's device), each with its own pattern, then a flush. */

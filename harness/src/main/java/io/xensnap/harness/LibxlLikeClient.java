@@ -41,11 +41,18 @@ public final class LibxlLikeClient implements AutoCloseable {
      */
     public static LibxlLikeClient start(XenHost host, int domid, Duration interval, Path work) {
         Path stop = work.resolve("libxl-like-client-" + domid + ".stop");
+        Path log = work.resolve("libxl-like-client-" + domid + ".log");
+        try {
+            // a client started here before left both: its stop file would end this one at once
+            Files.deleteIfExists(stop);
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         ManagedProcess p = ManagedProcess.start("libxl-like-client", List.of(program().toString(),
                 host.libxlLockPath(domid, "qmp-socket-lock").toString(), host.qmpSocketPath(domid).toString(),
                 host.userdataLockPath(domid).toString(), host.userdataPath(domid).toString(),
-                String.valueOf(interval.toMillis()), stop.toString()), Map.of(),
-                work.resolve("libxl-like-client-" + domid + ".log"));
+                String.valueOf(interval.toMillis()), stop.toString()), Map.of(), log);
         return new LibxlLikeClient(p, stop);
     }
 

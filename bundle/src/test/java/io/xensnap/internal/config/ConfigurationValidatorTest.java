@@ -125,6 +125,20 @@ class ConfigurationValidatorTest {
     }
 
     @Test
+    void mergeSpeedIsZeroForUnlimitedOrMoreAndReachesTheSettings() throws Exception {
+        for (Object bad : List.of(-1L, Long.MIN_VALUE, "fast")) {
+            TestConfiguration c = new TestConfiguration();
+            c.mergeSpeed = bad;
+            assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).keys())
+                    .as("merge.speed = " + bad).containsExactly("merge.speed");
+        }
+        TestConfiguration c = new TestConfiguration();
+        assertThat(NO_ENV.validate(c).mergeSpeed()).as("the default: unlimited").isZero();
+        c.mergeSpeed = 64L * 1024 * 1024;
+        assertThat(NO_ENV.validate(c).mergeSpeed()).isEqualTo(64L * 1024 * 1024);
+    }
+
+    @Test
     void valuesSCRCannotConvertAreReportedUnderTheirKey() {
         TestConfiguration c = new TestConfiguration();
         c.xenstore = "five seconds";

@@ -90,7 +90,7 @@ final class LiveMerge {
         } catch (QmpException e) {
             throw Errors.qmp(domain.label() + ": delete of " + snap.name() + ": the merge", e);
         } catch (LibxlConfigException e) {
-            throw Errors.libxl(domain.label() + ": delete of " + snap.name() + ": the merge runs on, but", e);
+            throw Errors.libxl(domain.label() + ": delete of " + snap.name() + ", while its merge runs in QEMU", e);
         }
         return pivot(domain, marked, snap, jobs, seen, deadline, progress);
     }
