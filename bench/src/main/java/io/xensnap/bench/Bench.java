@@ -89,7 +89,7 @@ public final class Bench {
                 concurrent.report(report);
             }
             if (items.contains("7")) {
-                MergeBench merge = new MergeBench(host, quick ? new Runs(0, 1) : new Runs(1, 3), 512L * 1024 * 1024);
+                MergeBench merge = new MergeBench(host, quick ? new Runs(0, 1) : new Runs(1, 5), 512L * 1024 * 1024);
                 merge.run();
                 merge.report(report);
             }

@@ -20,6 +20,7 @@ import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
 import io.xensnap.internal.engine.DomainLocks;
 import io.xensnap.internal.engine.EngineBuilder;
+import io.xensnap.internal.engine.EngineHooks;
 import io.xensnap.internal.engine.SnapshotEngine;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
@@ -125,6 +126,11 @@ final class BenchHost implements AutoCloseable {
     /** The same with its catalog in {@code stateDir}. */
     SnapshotEngine engine(PhaseProbe probe, int parallelism, Path stateDir) {
         PhaseProbe p = probe != null ? probe : new PhaseProbe();
+        return engineWith(p.hooks(), parallelism, stateDir);
+    }
+
+    /** The engine as the bundle wires it, with {@code hooks} at its hook points. */
+    SnapshotEngine engineWith(EngineHooks hooks, int parallelism, Path stateDir) {
         return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstoredSocket(), "xensnap-bench", Duration.ofSeconds(5)),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect())
@@ -135,7 +141,7 @@ final class BenchHost implements AutoCloseable {
                 .locks(new DomainLocks(Duration.ofSeconds(30)))
                 .parallelism(parallelism)
                 .jobTimeout(Duration.ofMinutes(2))
-                .hooks(p.hooks())
+                .hooks(hooks)
                 .build();
     }
 

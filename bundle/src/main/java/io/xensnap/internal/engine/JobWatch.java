@@ -17,12 +17,13 @@ import io.xensnap.internal.qmp.QmpException;
 /**
  * Follows block jobs that QEMU runs unattended, without keeping QEMU or any of libxl's locks: each look is a session
  * of its own (libxl's qmp-socket-lock, connect, {@code query-jobs}, close, unlock), so xl and libxl get QEMU between
- * two looks. The looks start close together, for the short merges a small disk makes, and space out to
- * {@code longest} for the long ones.
+ * two looks. The pause between looks is a twentieth of the time waited so far (at least 20 ms, at most
+ * {@code longest}): a job is seen ready at most about 5% after it got there, so a short merge is not slowed by the
+ * watch, and a long one costs a look a second.
  */
 public final class JobWatch {
 
-    private static final Duration FIRST = Duration.ofMillis(50);
+    private static final long SHORTEST = Duration.ofMillis(20).toNanos();
 
     private final Peers peers;
     private final int domid;
@@ -51,7 +52,7 @@ public final class JobWatch {
             Predicate<Map<String, JobProgress>> done, Consumer<JobProgress> changed)
             throws QmpException, LibxlConfigException {
         Map<String, JobProgress> last = new LinkedHashMap<>();
-        long pause = FIRST.toNanos();
+        long started = System.nanoTime();
         while (true) {
             Map<String, JobProgress> now = look(ids);
             for (JobProgress p : now.values()) {
@@ -68,8 +69,8 @@ public final class JobWatch {
                 throw QmpException.of(QmpException.Kind.TIMEOUT, "dom" + domid, "jobs " + now.values()
                         + " did not get there in time; they keep running until cancelled");
             }
+            long pause = Math.min(longest.toNanos(), Math.max(SHORTEST, (System.nanoTime() - started) / 20));
             sleep(Math.min(left, pause));
-            pause = Math.min(pause * 2, longest.toNanos());
         }
     }
 

@@ -293,6 +293,35 @@ class EngineCrashTest {
         assertData(image(2), 0x74);
     }
 
+    /**
+     * The merge a crash left was cancelled by hand (the frozen image already changed, the disk still on its overlay):
+     * reconcile starts the merge again itself, waits for it outside libxl's locks and then finishes the delete.
+     */
+    @Test
+    void aMergeCancelledAfterACrashIsStartedAgainByReconcileAndFinished() throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        dom0.guestWrites(DOMID, "xvdc", 0x75);
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(Point.MERGING)).delete(DOM, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        String id = jobs().get(0).path("id").asText();
+        qmp("{\"execute\":\"job-cancel\",\"arguments\":{\"id\":\"" + id + "\"}}");
+        awaitStatus(id, "concluded");
+
+        ReconcileReport report = dom0.engine().reconcile(DOM);
+
+        assertThat(report.findings()).as(report.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED);
+            assertThat(f.repaired()).isTrue();
+            assertThat(f.detail()).contains("completed the merge job " + id);
+        });
+        assertThat(jobs()).as("no job left in QEMU").isEmpty();
+        assertThat(dom0.engine().reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertThat(dom0.rootFile(DOMID, "xvdc")).isEqualTo(image(2).toString());
+        assertData(image(2), 0x75);
+    }
+
     private void awaitStatus(String id, String status) throws Exception {
         long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
         String now = null;
