@@ -1,13 +1,10 @@
 package io.xensnap.internal.engine.delete;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,9 +17,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
-import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.DomainCatalog;
-import io.xensnap.internal.catalog.PendingOperation;
 import io.xensnap.internal.engine.DiskView;
 import io.xensnap.internal.engine.DomainResolver;
 import io.xensnap.internal.engine.DomainView;
@@ -32,24 +27,12 @@ import io.xensnap.internal.engine.Images;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.Progress;
-import io.xensnap.internal.libxl.DomainConfigStore;
-import io.xensnap.internal.libxl.LibxlConfigException;
-import io.xensnap.internal.libxl.LibxlDisk;
-import io.xensnap.internal.libxl.LibxlDiskFormat;
-import io.xensnap.internal.libxl.LibxlDomain;
-import io.xensnap.internal.libxl.LibxlLockKind;
-import io.xensnap.internal.libxl.UserdataLock;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
-import io.xensnap.internal.qmp.BlockJobs;
 import io.xensnap.internal.qmp.InternalSnapshots;
 import io.xensnap.internal.qmp.QmpConnection;
 import io.xensnap.internal.qmp.QmpException;
-import io.xensnap.internal.xenstore.DiskImageSwap;
-import io.xensnap.internal.xenstore.LibxlFormat;
-import io.xensnap.internal.xenstore.XenstoreClient;
-import io.xensnap.internal.xenstore.XenstoreException;
 
 /**
  * Deletes a snapshot. Internal: removed from its image (QMP while running, qemu-img when shut off). External: the

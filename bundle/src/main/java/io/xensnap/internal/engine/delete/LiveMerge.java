@@ -17,7 +17,6 @@ import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.internal.catalog.DomainCatalog;
-import io.xensnap.internal.catalog.PendingOperation;
 import io.xensnap.internal.engine.DomainView;
 import io.xensnap.internal.engine.EngineHooks;
 import io.xensnap.internal.engine.Errors;
