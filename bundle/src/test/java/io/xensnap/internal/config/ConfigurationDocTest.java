@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
@@ -80,6 +81,24 @@ class ConfigurationDocTest {
                         "qmp.greeting.timeout.ms", metatype.get("qmp.greeting.timeout.ms"),
                         "qmp.reply.timeout.ms", metatype.get("qmp.reply.timeout.ms"),
                         "job.timeout.ms", metatype.get("job.timeout.ms")));
+    }
+
+    @Test
+    void createLimitDefaultsAreTheMetatypes() {
+        Map<String, String> metatype = metatypeDefaults();
+        CreateLimits d = CreateLimits.defaults();
+
+        assertThat(Map.of(
+                "chain.max.length", String.valueOf(d.maxChainLength()),
+                "free.space.min.bytes", String.valueOf(d.minFreeBytes()),
+                "free.space.min.percent", String.valueOf(d.minFreePercent()),
+                "internal.snapshots.max", String.valueOf(d.maxInternalSnapshots())))
+                .as("CreateLimits.defaults() vs the metatype")
+                .isEqualTo(Map.of(
+                        "chain.max.length", metatype.get("chain.max.length"),
+                        "free.space.min.bytes", metatype.get("free.space.min.bytes"),
+                        "free.space.min.percent", metatype.get("free.space.min.percent"),
+                        "internal.snapshots.max", metatype.get("internal.snapshots.max")));
     }
 
     @Test

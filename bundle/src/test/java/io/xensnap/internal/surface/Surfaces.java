@@ -35,6 +35,7 @@ import org.apache.karaf.shell.impl.console.SessionFactoryImpl;
 
 import io.xensnap.internal.config.Settings;
 import io.xensnap.internal.engine.Dom0;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.jmx.SnapshotsMBean;
 import io.xensnap.internal.jmx.SnapshotsMBeanImpl;
 import io.xensnap.internal.qmp.QmpTimeouts;
@@ -85,7 +86,7 @@ final class Surfaces implements AutoCloseable {
         Settings settings = new Settings(dom0.host.root().resolve("var/run/xen"), dom0.host.libxlDir(),
                 dom0.xenstored.socketPath(), Path.of("/usr/bin/qemu-img"), dom0.state, List.of(dom0.images),
                 QmpTimeouts.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2),
-                Duration.ofSeconds(20), 2, false);
+                Duration.ofSeconds(20), 2, false, CreateLimits.defaults());
         SnapshotService s = new SnapshotService(settings, new XenstoreConnector(settings), new QmpConnector(settings),
                 new QemuImgRunner(settings), new LibxlConfigUpdater(settings), new DomainLockRegistry());
         started.push(s::deactivate);
