@@ -82,11 +82,12 @@ public final class ScheduleService {
         thread.shutdownNow();
     }
 
-    void put(Schedule schedule) {
+    /** Adds a schedule, or replaces the one of the same name. */
+    public void put(Schedule schedule) {
         scheduler.put(schedule);
     }
 
-    void remove(String name) {
+    public void remove(String name) {
         scheduler.remove(name);
     }
 
