@@ -9,7 +9,7 @@ import org.osgi.service.metatype.annotations.Option;
  * {@code etc/io.xensnap.schedule-<name>.cfg} each. Method names map to keys with {@code _} as {@code .}. Checked by
  * {@link Schedule#from}; a bad one is logged and not scheduled.
  */
-@ObjectClassDefinition(factoryPid = ScheduleConfiguration.PID, name = "xensnap schedule", description = "Snapshots"
+@ObjectClassDefinition(name = "xensnap schedule", description = "Snapshots"
         + " taken by themselves at the times of a cron expression, and the oldest of them deleted again.")
 @interface ScheduleConfiguration {
 
