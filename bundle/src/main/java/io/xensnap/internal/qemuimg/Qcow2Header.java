@@ -46,12 +46,12 @@ public record Qcow2Header(Optional<String> backingFile, Optional<String> backing
             long backingOffset = h.getLong(8);
             int backingSize = h.getInt(16);
             int snapshots = h.getInt(60);
-            if (backingSize < 0 || backingSize > MAX_BACKING_NAME || snapshots < 0
-                    || backingOffset < 0 || backingOffset + backingSize > h.limit()) {
+            if (backingSize < 0 || backingSize > MAX_BACKING_NAME || snapshots < 0 || backingOffset < 0
+                    || backingOffset + backingSize > size) {
                 throw new IOException(file + ": damaged qcow2 header (backing file or snapshot count out of range)");
             }
             Optional<String> backing = backingOffset == 0 || backingSize == 0 ? Optional.empty()
-                    : Optional.of(text(h, (int) backingOffset, backingSize));
+                    : Optional.of(text(read(ch, backingOffset, backingSize, file), 0, backingSize));
             int extensions = version >= 3 && h.limit() >= 104 ? h.getInt(100) : 72;
             return Optional.of(new Qcow2Header(backing, backingFormat(h, extensions, file), snapshots));
         } catch (NoSuchFileException e) {

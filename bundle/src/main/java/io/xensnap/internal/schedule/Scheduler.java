@@ -76,6 +76,7 @@ public final class Scheduler {
     }
 
     private RunResult fire(Schedule schedule) {
+        awaitNextSecond(schedule.name());
         RunResult result = runner.run(schedule);
         Instant next = next(schedule, clock.instant());
         // the configuration may have changed or gone while it ran: only the schedule that ran is updated
@@ -83,6 +84,26 @@ public final class Scheduler {
                 ? new Status(schedule, next, Optional.of(result)) : new Status(s.schedule(), s.next(),
                 Optional.of(result)));
         return result;
+    }
+
+    /**
+     * Snapshot names carry the second a run started: a second run in the same second ("run now" twice, or right after
+     * a timed run) would take the first one's names. It waits for the next second instead, at most one.
+     */
+    private void awaitNextSecond(String name) {
+        Status s = entries.get(name);
+        if (s == null || s.last().isEmpty()) {
+            return;
+        }
+        long wait = (s.last().get().started().getEpochSecond() + 1) * 1000 - clock.millis();
+        if (wait > 0) {
+            try {
+                Thread.sleep(Math.min(wait, 1000));
+            } catch (InterruptedException e) {
+                // stopping: the run goes ahead and its create may be refused as a duplicate name, which it reports
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static Instant next(Schedule s, Instant after) {
