@@ -49,8 +49,9 @@ public enum SnapshotError {
     CHAIN_TOO_LONG,
     /**
      * The file system that would receive an overlay has less free space than allowed (configuration keys
-     * {@code free.space.min.bytes} and {@code free.space.min.percent}). After the snapshot the guest writes to the overlay,
-     * and on a full file system those writes fail. Nothing was changed: free space, or name an overlay on another file system.
+     * {@code free.space.min.bytes} and {@code free.space.min.percent}). After the snapshot the guest writes to the
+     * overlay, and on a full file system those writes fail. Nothing was changed: free space, or name an overlay on
+     * another file system.
      *
      * @since 1.2
      */

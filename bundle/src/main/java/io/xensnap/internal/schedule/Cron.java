@@ -11,10 +11,18 @@ import java.util.Objects;
  * A cron expression as crontab(5) writes it — minute, hour, day of month, month, day of week — with an optional
  * leading seconds field (six fields). Each field: {@code *}, a number, a range {@code a-b}, a step {@code * /n} or
  * {@code a-b/n}, or a comma list of those; day of week 0–7 with 0 and 7 Sunday. As in cron, when both day of month
- * and day of week are restricted (neither starts with {@code *}), a day matching either one fires. Names (JAN, MON) and Quartz's {@code ? L W #} are
- * not accepted: a schedule must mean the same to everyone who reads its file.
+ * and day of week are restricted (neither starts with {@code *}), a day matching either one fires. Names (JAN, MON)
+ * and Quartz's {@code ? L W #} are not accepted: a schedule must mean the same to everyone who reads its file.
  *
- * @param text the expression as given
+ * @param text       the expression as given
+ * @param seconds    the seconds it fires at (0 only with five fields)
+ * @param minutes    the minutes, likewise each field below
+ * @param hours      hours
+ * @param days       days of month
+ * @param months     months
+ * @param weekdays   days of week, 0 Sunday
+ * @param anyDay     the day-of-month field starts with {@code *}
+ * @param anyWeekday the day-of-week field starts with {@code *}
  */
 public record Cron(String text, BitSet seconds, BitSet minutes, BitSet hours, BitSet days, BitSet months,
                    BitSet weekdays, boolean anyDay, boolean anyWeekday) {

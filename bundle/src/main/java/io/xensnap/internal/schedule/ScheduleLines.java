@@ -12,7 +12,8 @@ public final class ScheduleLines {
     /** @return name, when (cron and zone), next time, last result */
     public static List<String> columns(Scheduler.Status s) {
         Schedule schedule = s.schedule();
-        String last = s.last().map(r -> r.ended().truncatedTo(ChronoUnit.SECONDS) + " " + r.summary()).orElse("not run yet");
+        String last = s.last().map(r -> r.ended().truncatedTo(ChronoUnit.SECONDS) + " " + r.summary())
+                .orElse("not run yet");
         return List.of(schedule.name(), "'" + schedule.cron().text() + "' " + schedule.zone(), s.next().toString(),
                 last);
     }

@@ -19,7 +19,8 @@ public record CreateLimits(int maxChainLength, long minFreeBytes, int minFreePer
 
     public CreateLimits {
         if (maxChainLength < 2 || maxChainLength > MAX_CHAIN_LENGTH) {
-            throw new IllegalArgumentException("maxChainLength must be 2 to " + MAX_CHAIN_LENGTH + ": " + maxChainLength);
+            throw new IllegalArgumentException("maxChainLength must be 2 to " + MAX_CHAIN_LENGTH + ": "
+                    + maxChainLength);
         }
         if (minFreeBytes < 0) {
             throw new IllegalArgumentException("minFreeBytes must not be negative: " + minFreeBytes);
