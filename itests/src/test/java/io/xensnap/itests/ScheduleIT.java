@@ -45,6 +45,9 @@ public class ScheduleIT {
     @Inject
     private SessionFactory sessions;
 
+    @Inject
+    private org.osgi.framework.BundleContext context;
+
     @Configuration
     public Option[] config() {
         List<Option> o = KarafOptions.base();
@@ -57,8 +60,16 @@ public class ScheduleIT {
     public void aCfgFileSchedulesSnapshotsAndItsEditAndRemovalTakeEffect() throws Exception {
         Path cfg = Path.of(System.getProperty("karaf.etc")).resolve("io.xensnap.schedule-rolling.cfg");
         DomainRef guest = DomainRef.running(GUEST.domid());
+        java.util.concurrent.BlockingQueue<org.osgi.service.event.Event> runs =
+                new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.Dictionary<String, Object> topics = new java.util.Hashtable<>();
+        topics.put(org.osgi.service.event.EventConstants.EVENT_TOPIC, "io/xensnap/schedule/*");
+        context.registerService(org.osgi.service.event.EventHandler.class, runs::add, topics);
 
         write(cfg, 3);
+        org.osgi.service.event.Event ran = runs.poll(30, TimeUnit.SECONDS);
+        assertTrue("a run announced: " + ran, ran != null && ran.getTopic().equals("io/xensnap/schedule/RAN")
+                && "rolling".equals(ran.getProperty("schedule")) && ((String[]) ran.getProperty("created")).length == 1);
         await("three snapshots of the schedule's own, older ones deleted", () -> own(guest).size() == 3
                 && schedules().contains("1 deleted"));
         Console admin = Console.login(sessions, KarafOptions.ADMIN, KarafOptions.ADMIN_PASSWORD);
