@@ -39,6 +39,30 @@ public enum SnapshotError {
      * @since 1.1
      */
     CATALOG_UNWRITABLE,
+    /**
+     * An external snapshot would make a disk's backing chain longer than allowed (configuration key
+     * {@code chain.max.length}, counting every image of the chain: the base, each overlay and the new one). Long chains
+     * slow every read that misses the top layers. Nothing was changed: delete a snapshot (its overlay is merged) first.
+     *
+     * @since 1.2
+     */
+    CHAIN_TOO_LONG,
+    /**
+     * The file system that would receive an overlay has less free space than allowed (configuration keys
+     * {@code free.space.min.bytes} and {@code free.space.min.percent}). After the snapshot the guest writes to the
+     * overlay, and on a full file system those writes fail. Nothing was changed: free space, or name an overlay on
+     * another file system.
+     *
+     * @since 1.2
+     */
+    LOW_FREE_SPACE,
+    /**
+     * An image already holds as many internal snapshots as allowed (configuration key {@code internal.snapshots.max}).
+     * Nothing was changed: delete one first.
+     *
+     * @since 1.2
+     */
+    TOO_MANY_SNAPSHOTS,
     /** A defect or an unexpected condition inside xensnap. */
     INTERNAL
 }

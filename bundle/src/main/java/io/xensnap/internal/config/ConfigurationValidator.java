@@ -14,6 +14,7 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.xensnap.internal.config.InvalidConfigurationException.Problem;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.xenstore.XenstoreSocketPath;
 
@@ -63,12 +64,41 @@ final class ConfigurationValidator {
         Duration busy = timeout(problems, "domain.busy.wait.ms", c::domain_busy_wait_ms);
         int parallelism = parallelism(problems, c::parallelism);
         boolean anyOwner = flag(problems, "sockets.any.owner", c::sockets_any_owner);
+        CreateLimits limits = limits(problems, c);
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
         return new Settings(runDir, libDir, xenstored, qemuImg, stateDir, roots,
                 new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism,
-                anyOwner, mergeSpeed);
+                anyOwner, mergeSpeed, limits);
+    }
+
+    private static CreateLimits limits(List<Problem> problems, XensnapConfiguration c) {
+        long chain = bounded(problems, "chain.max.length", c::chain_max_length, 2, CreateLimits.MAX_CHAIN_LENGTH);
+        long bytes = bounded(problems, "free.space.min.bytes", c::free_space_min_bytes, 0, Long.MAX_VALUE);
+        long percent = bounded(problems, "free.space.min.percent", c::free_space_min_percent, 0, 99);
+        long internal = bounded(problems, "internal.snapshots.max", c::internal_snapshots_max, 1,
+                CreateLimits.QCOW2_MAX_SNAPSHOTS);
+        if (chain < 0 || bytes < 0 || percent < 0 || internal < 0) {
+            return null;
+        }
+        return new CreateLimits((int) chain, bytes, (int) percent, (int) internal);
+    }
+
+    /** @return the value, or -1 after reporting it as a problem */
+    private static long bounded(List<Problem> problems, String key, LongSupplier value, long min, long max) {
+        long n;
+        try {
+            n = value.getAsLong();
+        } catch (RuntimeException e) {
+            problems.add(new Problem(key, key + ": not a whole number (" + rootMessage(e) + ")"));
+            return -1;
+        }
+        if (n < min || n > max) {
+            problems.add(new Problem(key, key + " = " + n + ": must be " + min + " to " + max));
+            return -1;
+        }
+        return n;
     }
 
     private Path xenstoredSocket(List<Problem> problems, XensnapConfiguration c) {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 import io.xensnap.internal.engine.SocketOwnerGuard;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
@@ -26,11 +27,12 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param parallelism      qemu-img runs one revert may start at once
  * @param socketsAnyOwner  whether QMP and xenstored sockets of any owner are trusted, not only root's
  * @param mergeSpeed       QEMU's speed limit of a merge job, bytes a second; 0 for unlimited
+ * @param limits           what create checks before it changes anything: chain length, free space, internal snapshots
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                        Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
-                       boolean socketsAnyOwner, long mergeSpeed) {
+                       boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -44,6 +46,7 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         Objects.requireNonNull(xenstoreTimeout, "xenstoreTimeout");
         Objects.requireNonNull(libxlLockTimeout, "libxlLockTimeout");
         Objects.requireNonNull(domainBusyWait, "domainBusyWait");
+        Objects.requireNonNull(limits, "limits");
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
         }

@@ -81,6 +81,24 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + " revert may start at once.")
     int parallelism() default 4;
 
+    @AttributeDefinition(name = "Longest backing chain", min = "2", max = "1000", description = "The most images"
+            + " a disk's backing chain may hold after an external snapshot, the base and the new overlay included; a"
+            + " create that would exceed it is refused with CHAIN_TOO_LONG.")
+    int chain_max_length() default 30;
+
+    @AttributeDefinition(name = "Free space floor (bytes)", min = "0", description = "An external snapshot is refused"
+            + " with LOW_FREE_SPACE when the file system receiving its overlay has less free space than this. 0: no"
+            + " floor.")
+    long free_space_min_bytes() default 1_073_741_824L;
+
+    @AttributeDefinition(name = "Free space floor (%)", min = "0", max = "99", description = "The same floor as a"
+            + " share of that file system's size. 0: no floor.")
+    int free_space_min_percent() default 5;
+
+    @AttributeDefinition(name = "Internal snapshots per image", min = "1", max = "65536", description = "The most"
+            + " internal snapshots one image may hold; a create beyond it is refused with TOO_MANY_SNAPSHOTS.")
+    int internal_snapshots_max() default 100;
+
     @AttributeDefinition(name = "Sockets of any owner", description = "false: the QMP and xenstored sockets must be"
             + " owned by root, since xensnap acts on what they say. true: trust sockets of any owner, for peers run"
             + " under another user.")

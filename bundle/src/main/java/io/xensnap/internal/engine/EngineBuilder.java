@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 
 import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -24,6 +25,7 @@ public final class EngineBuilder {
     private DomainConfigStore libxl;
     private CatalogStore catalogs;
     private OverlayPolicy overlays;
+    private CreateLimits limits = CreateLimits.defaults();
     private DomainLocks locks;
     private Clock clock = Clock.systemUTC();
     private int parallelism;
@@ -66,6 +68,12 @@ public final class EngineBuilder {
     /** @param overlayRoots the directories overlays may be created in; empty allows internal snapshots only */
     public EngineBuilder overlayRoots(List<Path> overlayRoots) {
         this.overlays = new OverlayPolicy(overlayRoots);
+        return this;
+    }
+
+    /** @param limits the guards of create (chain length, free space, internal snapshots); the defaults unless given */
+    public EngineBuilder limits(CreateLimits limits) {
+        this.limits = limits;
         return this;
     }
 
@@ -118,7 +126,8 @@ public final class EngineBuilder {
         }
         return new SnapshotEngine(xenstore, qmp, Objects.requireNonNull(qemuImg, "qemuImg"),
                 Objects.requireNonNull(libxl, "libxl"), Objects.requireNonNull(catalogs, "catalogs"),
-                Objects.requireNonNull(overlays, "overlayRoots"), Objects.requireNonNull(locks, "locks"),
+                Objects.requireNonNull(overlays, "overlayRoots"), Objects.requireNonNull(limits, "limits"),
+                Objects.requireNonNull(locks, "locks"),
                 Objects.requireNonNull(clock, "clock"), parallelism, Objects.requireNonNull(jobTimeout, "jobTimeout"),
                 mergeSpeed, Objects.requireNonNull(hooks, "hooks"));
     }

@@ -19,6 +19,7 @@ import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.create.CreatePlan;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.engine.create.CreatePlanner;
 import io.xensnap.internal.engine.create.LiveCreate;
 import io.xensnap.internal.engine.create.OfflineCreate;
@@ -50,12 +51,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
 
     /** Built by {@link EngineBuilder}, whose setters say what each part is. */
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
-                   CatalogStore catalogs, OverlayPolicy overlays, DomainLocks locks, Clock clock,
+                   CatalogStore catalogs, OverlayPolicy overlays, CreateLimits limits, DomainLocks locks, Clock clock,
                    int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
                 new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays));
         this.resolver = new DomainResolver(xenstore);
-        this.planner = new CreatePlanner(overlays);
+        this.planner = new CreatePlanner(overlays, limits);
         this.locks = locks;
         this.liveCreate = new LiveCreate(peers, parallelism, hooks);
         this.offlineCreate = new OfflineCreate(peers);

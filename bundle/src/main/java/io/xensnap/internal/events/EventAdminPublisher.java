@@ -22,7 +22,9 @@ import io.xensnap.api.SnapshotInfo;
  *
  * <p>Properties: {@code domain} (the uuid; for FAILED the domain as the caller named it), {@code domid} (Integer, when
  * the caller named a running domain), {@code snapshot}, {@code disks} (String[] of vdevs), {@code operation}; FAILED
- * adds {@code error.code} (a {@code SnapshotError} name) and {@code message}.
+ * adds {@code error.code} (a {@code SnapshotError} name) and {@code message}. A schedule's run ends with
+ * {@code io/xensnap/schedule/RAN|FAILED}: {@code schedule}, {@code created}, {@code deleted}, {@code failures}
+ * (String[] each).
  */
 @Component(service = SnapshotEvents.class)
 public final class EventAdminPublisher implements SnapshotEvents {
@@ -30,6 +32,8 @@ public final class EventAdminPublisher implements SnapshotEvents {
     /** Every topic starts with this. */
     public static final String TOPIC_PREFIX = "io/xensnap/snapshot/";
     public static final String FAILED = "FAILED";
+    /** A schedule's run: {@code io/xensnap/schedule/RAN} or {@code .../FAILED} (one domain or more failed). */
+    public static final String SCHEDULE_TOPIC_PREFIX = "io/xensnap/schedule/";
 
     private final EventAdmin eventAdmin;
 
@@ -57,6 +61,16 @@ public final class EventAdminPublisher implements SnapshotEvents {
         p.put("error.code", error.code().name());
         p.put("message", String.valueOf(error.getMessage()));
         eventAdmin.postEvent(new Event(TOPIC_PREFIX + FAILED, p));
+    }
+
+    @Override
+    public void scheduleRan(String schedule, List<String> created, List<String> deleted, List<String> failures) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("schedule", schedule);
+        p.put("created", created.toArray(String[]::new));
+        p.put("deleted", deleted.toArray(String[]::new));
+        p.put("failures", failures.toArray(String[]::new));
+        eventAdmin.postEvent(new Event(SCHEDULE_TOPIC_PREFIX + (failures.isEmpty() ? "RAN" : FAILED), p));
     }
 
     private static Map<String, Object> common(Operation operation, DomainRef domain, String snapshot) {

@@ -38,4 +38,13 @@ public interface SnapshotEvents {
      * @param disks    the disks the caller named; empty when it named none or the operation takes all
      */
     void failed(Operation operation, DomainRef domain, String snapshot, List<String> disks, SnapshotException error);
+
+    /**
+     * A run of schedule {@code schedule} ended; each create and delete it made was announced on its own as well.
+     *
+     * @param created  the snapshots it took, {@code <domain uuid>/<snapshot>}
+     * @param deleted  the snapshots its retention deleted, the same way
+     * @param failures one line per domain or snapshot that failed; empty when all went well
+     */
+    void scheduleRan(String schedule, List<String> created, List<String> deleted, List<String> failures);
 }

@@ -20,6 +20,8 @@ public interface SnapshotsMBean {
     String PROGRESS = "io.xensnap.operation.progress";
     String FINISHED = "io.xensnap.operation.finished";
     String FAILED = "io.xensnap.operation.failed";
+    /** A schedule's run ended; the message is its summary, the user data the schedule's name. */
+    String SCHEDULE_RAN = "io.xensnap.schedule.ran";
 
     /** Items of a snapshot ({@link #getSnapshot}) and of a row of {@link #listSnapshots}. */
     String DOMAIN = "domain";
@@ -82,4 +84,17 @@ public interface SnapshotsMBean {
 
     /** @return as {@link #reconcile}, for every domain with a snapshot catalog */
     String[] reconcileAll() throws MBeanException;
+
+    /**
+     * @return one line per schedule ({@code etc/io.xensnap.schedule-<name>.cfg}): {@code name | 'cron' zone | next
+     *         <time> | last <result>}; empty when none is configured
+     */
+    String[] getSchedules();
+
+    /**
+     * Runs a schedule now (after a run in progress) and waits for it; its next time stays as it was.
+     *
+     * @return the run's summary: {@code ok: N created, M deleted} or the failures, one per domain
+     */
+    String runSchedule(String name) throws MBeanException;
 }

@@ -3,6 +3,7 @@ package io.xensnap.internal.jmx;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import javax.management.DynamicMBean;
 import javax.management.MBeanException;
@@ -22,6 +23,9 @@ import javax.management.openmbean.TabularData;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +37,9 @@ import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.schedule.RunResult;
+import io.xensnap.internal.schedule.ScheduleLines;
+import io.xensnap.internal.schedule.ScheduleService;
 import io.xensnap.internal.service.SnapshotOperations;
 import io.xensnap.internal.surface.ReconcileLines;
 import io.xensnap.internal.surface.UserInput;
@@ -52,7 +59,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
 
     private static final MBeanNotificationInfo[] NOTIFICATIONS = {
             new MBeanNotificationInfo(new String[] {STARTED, PROGRESS, FINISHED, FAILED},
-                    Notification.class.getName(), "start, progress and end of a revert or delete (merge)")};
+                    Notification.class.getName(), "start, progress and end of a revert or delete (merge)"),
+            new MBeanNotificationInfo(new String[] {SCHEDULE_RAN}, Notification.class.getName(),
+                    "a schedule's run ended: its summary")};
 
     /** Parameter names and descriptions JConsole shows, per operation. */
     private static final Map<String, String[][]> PARAMETERS = Map.of(
@@ -65,7 +74,8 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             "deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")},
             "listSnapshots", new String[][] {domainParam()},
             "getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")},
-            "reconcile", new String[][] {domainParam()});
+            "reconcile", new String[][] {domainParam()},
+            "runSchedule", new String[][] {{"name", "the schedule's name (see the attribute Schedules)"}});
 
     private static final Map<String, String> OPERATIONS = Map.of(
             "createSnapshot", "Snapshots the disks of a domain, all at once. Returns the new snapshot.",
@@ -77,11 +87,16 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             "reconcile", "After a crash: checks one domain, finishes or rolls back an interrupted create or delete"
                     + " where the disks prove the outcome, and reports the rest. One line per finding; 'clean' when"
                     + " all agree.",
-            "reconcileAll", "As reconcile, for every domain with a snapshot catalog.");
+            "reconcileAll", "As reconcile, for every domain with a snapshot catalog.",
+            "runSchedule", "Runs a schedule now and returns its summary; its next time stays as it was.");
 
     private final SnapshotOperations snapshots;
     private final ObjectName name;
     private final AtomicLong sequence = new AtomicLong();
+    private final Consumer<RunResult> ran = this::ran;
+
+    // Not final: SCR binds and unbinds it while the MBean is registered (optional, dynamic, greedy).
+    private volatile ScheduleService schedules;
 
     @Activate
     public SnapshotsMBeanImpl(@Reference(name = "snapshots") SnapshotOperations snapshots) {
@@ -165,6 +180,45 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
     @Override
     public String[] reconcileAll() throws MBeanException {
         return call(() -> ReconcileLines.of(snapshots.reconcileAll()).toArray(String[]::new));
+    }
+
+    @Override
+    public String[] getSchedules() {
+        ScheduleService s = schedules;
+        return s == null ? new String[0]
+                : s.statuses().stream().map(ScheduleLines::line).map(Visible::text).toArray(String[]::new);
+    }
+
+    @Override
+    public String runSchedule(String name) throws MBeanException {
+        return call(() -> {
+            ScheduleService s = schedules;
+            if (s == null) {
+                throw new SnapshotException(SnapshotError.INVALID_STATE, "the schedules are not running");
+            }
+            return Visible.text(s.runNow(name == null ? "" : name).summary());
+        });
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindSchedules")
+    public void bindSchedules(ScheduleService s) {
+        s.listen(ran);
+        schedules = s;
+    }
+
+    public void unbindSchedules(ScheduleService s) {
+        s.unlisten(ran);
+        if (schedules == s) {
+            schedules = null;
+        }
+    }
+
+    private void ran(RunResult r) {
+        Notification n = new Notification(SCHEDULE_RAN, name, sequence.incrementAndGet(), System.currentTimeMillis(),
+                Visible.text("schedule " + r.schedule() + ": " + r.summary()));
+        n.setUserData(r.schedule());
+        sendNotification(n);
     }
 
     /**

@@ -67,6 +67,7 @@ public final class SnapshotService implements SnapshotOperations {
                 .libxl(libxl.store())
                 .catalogs(catalogs)
                 .overlayRoots(settings.overlayRoots())
+                .limits(settings.limits())
                 .locks(locks.waiting(settings.domainBusyWait()))
                 .clock(Clock.systemUTC())
                 .parallelism(settings.parallelism())

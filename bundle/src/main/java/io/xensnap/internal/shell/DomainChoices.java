@@ -7,7 +7,7 @@ import java.util.Set;
 
 import io.xensnap.internal.engine.Connectors;
 import io.xensnap.internal.surface.Visible;
-import io.xensnap.internal.xenstore.DomainDisks;
+import io.xensnap.internal.xenstore.RunningGuests;
 import io.xensnap.internal.xenstore.XenDomain;
 import io.xensnap.internal.xenstore.XenstoreClient;
 import io.xensnap.internal.xenstore.XenstoreException;
@@ -46,22 +46,8 @@ final class DomainChoices {
 
     /** @return the running guests (dom0 left out); a domain that vanishes while it is read is skipped */
     static List<XenDomain> running(Connectors.Xenstore xenstore) throws XenstoreException {
-        List<XenDomain> out = new ArrayList<>();
         try (XenstoreClient xs = xenstore.open()) {
-            DomainDisks domains = new DomainDisks(xs);
-            for (String id : xs.directory("/local/domain")) {
-                if (!id.matches("[1-9][0-9]{0,4}")) {
-                    continue;
-                }
-                try {
-                    out.add(domains.domain(Integer.parseInt(id)));
-                } catch (XenstoreException e) {
-                    if (!e.is(XenstoreException.ENOENT)) {
-                        throw e;
-                    }
-                }
-            }
+            return RunningGuests.list(xs);
         }
-        return out;
     }
 }

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
@@ -31,18 +32,28 @@ class ConfigurationDocTest {
 
     @Test
     void theDocumentedKeysAndDefaultsAreTheMetatypes() throws Exception {
-        Map<String, String> metatype = metatypeDefaults();
-
         String doc = Files.readString(Path.of("..", "docs", "configuration.md"), StandardCharsets.UTF_8);
-        String keysTable = doc.substring(0, doc.indexOf("| operation |") > 0 ? doc.indexOf("| operation |") : doc.length());
+        int schedules = doc.indexOf(SCHEDULE_SECTION);
+        assertThat(schedules).as("docs/configuration.md has a section on schedules").isPositive();
+
+        assertThat(rows(doc.substring(0, schedules))).as("keys and defaults in docs/configuration.md vs the metatype")
+                .isEqualTo(metatypeDefaults());
+        int end = doc.indexOf("\n## ", schedules + 1);
+        assertThat(rows(doc.substring(schedules, end < 0 ? doc.length() : end)))
+                .as("schedule keys and defaults in docs/configuration.md vs the metatype")
+                .isEqualTo(defaults(Class.forName("io.xensnap.internal.schedule.ScheduleConfiguration")));
+    }
+
+    private static final String SCHEDULE_SECTION = "## `etc/io.xensnap.schedule-<name>.cfg`";
+
+    private static Map<String, String> rows(String table) {
         Map<String, String> documented = new TreeMap<>();
-        Matcher m = ROW.matcher(keysTable);
+        Matcher m = ROW.matcher(table);
         while (m.find()) {
             String v = m.group(2).trim().replace("`", "");
             documented.put(m.group(1), v.equals("empty") ? "" : v);
         }
-
-        assertThat(documented).as("keys and defaults in docs/configuration.md vs the metatype").isEqualTo(metatype);
+        return documented;
     }
 
     @Test
@@ -83,6 +94,24 @@ class ConfigurationDocTest {
     }
 
     @Test
+    void createLimitDefaultsAreTheMetatypes() {
+        Map<String, String> metatype = metatypeDefaults();
+        CreateLimits d = CreateLimits.defaults();
+
+        assertThat(Map.of(
+                "chain.max.length", String.valueOf(d.maxChainLength()),
+                "free.space.min.bytes", String.valueOf(d.minFreeBytes()),
+                "free.space.min.percent", String.valueOf(d.minFreePercent()),
+                "internal.snapshots.max", String.valueOf(d.maxInternalSnapshots())))
+                .as("CreateLimits.defaults() vs the metatype")
+                .isEqualTo(Map.of(
+                        "chain.max.length", metatype.get("chain.max.length"),
+                        "free.space.min.bytes", metatype.get("free.space.min.bytes"),
+                        "free.space.min.percent", metatype.get("free.space.min.percent"),
+                        "internal.snapshots.max", metatype.get("internal.snapshots.max")));
+    }
+
+    @Test
     void theTestConfigurationStartsFromTheMetatypes() throws Exception {
         TestConfiguration config = new TestConfiguration();
         Map<String, String> given = new TreeMap<>();
@@ -94,9 +123,15 @@ class ConfigurationDocTest {
     }
 
     private static Map<String, String> metatypeDefaults() {
+        return defaults(XensnapConfiguration.class);
+    }
+
+    /** @return key to default; a key without one is documented as "(required)" */
+    private static Map<String, String> defaults(Class<?> configuration) {
         Map<String, String> metatype = new TreeMap<>();
-        for (Method m : XensnapConfiguration.class.getDeclaredMethods()) {
-            metatype.put(m.getName().replace('_', '.'), text(m.getDefaultValue()));
+        for (Method m : configuration.getDeclaredMethods()) {
+            Object d = m.getDefaultValue();
+            metatype.put(m.getName().replace('_', '.'), d == null ? "(required)" : text(d));
         }
         return metatype;
     }

@@ -61,6 +61,32 @@ class ConfigurationValidatorTest {
     }
 
     @Test
+    void theGuardsLimitsBecomeTheSettingsAndOutOfRangeOnesAreNamed() throws Exception {
+        TestConfiguration c = new TestConfiguration();
+        c.chainMaxLength = 12;
+        c.freeSpaceMinBytes = 0L;
+        c.freeSpaceMinPercent = 10;
+        c.internalSnapshotsMax = 7;
+        assertThat(NO_ENV.validate(c).limits()).isEqualTo(new io.xensnap.internal.engine.create.CreateLimits(12, 0, 10,
+                7));
+        assertThat(NO_ENV.validate(new TestConfiguration()).limits())
+                .isEqualTo(io.xensnap.internal.engine.create.CreateLimits.defaults());
+
+        c.chainMaxLength = 1;
+        c.freeSpaceMinBytes = -1L;
+        c.freeSpaceMinPercent = 100;
+        c.internalSnapshotsMax = "many";
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+
+        assertThat(e.keys()).containsExactlyInAnyOrder("chain.max.length", "free.space.min.bytes",
+                "free.space.min.percent", "internal.snapshots.max");
+        assertThat(e.getMessage()).contains("chain.max.length = 1: must be 2 to 1000")
+                .contains("free.space.min.percent = 100: must be 0 to 99")
+                .contains("internal.snapshots.max: not a whole number (For input string: \"many\")");
+    }
+
+    @Test
     void socketsAnyOwnerThatIsNoBooleanIsNamed() {
         TestConfiguration c = new TestConfiguration();
         c.socketsAnyOwner = "maybe";

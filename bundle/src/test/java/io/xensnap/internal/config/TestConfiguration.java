@@ -28,6 +28,10 @@ final class TestConfiguration implements XensnapConfiguration {
     Object busy = 5_000L;
     Object parallelism = 4;
     Object socketsAnyOwner = false;
+    Object chainMaxLength = 30;
+    Object freeSpaceMinBytes = 1_073_741_824L;
+    Object freeSpaceMinPercent = 5;
+    Object internalSnapshotsMax = 100;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -112,6 +116,26 @@ final class TestConfiguration implements XensnapConfiguration {
     @Override
     public int parallelism() {
         return (int) number(parallelism);
+    }
+
+    @Override
+    public int chain_max_length() {
+        return (int) number(chainMaxLength);
+    }
+
+    @Override
+    public long free_space_min_bytes() {
+        return number(freeSpaceMinBytes);
+    }
+
+    @Override
+    public int free_space_min_percent() {
+        return (int) number(freeSpaceMinPercent);
+    }
+
+    @Override
+    public int internal_snapshots_max() {
+        return (int) number(internalSnapshotsMax);
     }
 
     @Override

@@ -1,11 +1,13 @@
 package io.xensnap.internal.engine;
 
+import static io.xensnap.api.SnapshotError.CHAIN_TOO_LONG;
 import static io.xensnap.api.SnapshotError.INVALID_ARGUMENT;
 import static io.xensnap.api.SnapshotError.INVALID_STATE;
 import static io.xensnap.api.SnapshotError.NO_SUCH_DISK;
 import static io.xensnap.api.SnapshotError.NO_SUCH_DOMAIN;
 import static io.xensnap.api.SnapshotError.NO_SUCH_SNAPSHOT;
 import static io.xensnap.api.SnapshotError.SNAPSHOT_EXISTS;
+import static io.xensnap.api.SnapshotError.TOO_MANY_SNAPSHOTS;
 import static io.xensnap.api.SnapshotError.UNSUPPORTED;
 
 import java.nio.file.Files;
@@ -32,11 +34,13 @@ import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.harness.Devid;
 import io.xensnap.harness.RawQmp;
+import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.catalog.PendingOperation;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.surface.UserInput;
 
 /**
@@ -228,6 +232,13 @@ public final class BadInputCorpus {
             create("path-a-directory", "7", "ok1", SNAPSHOT_EXISTS, external("xvdc", "${vm7}")),
             create("path-same-for-two-disks", "7", "ok1", INVALID_ARGUMENT, external("xvda", "${vm7}/same.qcow2"),
                     external("xvdb", "${vm7}/same.qcow2")),
+            // the guards of create, at their default limits (domain 13: a chain at the limit, an image full of
+            // internal snapshots)
+            create("chain-at-its-longest", "13", "ok1", CHAIN_TOO_LONG, external("xvda", null)),
+            create("chain-at-its-longest-after-a-good-disk", "13", "ok1", CHAIN_TOO_LONG, external("xvdb", null),
+                    external("xvda", "${vm13}/other.qcow2")),
+            create("internal-snapshots-at-the-limit", "13", "ok1", TOO_MANY_SNAPSHOTS, internal("xvdb")),
+            create("internal-snapshots-at-the-limit-by-default", "13", "ok1", TOO_MANY_SNAPSHOTS),
             // revert, delete, get, list
             on(Op.REVERT, "revert-running", "7", "s1", INVALID_STATE),
             on(Op.REVERT, "revert-running-named-by-uuid", "${UUID7}", "s1", INVALID_STATE),
@@ -284,6 +295,9 @@ public final class BadInputCorpus {
      *       internal snapshot {@code made-outside} on xvdb that xensnap did not make;</li>
      *   <li>domain 9 (QEMU; xvdc still raw) with a phy disk xvdd;</li>
      *   <li>domain 11 (no QEMU: refused before one would be asked) with a read-only xvda and a vhd xvdb;</li>
+     *   <li>domain 13 (QEMU on images made here) whose xvda's chain holds as many images as
+     *       {@code chain.max.length} allows by default, and whose xvdb holds as many internal snapshots as
+     *       {@code internal.snapshots.max} allows by default;</li>
      *   <li>a shut-off domain 12 whose catalog has snapshot {@code old} and an unfinished create;</li>
      *   <li>files and links in domain 7's directory: {@code taken.qcow2}, {@code dangling.qcow2},
      *       {@code link-to-disk0.qcow2}, {@code link-out} (to a directory outside the roots),
@@ -335,14 +349,38 @@ public final class BadInputCorpus {
                 List.of(new SnapshotInfo(uuid12, "old", "", Instant.parse("2025-12-31T00:00:00Z"), null, List.of(old))));
         new CatalogStore(dom0.state).save(c12);
 
+        Path vm13 = atTheLimits(dom0);
+
         Map<String, String> vars = new LinkedHashMap<>();
         vars.put("vm7", vm7.toString());
+        vars.put("vm13", vm13.toString());
         vars.put("outside", outside.toString());
         vars.put("state", dom0.state.toString());
         vars.put("libxl", dom0.host.libxlDir().toString());
         vars.put("uuid12", uuid12);
         vars.put("UUID7", Dom0.uuid(7).toUpperCase(java.util.Locale.ROOT));
         return vars;
+    }
+
+    /** Domain 13: a chain of {@code chain.max.length} images on xvda, {@code internal.snapshots.max} on xvdb. */
+    private static Path atTheLimits(Dom0 dom0) throws Exception {
+        CreateLimits limits = CreateLimits.defaults();
+        Path vm13 = Files.createDirectories(dom0.images.resolve("vm13"));
+        Path top = vm13.resolve("layer0.raw");
+        ShortCommand.ok("qemu-img", "create", "-q", "-f", "raw", top.toString(), "16M");
+        for (int i = 1; i < limits.maxChainLength(); i++) {
+            Path next = vm13.resolve("layer" + i + ".qcow2");
+            ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", "-b", top.getFileName().toString(), "-F",
+                    i == 1 ? "raw" : "qcow2", next.toString());
+            top = next;
+        }
+        Path full = vm13.resolve("full.qcow2");
+        ShortCommand.ok("qemu-img", "create", "-q", "-f", "qcow2", full.toString(), "16M");
+        for (int i = 0; i < limits.maxInternalSnapshots(); i++) {
+            ShortCommand.ok("qemu-img", "snapshot", "-c", "made-outside-" + i, full.toString());
+        }
+        dom0.restart(13, 13, List.of(top, full), List.of(RealQemu.Format.QCOW2, RealQemu.Format.QCOW2));
+        return vm13;
     }
 
     /**

@@ -50,7 +50,7 @@ class BadInputCorpusTest {
         assertThat(cases.stream().map(BadInputCorpus.Case::expected).distinct()).containsExactlyInAnyOrder(
                 SnapshotError.INVALID_ARGUMENT, SnapshotError.SNAPSHOT_EXISTS, SnapshotError.NO_SUCH_DOMAIN,
                 SnapshotError.NO_SUCH_DISK, SnapshotError.NO_SUCH_SNAPSHOT, SnapshotError.UNSUPPORTED,
-                SnapshotError.INVALID_STATE);
+                SnapshotError.INVALID_STATE, SnapshotError.CHAIN_TOO_LONG, SnapshotError.TOO_MANY_SNAPSHOTS);
     }
 
     @TestFactory

@@ -24,6 +24,7 @@ import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.internal.engine.Faults.Point;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 
@@ -65,13 +66,28 @@ public final class DiskFullScenario {
         Path catalogs = Files.createDirectories(dom0.state.resolve("domains"));
         mount(catalogs, "256k");
         Path full = mount(Files.createDirectories(dom0.images.resolve("vm7/full")), "64k");
-        SnapshotEngine engine = dom0.engine();
+        // the free-space floor would refuse what cases 1 and 4 test: qemu-img meeting a full file system, as it can
+        // when the space goes between the check and the write
+        SnapshotEngine engine = dom0.engine(CreateLimits.defaults().withoutFreeSpaceFloor());
         engine.create(new SnapshotRequest(DOM, "s0", "", List.of(DiskSpec.internal("xvdb"))));
         fill(full);
 
+        // 0. the free-space floor: refused while validating, before any file is made or QEMU is asked
+        String before = dom0.fingerprint();
+        for (CreateLimits floor : List.of(CreateLimits.defaults(), new CreateLimits(30, 0, 1, 100))) {
+            assertThatThrownBy(() -> dom0.engine(floor).create(new SnapshotRequest(DOM, "s1", "", List.of(
+                    DiskSpec.internal("xvda"), DiskSpec.external("xvdc", full.resolve("c.qcow2"))))))
+                    .isInstanceOf(SnapshotException.class).hasMessageContaining("free.space.min.percent")
+                    .satisfies(e -> assertThat(((SnapshotException) e).code()).isEqualTo(SnapshotError.LOW_FREE_SPACE))
+                    .satisfies(e -> System.out.println("  " + ((SnapshotException) e).codedMessage()));
+            assertThat(dom0.fingerprint()).isEqualTo(before);
+        }
+        assertSettled(dom0, engine);
+        pass("overlay file system below the free-space floor: create refused, nothing changed");
+
         // 1. the overlay's file system is full: qemu-img cannot format the overlay xensnap made for the transaction,
         //    which never starts; everything is taken back
-        String before = dom0.fingerprint();
+        before = dom0.fingerprint();
         assertThatThrownBy(() -> engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
                 DiskSpec.external("xvdc", full.resolve("c.qcow2"))))))
                 .isInstanceOf(SnapshotException.class).hasMessageContaining("No space left on device")
@@ -93,7 +109,8 @@ public final class DiskFullScenario {
         pass("catalog file system full: create and delete refused before anything changed");
 
         // 3. the catalog's file system fills up after QEMU took the snapshot: the create stays pending
-        SnapshotEngine filling = dom0.engine(Faults.at(Point.AFTER_XENSTORE, () -> fill(catalogs)));
+        SnapshotEngine filling = dom0.engine(Faults.at(Point.AFTER_XENSTORE, () -> fill(catalogs)),
+                CreateLimits.defaults().withoutFreeSpaceFloor());
         assertThatThrownBy(() -> filling.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvda"),
                 DiskSpec.external("xvdc", null)))))
                 .isInstanceOf(SnapshotException.class).hasMessageContaining("the catalog was not updated")

@@ -37,6 +37,7 @@ class DiskFullTest {
         assertThat(r.exitCode()).as("the scenario in its own mount namespace (needs root with CAP_SYS_ADMIN for"
                 + " unshare -m and mount -t tmpfs); its output:%n%s", r.output()).isZero();
         assertThat(r.output().lines().filter(l -> l.startsWith("PASS ")).toList()).as(r.output()).containsExactly(
+                "PASS overlay file system below the free-space floor: create refused, nothing changed",
                 "PASS overlay file system full: live create refused, nothing changed",
                 "PASS catalog file system full: create and delete refused before anything changed",
                 "PASS catalog file system full after the point of no return: pending, finished by reconcile",

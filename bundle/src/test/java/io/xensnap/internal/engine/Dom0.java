@@ -23,6 +23,7 @@ import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -154,17 +155,30 @@ public final class Dom0 implements AutoCloseable {
 
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout) {
-        return engine(hooks, lockWait, xenstoreTimeout, libxlLockTimeout, jobTimeout, 0);
+        return engine(hooks, lockWait, xenstoreTimeout, libxlLockTimeout, jobTimeout, 0, CreateLimits.defaults());
     }
 
     /** @param mergeSpeed QEMU's speed limit of a delete's merge job, bytes a second (0: unlimited) */
     public SnapshotEngine engine(EngineHooks hooks, Duration jobTimeout, long mergeSpeed) {
         return engine(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2), jobTimeout,
-                mergeSpeed);
+                mergeSpeed, CreateLimits.defaults());
+    }
+
+    /** @param limits the guards of create, for a test of the guards or one that fills a file system on purpose */
+    public SnapshotEngine engine(CreateLimits limits) {
+        return engine(EngineHooks.NONE, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2),
+                Duration.ofMinutes(2), 0, limits);
+    }
+
+    /** As {@link #engine(CreateLimits)}, with the fault tests' hooks. */
+    public SnapshotEngine engine(EngineHooks hooks, CreateLimits limits) {
+        return engine(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2),
+                Duration.ofMinutes(2), 0, limits);
     }
 
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
-                                  Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed) {
+                                  Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed,
+                                  CreateLimits limits) {
         return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
@@ -172,6 +186,7 @@ public final class Dom0 implements AutoCloseable {
                 .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout))
                 .catalogs(state)
                 .overlayRoots(List.of(images))
+                .limits(limits)
                 .locks(new DomainLocks(lockWait))
                 .parallelism(2)
                 .jobTimeout(jobTimeout)

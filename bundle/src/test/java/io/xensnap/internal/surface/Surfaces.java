@@ -35,9 +35,11 @@ import org.apache.karaf.shell.impl.console.SessionFactoryImpl;
 
 import io.xensnap.internal.config.Settings;
 import io.xensnap.internal.engine.Dom0;
+import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.jmx.SnapshotsMBean;
 import io.xensnap.internal.jmx.SnapshotsMBeanImpl;
 import io.xensnap.internal.qmp.QmpTimeouts;
+import io.xensnap.internal.schedule.ScheduleService;
 import io.xensnap.internal.service.DomainLockRegistry;
 import io.xensnap.internal.service.LibxlConfigUpdater;
 import io.xensnap.internal.service.QemuImgRunner;
@@ -48,6 +50,7 @@ import io.xensnap.internal.shell.CreateSnapshotCommand;
 import io.xensnap.internal.shell.DeleteSnapshotCommand;
 import io.xensnap.internal.shell.ListSnapshotsCommand;
 import io.xensnap.internal.shell.RevertSnapshotCommand;
+import io.xensnap.internal.shell.SchedulesCommand;
 import io.xensnap.internal.shell.SnapshotInfoCommand;
 
 /**
@@ -59,6 +62,7 @@ import io.xensnap.internal.shell.SnapshotInfoCommand;
 final class Surfaces implements AutoCloseable {
 
     final SnapshotService service;
+    final ScheduleService schedules;
     final MBeanServerConnection mbeans;
     final ObjectName snapshotsMBean;
     final Session session;
@@ -70,8 +74,11 @@ final class Surfaces implements AutoCloseable {
     /** Starts the service on {@code dom0} and waits for its reconcile at start; the caller closes both. */
     Surfaces(Dom0 dom0) throws Exception {
         try {
-            SnapshotService s = startService(dom0);
+            Settings settings = settings(dom0);
+            SnapshotService s = startService(settings);
             service = s;
+            schedules = new ScheduleService(s, settings, new XenstoreConnector(settings));
+            started.push(schedules::deactivate);
             snapshotsMBean = new ObjectName(SnapshotsMBean.OBJECT_NAME);
             mbeans = connectMBean(s, snapshotsMBean);
             session = openSession(s);
@@ -81,11 +88,14 @@ final class Surfaces implements AutoCloseable {
         }
     }
 
-    private SnapshotService startService(Dom0 dom0) throws Exception {
-        Settings settings = new Settings(dom0.host.root().resolve("var/run/xen"), dom0.host.libxlDir(),
+    private static Settings settings(Dom0 dom0) {
+        return new Settings(dom0.host.root().resolve("var/run/xen"), dom0.host.libxlDir(),
                 dom0.xenstored.socketPath(), Path.of("/usr/bin/qemu-img"), dom0.state, List.of(dom0.images),
                 QmpTimeouts.defaults(), Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2),
-                Duration.ofSeconds(20), 2, false, 0);
+                Duration.ofSeconds(20), 2, false, 0, CreateLimits.defaults());
+    }
+
+    private SnapshotService startService(Settings settings) throws Exception {
         SnapshotService s = new SnapshotService(settings, new XenstoreConnector(settings), new QmpConnector(settings),
                 new QemuImgRunner(settings), new LibxlConfigUpdater(settings), new DomainLockRegistry());
         started.push(s::deactivate);
@@ -95,7 +105,9 @@ final class Surfaces implements AutoCloseable {
 
     private MBeanServerConnection connectMBean(SnapshotService s, ObjectName name) throws Exception {
         MBeanServer server = MBeanServerFactory.newMBeanServer();
-        server.registerMBean(new SnapshotsMBeanImpl(s), name);
+        SnapshotsMBeanImpl mbean = new SnapshotsMBeanImpl(s);
+        mbean.bindSchedules(schedules);
+        server.registerMBean(mbean, name);
         RMIServerSocketFactory loopbackOnly = port -> new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
         JMXConnectorServer jmxServer = JMXConnectorServerFactory.newJMXConnectorServer(
                 new JMXServiceURL("service:jmx:rmi://127.0.0.1"),
@@ -114,9 +126,11 @@ final class Surfaces implements AutoCloseable {
         SessionFactoryImpl shell = new SessionFactoryImpl(threadIO);
         started.push(shell::stop);
         shell.register(s);
+        shell.register(schedules);
         ManagerImpl manager = new ManagerImpl(shell, shell);
         for (Class<?> command : List.of(CreateSnapshotCommand.class, RevertSnapshotCommand.class,
-                DeleteSnapshotCommand.class, SnapshotInfoCommand.class, ListSnapshotsCommand.class)) {
+                DeleteSnapshotCommand.class, SnapshotInfoCommand.class, ListSnapshotsCommand.class,
+                SchedulesCommand.class)) {
             manager.register(command);
         }
         PrintStream out = new PrintStream(console, true, StandardCharsets.UTF_8);

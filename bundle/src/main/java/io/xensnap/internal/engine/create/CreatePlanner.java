@@ -27,9 +27,11 @@ import io.xensnap.internal.xenstore.LibxlFormat;
 public final class CreatePlanner {
 
     private final OverlayPolicy overlays;
+    private final CreateGuards guards;
 
-    public CreatePlanner(OverlayPolicy overlays) {
+    public CreatePlanner(OverlayPolicy overlays, CreateLimits limits) {
         this.overlays = overlays;
+        this.guards = new CreateGuards(limits);
     }
 
     public CreatePlan plan(SnapshotRequest request, DomainView domain, DomainCatalog catalog) throws SnapshotException {
@@ -96,8 +98,13 @@ public final class CreatePlanner {
                 throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is raw, and raw images have no"
                         + " internal snapshots; ask for an external snapshot (a qcow2 overlay) instead");
             }
+            guards.internalCount(what, disk);
             return new DiskPlan(disk, SnapshotKind.INTERNAL, null);
         }
+        return external(what, disk, spec, name);
+    }
+
+    private DiskPlan external(String what, DiskView disk, DiskSpec spec, String name) throws SnapshotException {
         if (spec.overlayFormat() != DiskFormat.QCOW2) {
             throw new SnapshotException(SnapshotError.UNSUPPORTED,
                     what + ": an overlay must be qcow2, the only format here that can have a backing image");
@@ -117,6 +124,9 @@ public final class CreatePlanner {
                         + refusal.get());
             }
         }
+        // the limits last: a request that is wrong anyway is told so first
+        guards.chain(what, disk);
+        guards.freeSpace(what, place);
         return new DiskPlan(disk, SnapshotKind.EXTERNAL, place);
     }
 
