@@ -1,0 +1,99 @@
+package io.xensnap.acceptance;
+
+import static io.xensnap.acceptance.Acceptance.minutes;
+import static io.xensnap.acceptance.Acceptance.sh;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.xensnap.harness.XenBed;
+
+/**
+ * What dom0's own tools say, read in dom0 with them: xenstore, libxl ({@code xl list -l}), the image chain
+ * ({@code qemu-img info -U}), and xensnap's catalog file. Nothing here goes through xensnap.
+ */
+final class Dom0View {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final XenBed bed;
+
+    Dom0View(XenBed bed) {
+        this.bed = bed;
+    }
+
+    /** The qdisk backend's {@code params} of disk {@code devid} of domain {@code domid}. */
+    String params(int domid, int devid) {
+        return bed.run(minutes(1), "xenstore-read", "/local/domain/0/backend/qdisk/" + domid + "/" + devid + "/params")
+                .orThrow().stdout().strip();
+    }
+
+    /** libxl's disks of {@code domain}: vdev to "format pdev_path", as {@code xl list -l} prints them. */
+    Map<String, String> libxlDisks(String domain) {
+        try {
+            JsonNode list = JSON.readTree(bed.run(minutes(1), "xl", "list", "-l", domain).orThrow().stdout());
+            Map<String, String> disks = new LinkedHashMap<>();
+            for (JsonNode d : list.get(0).path("config").path("disks")) {
+                disks.put(d.path("vdev").asText(), d.path("format").asText() + " " + d.path("pdev_path").asText());
+            }
+            return disks;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The backing chain from {@code image} down: "path format" per image. */
+    List<String> chain(String image) {
+        try {
+            JsonNode chain = JSON.readTree(bed.run(minutes(1), "qemu-img", "info", "-U", "--backing-chain",
+                    "--output=json", image).orThrow().stdout());
+            List<String> out = new ArrayList<>();
+            for (JsonNode i : chain) {
+                out.add(i.path("filename").asText() + " " + i.path("format").asText());
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The names of the internal snapshots in {@code image}. */
+    List<String> internalSnapshots(String image) {
+        try {
+            JsonNode info = JSON.readTree(bed.run(minutes(1), "qemu-img", "info", "-U", "--output=json", image)
+                    .orThrow().stdout());
+            List<String> names = new ArrayList<>();
+            info.path("snapshots").forEach(s -> names.add(s.path("name").asText()));
+            return names;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** xensnap's catalog file of the domain, or "" when there is none. */
+    String catalog(String uuid) {
+        return bed.run(minutes(1), "sh", "-c", "cat /var/lib/xensnap/domains/" + uuid + ".json 2>/dev/null; true")
+                .orThrow().stdout();
+    }
+
+    String sha256(String file) {
+        return sh(bed, minutes(2), "sha256sum " + file).split(" ")[0];
+    }
+
+    boolean exists(String file) {
+        return bed.run(minutes(1), "test", "-e", file).exitCode() == 0;
+    }
+
+    /** Whether the guest's record {@code n} is in {@code image} (read through its chain, sharing QEMU's lock). */
+    boolean recordIn(String image, String format, long n) {
+        String out = bed.run(minutes(1), "qemu-io", "-r", "-U", "-f", format, "-c",
+                "read -v " + Guest.recordOffset(n) + " 16", image).orThrow().stdout();
+        // qemu-io -v dumps hex and the text; the record is "XSREC <n>\n", so its text ends in "."
+        return out.contains("XSREC " + n + ".");
+    }
+}
