@@ -34,14 +34,14 @@ final class Dom0Karaf implements AutoCloseable {
     private static final String PROMPT = "karaf@root()>";
 
     private final XenBed bed;
-    private final Path in;
-    private final Path out;
+    /** the console's input and output of the current start: each start has its own, so nothing is typed twice */
+    private Path in;
+    private Path out;
+    private int starts;
     private int sequence;
 
     private Dom0Karaf(XenBed bed) {
         this.bed = bed;
-        this.in = bed.share().resolve("karaf-console.in");
-        this.out = bed.share().resolve("karaf-console.out");
     }
 
     /**
@@ -69,36 +69,94 @@ final class Dom0Karaf implements AutoCloseable {
                         + REPO + "@id=xensnap@snapshots, \\\\|' " + HOME + "/etc/org.ops4j.pax.url.mvn.cfg",
                 "grep -q 'file:" + REPO + "' " + HOME + "/etc/org.ops4j.pax.url.mvn.cfg"));
         bed.put(config.getBytes(StandardCharsets.UTF_8), HOME + "/etc/io.xensnap.cfg", "0644");
-        Files.write(karaf.in, new byte[0]);
-        Files.write(karaf.out, new byte[0]);
         karaf.start();
         return karaf;
     }
 
     /** Waits for the console, then adds xensnap's feature repository {@code featuresUrl} and installs xensnap. */
     void awaitConsoleAndInstall(String featuresUrl) {
-        execute("echo started", Duration.ofMinutes(8));
+        awaitConsole();
         String added = execute("feature:repo-add " + featuresUrl, Duration.ofMinutes(3));
         String installed = execute("feature:install xensnap", Duration.ofMinutes(5));
-        String bundle = execute("bundle:list -s | grep xensnap", Duration.ofMinutes(1));
-        if (!bundle.contains("Active")) {
-            throw new IllegalStateException("xensnap is not active after feature:repo-add (" + added
-                    + ") and feature:install (" + installed + "): " + bundle);
+        awaitXensnap("feature:repo-add said: " + added + "; feature:install said: " + installed);
+    }
+
+    /**
+     * Waits until xensnap's bundle is active and its commands answer. The console answers before Karaf has
+     * installed its own boot features, so even bundle:list may not exist yet.
+     */
+    void awaitXensnap(String context) {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        String bundle = "";
+        String help = "";
+        while (!bundle.contains("Active") || !help.contains("SYNTAX")) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("xensnap did not become active (" + context + "): " + bundle + "; "
+                        + help);
+            }
+            bundle = execute("bundle:list -s | grep xensnap", Duration.ofMinutes(1));
+            help = bundle.contains("Active") ? execute("snapshot:list --help", Duration.ofMinutes(1)) : "";
         }
     }
 
-    /** Starts Karaf as a transient systemd unit, so it outlives the agent's request. */
+    /** Waits until xensnap's configuration holds {@code key = value}, as Karaf's configuration admin has it. */
+    void awaitConfig(String key, String value) {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        String got = "";
+        while (!got.strip().equals(value)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("io.xensnap " + key + " is '" + got + "', not " + value);
+            }
+            got = execute("config:property-get -p io.xensnap " + key, Duration.ofMinutes(1));
+        }
+    }
+
+    /**
+     * Starts Karaf as a transient systemd unit, so it outlives the agent's request; {@link #awaitConsole} waits for
+     * it. A Karaf started again keeps what it had installed (its data/ directory).
+     */
     void start() {
+        starts++;
+        in = bed.share().resolve("karaf-console-" + starts + ".in");
+        out = bed.share().resolve("karaf-console-" + starts + ".out");
+        try {
+            Files.write(in, new byte[0]);
+            Files.write(out, new byte[0]);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         // CPUAffinity: one vCPU of dom0 for Karaf's JVM. With its threads on both vCPUs of the TCG-emulated host the
         // JVM died of SIGSEGV in compiled code in one start of four (a fault the JVM did not expect, as when one vCPU
         // still sees a mapping another changed); pinned to one vCPU it has not recurred.
         // ---disable-inotify: tail would wait for inotify events, which 9p never sends for writes made by the host.
         // stty: a pty of 0 columns makes JLine redraw its prompt for ever.
         Acceptance.sh(bed, Duration.ofMinutes(1), "systemd-run --unit=" + UNIT + " -p CPUAffinity=1"
-                + " --setenv=JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 --setenv=TERM=vt100"
+                + " --setenv=JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 --setenv=TERM=vt100 --setenv=LANG=C.UTF-8"
+                // C1 only: under TCG the C2 compiler's threads compete with Karaf's start for the same emulated CPU
+                + " --setenv=EXTRA_JAVA_OPTS=-XX:TieredStopAtLevel=1"
                 + " sh -c 'tail ---disable-inotify -s 0.2 -n +1 -f " + XenBed.DOM0_SHARE + "/" + in.getFileName()
                 + " | script -qfec \"stty cols 250 rows 50; exec " + HOME + "/bin/karaf\" /dev/null >>"
                 + XenBed.DOM0_SHARE + "/" + out.getFileName() + " 2>&1'");
+    }
+
+    /** Waits until the console of the current start answers. */
+    void awaitConsole() {
+        execute("echo started", Duration.ofMinutes(8));
+    }
+
+    /**
+     * Types {@code command} without waiting for it; {@link #awaitSent} later returns its output. For a command whose
+     * effects the caller wants to watch (or cut short) while it runs.
+     */
+    int send(String command) {
+        int n = ++sequence;
+        try {
+            Files.writeString(in, "echo XS-BEGIN-" + n + "\n" + command + "\necho XS-END-" + n + "\n",
+                    StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return n;
     }
 
     /**
@@ -106,37 +164,37 @@ final class Dom0Karaf implements AutoCloseable {
      * command is part of the text ("Error executing command: ..."), as an operator would see it.
      */
     String execute(String command, Duration timeout) {
-        int n = ++sequence;
+        return awaitSent(send(command), command, timeout);
+    }
+
+    /** The output of the {@code n}-th command {@link #send} typed, once it has finished. */
+    String awaitSent(int n, String command, Duration timeout) {
         String begin = "XS-BEGIN-" + n;
         String end = "XS-END-" + n;
-        try {
-            Files.writeString(in, "echo " + begin + "\n" + command + "\necho " + end + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.APPEND);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                List<String> lines = lines();
-                int b = lines.indexOf(begin);
-                int e = lines.indexOf(end);
-                if (b >= 0 && e > b) {
-                    List<String> body = new ArrayList<>();
-                    for (String l : lines.subList(b + 1, e)) {
-                        if (!l.contains(PROMPT) && !l.isBlank()) {
-                            body.add(l);
-                        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> lines = lines();
+            int b = lines.indexOf(begin);
+            int e = lines.indexOf(end);
+            if (b >= 0 && e > b) {
+                List<String> body = new ArrayList<>();
+                for (String l : lines.subList(b + 1, e)) {
+                    if (!l.contains(PROMPT) && !l.isBlank()) {
+                        body.add(l);
                     }
-                    return String.join("\n", body);
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Karaf's console did not finish '" + command + "' within "
-                            + timeout + "; its last output:\n" + tail(40));
-                }
-                Thread.sleep(300);
+                return String.join("\n", body);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Karaf's console did not finish '" + command + "' within "
+                        + timeout + "; its last output:\n" + tail(40));
+            }
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(x);
+            }
         }
     }
 

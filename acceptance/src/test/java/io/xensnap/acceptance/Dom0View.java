@@ -3,6 +3,7 @@ package io.xensnap.acceptance;
 import static io.xensnap.acceptance.Acceptance.minutes;
 import static io.xensnap.acceptance.Acceptance.sh;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,6 +82,18 @@ final class Dom0View {
                 .orThrow().stdout();
     }
 
+    /** xensnap's state files of the domain (its catalog and, where one is kept, its pending marks), concatenated. */
+    String stateFiles(String uuid) {
+        return bed.run(minutes(1), "sh", "-c", "cat /var/lib/xensnap/domains/" + uuid + ".* 2>/dev/null; true")
+                .orThrow().stdout();
+    }
+
+    /** Sets {@code key} in a Karaf .cfg file, as an operator's editor would (Karaf's file installer applies it). */
+    void setConfig(String file, String key, String value) {
+        sh(bed, minutes(1), "f=" + file + "; grep -v '^" + key + " *=' $f >$f.new; echo '" + key + " = " + value
+                + "' >>$f.new; cat $f.new >$f; rm $f.new");
+    }
+
     String sha256(String file) {
         return sh(bed, minutes(2), "sha256sum " + file).split(" ")[0];
     }
@@ -89,11 +102,34 @@ final class Dom0View {
         return bed.run(minutes(1), "test", "-e", file).exitCode() == 0;
     }
 
+    /** How long {@code command} takes in dom0, timed there (the agent's own delay left out). */
+    Duration timed(String command) {
+        String out = sh(bed, minutes(2), "s=$(date +%s%N); " + command + " >/dev/null; e=$(date +%s%N);"
+                + " echo $(( (e - s) / 1000000 ))");
+        return Duration.ofMillis(Long.parseLong(out.strip()));
+    }
+
+    /** Whether QEMU of {@code domain} runs one of xensnap's merge jobs (asked through xl, as an operator would). */
+    boolean mergeJobRunning(String domain) {
+        return bed.run(minutes(1), "xl", "qemu-monitor-command", domain, "info block-jobs").orThrow().stdout()
+                .contains("commit");
+    }
+
+    void awaitMergeJob(String domain, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!mergeJobRunning(domain)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no merge job in " + domain + "'s QEMU within " + timeout);
+            }
+        }
+    }
+
     /** Whether the guest's record {@code n} is in {@code image} (read through its chain, sharing QEMU's lock). */
     boolean recordIn(String image, String format, long n) {
         String out = bed.run(minutes(1), "qemu-io", "-r", "-U", "-f", format, "-c",
                 "read -v " + Guest.recordOffset(n) + " 16", image).orThrow().stdout();
-        // qemu-io -v dumps hex and the text; the record is "XSREC <n>\n", so its text ends in "."
-        return out.contains("XSREC " + n + ".");
+        // qemu-io -v dumps hex, then the bytes with every one that is not a letter or digit as "."; the record is
+        // "XSREC <n>\n"
+        return out.contains("XSREC." + n + ".");
     }
 }

@@ -26,10 +26,16 @@ final class Guest {
 
     private final XenBed bed;
     private final String name;
+    private final String uuid;
 
-    Guest(XenBed bed, String name) {
+    /**
+     * @param uuid the domain's uuid in its xl config: xl would give every {@code xl create} a new one, and xensnap
+     *             keeps a domain's snapshots by uuid, so a domain started again after a revert must keep it
+     */
+    Guest(XenBed bed, String name, String uuid) {
         this.bed = bed;
         this.name = name;
+        this.uuid = uuid;
     }
 
     /**
@@ -58,6 +64,7 @@ final class Guest {
         disks.forEach(d -> quoted.add("\"" + d + "\""));
         bed.put(String.join("\n",
                 "name = \"" + name + "\"",
+                "uuid = \"" + uuid + "\"",
                 "type = \"pv\"",
                 "kernel = \"" + KERNEL + "\"",
                 "ramdisk = \"" + INITRD + "\"",
@@ -80,12 +87,7 @@ final class Guest {
     }
 
     String uuid() {
-        String list = bed.run(Acceptance.minutes(1), "xl", "list", "-v", name).orThrow().stdout();
-        Matcher m = Pattern.compile("([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})").matcher(list);
-        if (!m.find()) {
-            throw new IllegalStateException("no uuid in xl list -v: " + list);
-        }
-        return m.group(1);
+        return uuid;
     }
 
     /** Everything the guest has said on its console, every boot of it. */
