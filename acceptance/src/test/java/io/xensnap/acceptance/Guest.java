@@ -1,0 +1,176 @@
+package io.xensnap.acceptance;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.xensnap.harness.XenBed;
+
+/**
+ * The acceptance suite's PV guest and what it says about its own disks. Its init ({@code guest-init} beside this
+ * class) writes numbered records to every disk about once a second and, at each boot, reports the highest record it
+ * finds on each disk; xenconsoled keeps its console in a file in dom0, which is how the suite hears it.
+ */
+final class Guest {
+
+    static final String KERNEL = "/var/lib/xenbed/domu/vmlinuz";
+    static final String INITRD = "/images/guest-initrd.gz";
+    private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
+
+    private final XenBed bed;
+    private final String name;
+    private final String uuid;
+
+    /**
+     * @param uuid the domain's uuid in its xl config: xl would give every {@code xl create} a new one, and xensnap
+     *             keeps a domain's snapshots by uuid, so a domain started again after a revert must keep it
+     */
+    Guest(XenBed bed, String name, String uuid) {
+        this.bed = bed;
+        this.name = name;
+        this.uuid = uuid;
+    }
+
+    /**
+     * Makes the guest's initramfs in dom0: the bed's own guest initramfs (busybox, the block frontend) with this
+     * suite's init instead of the bed's.
+     */
+    static void prepareInitramfs(XenBed bed) {
+        try (InputStream init = Guest.class.getResourceAsStream("guest-init")) {
+            bed.put(init.readAllBytes(), "/root/guest/init", "0755");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Acceptance.sh(bed, Acceptance.minutes(2), "set -e; mkdir -p /images /root/guest/tree; cd /root/guest/tree;"
+                + " zcat /var/lib/xenbed/domu/initrd.gz | cpio -id --quiet; cp /root/guest/init init;"
+                + " find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 >" + INITRD);
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** Writes the xl config of this guest on {@code disks} (xl disk specs) and returns its path. */
+    String writeConfig(List<String> disks, List<String> vdevs) {
+        String path = "/etc/xen/" + name + ".cfg";
+        List<String> quoted = new ArrayList<>();
+        disks.forEach(d -> quoted.add("\"" + d + "\""));
+        bed.put(String.join("\n",
+                "name = \"" + name + "\"",
+                "uuid = \"" + uuid + "\"",
+                "type = \"pv\"",
+                "kernel = \"" + KERNEL + "\"",
+                "ramdisk = \"" + INITRD + "\"",
+                "extra = \"console=hvc0 quiet disks=" + String.join(",", vdevs) + "\"",
+                "memory = 128",
+                "vcpus = 1",
+                "on_crash = \"destroy\"",
+                "on_reboot = \"restart\"",
+                "disk = [ " + String.join(", ", quoted) + " ]",
+                "").getBytes(StandardCharsets.UTF_8), path, "0644");
+        return path;
+    }
+
+    void create(String config) {
+        bed.run(Acceptance.minutes(4), "xl", "create", config).orThrow();
+    }
+
+    int domid() {
+        return Integer.parseInt(bed.run(Acceptance.minutes(1), "xl", "domid", name).orThrow().stdout().strip());
+    }
+
+    String uuid() {
+        return uuid;
+    }
+
+    /** Everything the guest has said on its console, every boot of it. */
+    String console() {
+        return bed.run(Acceptance.minutes(1), "cat", "/var/log/xen/console/guest-" + name + ".log").stdout();
+    }
+
+    /** What the guest said since its {@code boot}-th boot (1 = the first). */
+    String boot(int boot) {
+        String all = console();
+        int at = -1;
+        for (int i = 0; i < boot; i++) {
+            at = all.indexOf("GUEST BOOT", at + 1);
+            if (at < 0) {
+                return "";
+            }
+        }
+        return all.substring(at);
+    }
+
+    /** Waits until the guest's {@code boot}-th boot has reported its disks and is writing. */
+    String awaitReady(int boot, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String text = boot(boot);
+            if (text.contains("GUEST READY") && WROTE.matcher(text).find()) {
+                return text;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("guest " + name + " boot " + boot + " not ready within " + timeout
+                        + "; its console:\n" + console());
+            }
+            sleep(1000);
+        }
+    }
+
+    /** The highest record the guest reported as written, if any. */
+    OptionalLong lastWritten() {
+        Matcher m = WROTE.matcher(console());
+        long last = -1;
+        while (m.find()) {
+            last = Long.parseLong(m.group(1));
+        }
+        return last < 0 ? OptionalLong.empty() : OptionalLong.of(last);
+    }
+
+    /** Waits until the guest reports record {@code n} or a later one as written. */
+    long awaitWritten(long n, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            OptionalLong last = lastWritten();
+            if (last.isPresent() && last.getAsLong() >= n) {
+                return last.getAsLong();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("guest " + name + " did not write record " + n + " within "
+                        + timeout + "; its console:\n" + console());
+            }
+            sleep(1000);
+        }
+    }
+
+    /** The highest record the guest found on {@code vdev} at its {@code boot}-th boot. */
+    long found(int boot, String vdev) {
+        Matcher m = Pattern.compile("^GUEST " + vdev + " found (\\d+)$", Pattern.MULTILINE).matcher(boot(boot));
+        if (!m.find()) {
+            throw new IllegalStateException("boot " + boot + " of " + name + " reported nothing for " + vdev
+                    + ":\n" + console());
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Byte offset of record {@code n} on a disk (see guest-init). */
+    static long recordOffset(long n) {
+        return (256 + n % 256) * 4096L;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

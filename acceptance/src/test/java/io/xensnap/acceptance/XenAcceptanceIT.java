@@ -1,0 +1,257 @@
+package io.xensnap.acceptance;
+
+import static io.xensnap.acceptance.Acceptance.log;
+import static io.xensnap.acceptance.Acceptance.minutes;
+import static io.xensnap.acceptance.Acceptance.secs;
+import static io.xensnap.acceptance.Acceptance.sh;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.xensnap.harness.XenBed;
+
+/**
+ * xensnap on a real Xen 4.17 host (docs/acceptance.md): installed into a stock Karaf in the bed's dom0 and driven
+ * through Karaf's console, against real xl, libxl, xenstored, the qdisk device model and a guest that reports what
+ * its own disks hold. Each step checks every side: the guest, libxl ({@code xl list -l}), xenstore, the image chain
+ * ({@code qemu-img info --backing-chain -U}) and xensnap's catalog.
+ *
+ * <p>The steps build on each other, in order, on one bed and one guest: booting the bed, Karaf and the guest costs
+ * minutes under TCG, each step seconds.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class XenAcceptanceIT {
+
+    private static final String DOMU = "acc";
+    private static final String A = "/images/acc-a.qcow2";
+    private static final String B = "/images/acc-b.raw";
+    private static final String B_S1 = "/images/acc-b.s1.qcow2";
+    private static final String B_S2 = "/images/acc-b.s2.qcow2";
+    private static final int XVDA = 51712;
+    private static final int XVDB = 51728;
+
+    private XenBed bed;
+    private Dom0Karaf karaf;
+    private Guest guest;
+    private Dom0View view;
+    private String uuid;
+    private int boots;
+    /** the records the guest had written when s1's create was sent and when it returned */
+    private long s1Before;
+    private long s1After;
+
+    @RegisterExtension
+    final FailureReport report = new FailureReport(() -> bed, () -> karaf);
+
+    @BeforeAll
+    void bootHostKarafAndGuest() throws Exception {
+        long t0 = System.nanoTime();
+        bed = XenBed.boot(XenBed.Image.locate(), minutes(8));
+        log("dom0 ready in " + bed.bootTime().toSeconds() + " s");
+        view = new Dom0View(bed);
+        karaf = Dom0Karaf.unpackAndStart(bed, Path.of(System.getProperty("xensnap.karaf")),
+                Path.of(System.getProperty("xensnap.repository")), config());
+        // the guest starts while Karaf boots: both take a minute or more under TCG
+        guest = new Guest(bed, DOMU, UUID.randomUUID().toString());
+        Guest.prepareInitramfs(bed);
+        sh(bed, minutes(2), "set -e; qemu-img create -q -f qcow2 " + A + " 64M; qemu-img create -q -f raw " + B
+                + " 64M; qemu-io -f qcow2 -c 'write -P 0xa1 0 1M' " + A + " >/dev/null;"
+                + " qemu-io -f raw -c 'write -P 0xb2 0 1M' " + B + " >/dev/null");
+        guest.create(guest.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
+                List.of("xvda", "xvdb")));
+        uuid = guest.uuid();
+        assertThat(bed.run(minutes(1), "xl", "list", "-v", DOMU).orThrow().stdout()).contains(uuid);
+        guest.awaitReady(++boots, minutes(4));
+        log("guest " + uuid + " running after " + secs(t0));
+        karaf.awaitConsoleAndInstall("mvn:io.xensnap/xensnap-features/" + System.getProperty("xensnap.version")
+                + "/xml/features");
+        log("xensnap installed in a stock Karaf after " + secs(t0));
+    }
+
+    @AfterAll
+    void stop() {
+        try {
+            if (karaf != null) {
+                karaf.close();
+            }
+        } finally {
+            if (bed != null) {
+                bed.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void liveInternalAndExternalSnapshotsThroughTheConsole() {
+        int domid = guest.domid();
+        String catalogBefore = view.catalog(uuid);
+        s1Before = guest.awaitWritten(3, minutes(2));
+        String out = karaf.execute("snapshot:create --disks xvda:internal,xvdb:external " + domid + " s1", minutes(3));
+        s1After = guest.lastWritten().orElseThrow();
+        assertThat(out).as("the console").contains("Created snapshot s1").doesNotContain("Error");
+        assertThat(catalogBefore).as("no catalog before the first snapshot").isEmpty();
+
+        assertThat(view.params(domid, XVDA)).isEqualTo("qcow2:" + A);
+        assertThat(view.params(domid, XVDB)).as("xenstore follows the overlay").isEqualTo("qcow2:" + B_S1);
+        assertThat(view.libxlDisks(DOMU)).as("libxl's own view (xl list -l)")
+                .containsEntry("xvda", "qcow2 " + A).containsEntry("xvdb", "qcow2 " + B_S1);
+        assertThat(view.chain(B_S1)).as("the overlay's chain").containsExactly(B_S1 + " qcow2", B + " raw");
+        assertThat(view.internalSnapshots(A)).contains("s1");
+        assertThat(view.catalog(uuid)).contains("\"s1\"", B_S1);
+        assertThat(karaf.execute("snapshot:list --no-format " + domid, minutes(1))).contains("s1");
+
+        // the guest goes on writing: its new records land in the overlay, the frozen image stays as it was
+        String frozen = view.sha256(B);
+        long later = guest.awaitWritten(s1After + 3, minutes(2));
+        assertThat(view.sha256(B)).as("the frozen raw image").isEqualTo(frozen);
+        assertThat(view.recordIn(B_S1, "qcow2", later)).as("record " + later + " in the overlay").isTrue();
+        assertThat(view.recordIn(B, "raw", later)).as("record " + later + " in the frozen image").isFalse();
+        log("s1 taken between records " + s1Before + " and " + s1After);
+    }
+
+    @Test
+    @Order(2)
+    void xlRebootRestartsTheDomainOnTheOverlay() {
+        long written = guest.lastWritten().orElseThrow();
+        bed.run(minutes(2), "xl", "reboot", DOMU).orThrow();
+        guest.awaitReady(++boots, minutes(4));
+        int domid = guest.domid();
+        assertThat(view.params(domid, XVDB)).as("libxl restarted from the config xensnap rewrote")
+                .isEqualTo("qcow2:" + B_S1);
+        assertThat(view.libxlDisks(DOMU)).containsEntry("xvdb", "qcow2 " + B_S1);
+        assertThat(guest.found(boots, "xvdb")).as("the guest's own writes after the reboot").isGreaterThanOrEqualTo(written);
+        assertThat(guest.found(boots, "xvda")).isGreaterThanOrEqualTo(written);
+    }
+
+    @Test
+    @Order(3)
+    void xlSaveAndRestoreRunOnTheOverlay() {
+        bed.run(minutes(3), "xl", "save", DOMU, "/images/acc.sav").orThrow();
+        long saved = guest.lastWritten().orElseThrow();
+        bed.run(minutes(3), "xl", "restore", "/images/acc.sav").orThrow();
+        sh(bed, minutes(1), "rm -f /images/acc.sav");
+        int domid = guest.domid();
+        assertThat(view.params(domid, XVDB)).as("the restored domain's disk").isEqualTo("qcow2:" + B_S1);
+        long later = guest.awaitWritten(saved + 3, minutes(2));
+        assertThat(guest.boot(boots + 1)).as("a restore resumes; the guest does not boot again").isEmpty();
+        assertThat(view.recordIn(B_S1, "qcow2", later)).as("record " + later + " in the overlay").isTrue();
+        assertThat(view.recordIn(B, "raw", later)).isFalse();
+    }
+
+    @Test
+    @Order(4)
+    void liveMergeThenRebootRunsOnTheMergedImageWithEveryWrite() {
+        int domid = guest.domid();
+        String created = karaf.execute("snapshot:create --disks xvdb:external:" + B_S2 + " " + domid + " s2",
+                minutes(3));
+        assertThat(created).contains("Created snapshot s2").doesNotContain("Error");
+        assertThat(view.params(domid, XVDB)).isEqualTo("qcow2:" + B_S2);
+        long inS2 = guest.awaitWritten(guest.lastWritten().orElseThrow() + 3, minutes(2));
+        assertThat(view.recordIn(B_S2, "qcow2", inS2)).isTrue();
+
+        String deleted = karaf.execute("snapshot:delete " + domid + " s2", minutes(5));
+        assertThat(deleted).doesNotContain("Error");
+        assertThat(view.params(domid, XVDB)).as("back on the image s2 was taken of").isEqualTo("qcow2:" + B_S1);
+        assertThat(view.libxlDisks(DOMU)).containsEntry("xvdb", "qcow2 " + B_S1);
+        assertThat(view.exists(B_S2)).as("the merged overlay is removed").isFalse();
+        assertThat(view.catalog(uuid)).doesNotContain("\"s2\"");
+        assertThat(view.recordIn(B_S1, "qcow2", inS2)).as("what the guest wrote into s2's overlay, merged").isTrue();
+
+        long written = guest.awaitWritten(inS2 + 2, minutes(2));
+        bed.run(minutes(2), "xl", "reboot", DOMU).orThrow();
+        guest.awaitReady(++boots, minutes(4));
+        assertThat(view.params(guest.domid(), XVDB)).isEqualTo("qcow2:" + B_S1);
+        assertThat(guest.found(boots, "xvdb")).as("every record survives the merge and the reboot")
+                .isGreaterThanOrEqualTo(written);
+    }
+
+    @Test
+    @Order(5)
+    void phyDiskOfARunningDomainIsRefusedAndNothingChanges() {
+        int domid = guest.domid();
+        String loop = sh(bed, minutes(1), "modprobe loop 2>/dev/null; truncate -s 16M /images/phy.raw;"
+                + " losetup -f --show /images/phy.raw").strip();
+        try {
+            bed.run(minutes(2), "xl", "block-attach", DOMU, "phy:" + loop + ",xvdc,w").orThrow();
+            String catalog = view.catalog(uuid);
+            String out = karaf.execute("snapshot:create --disks xvdc:external " + domid + " p1", minutes(2));
+            assertThat(out).contains("UNSUPPORTED");
+            assertThat(view.catalog(uuid)).as("the catalog").isEqualTo(catalog);
+            assertThat(view.exists("/images/phy.p1.qcow2")).isFalse();
+            assertThat(view.params(domid, XVDB)).isEqualTo("qcow2:" + B_S1);
+        } finally {
+            bed.run(minutes(2), "xl", "block-detach", DOMU, "xvdc");
+            bed.run(minutes(1), "losetup", "-d", loop);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void shutOffRevertThenTheDomainStartsWithTheSnapshotsData() {
+        bed.run(minutes(2), "xl", "destroy", DOMU).orThrow();
+        String out = karaf.execute("snapshot:revert " + uuid + " s1", minutes(5));
+        assertThat(out).contains("Reverted to snapshot s1").doesNotContain("Error");
+        Map<String, String[]> start = startFrom(out);
+        assertThat(start.get("xvda")).containsExactly(A, "qcow2");
+        assertThat(start.get("xvdb")[1]).isEqualTo("qcow2");
+        assertThat(view.chain(start.get("xvdb")[0])).as("a fresh overlay on the frozen image")
+                .containsExactly(start.get("xvdb")[0] + " qcow2", B + " raw");
+
+        guest.create(guest.writeConfig(List.of(qdisk("qcow2", "xvda", start.get("xvda")[0]),
+                qdisk("qcow2", "xvdb", start.get("xvdb")[0])), List.of("xvda", "xvdb")));
+        guest.awaitReady(++boots, minutes(4));
+        for (String vdev : List.of("xvda", "xvdb")) {
+            assertThat(guest.found(boots, vdev)).as(vdev + ": the guest reads the snapshot's data")
+                    .isBetween(s1Before, s1After);
+        }
+        assertThat(karaf.execute("snapshot:reconcile " + guest.domid(), minutes(3)))
+                .as("reconcile finds every view in agreement").isEqualTo(uuid + " clean");
+    }
+
+    private static Map<String, String[]> startFrom(String out) {
+        Map<String, String[]> disks = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("^\\s*(xvd[a-z]+)\\s+(/\\S+) \\((\\w+)\\)$", Pattern.MULTILINE).matcher(out);
+        while (m.find()) {
+            disks.put(m.group(1), new String[] {m.group(2), m.group(3)});
+        }
+        return disks;
+    }
+
+    private static String qdisk(String format, String vdev, String target) {
+        return "format=" + format + ",vdev=" + vdev + ",access=rw,backendtype=qdisk,target=" + target;
+    }
+
+    /** etc/io.xensnap.cfg as an operator writes it for this host (docs/install.md). */
+    private static String config() {
+        return String.join("\n",
+                "xen.run.dir = /var/run/xen",
+                "xen.lib.dir = /var/lib/xen",
+                "xenstored.socket =",
+                "qemu.img = /usr/bin/qemu-img",
+                "state.dir = /var/lib/xensnap",
+                "overlay.roots = /images",
+                "") ;
+    }
+
+    static Duration seconds(int n) {
+        return Duration.ofSeconds(n);
+    }
+}
