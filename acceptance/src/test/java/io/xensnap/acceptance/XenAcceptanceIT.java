@@ -7,7 +7,6 @@ import static io.xensnap.acceptance.Acceptance.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -249,9 +248,5 @@ class XenAcceptanceIT {
                 "state.dir = /var/lib/xensnap",
                 "overlay.roots = /images",
                 "") ;
-    }
-
-    static Duration seconds(int n) {
-        return Duration.ofSeconds(n);
     }
 }
