@@ -51,6 +51,21 @@ public record SecureDirectoryRule(int trustedUid) {
         } catch (IOException e) {
             return new Refused("cannot be resolved: " + e.getMessage());
         }
+        return checkResolved(real);
+    }
+
+    /**
+     * As {@link #check}, for a path the caller resolved itself (and checked against its own rules, such as the overlay
+     * roots): it is not resolved again, so that what the caller checked and what is returned are the same directory.
+     * Each component is looked at without following links: one that became a link since the caller resolved the
+     * path is refused, and the identity returned is the one read in this walk.
+     *
+     * @param real an absolute path without links, {@code .} or {@code ..}
+     */
+    public Outcome checkResolved(Path real) {
+        if (!real.isAbsolute() || !real.normalize().equals(real)) {
+            throw new IllegalArgumentException("not an absolute, normalized path: " + real);
+        }
         List<Path> chain = new ArrayList<>();
         for (Path p = real; p != null; p = p.getParent()) {
             chain.add(0, p);
@@ -63,7 +78,8 @@ public record SecureDirectoryRule(int trustedUid) {
                 int uid = (Integer) attrs.get("uid");
                 Map<String, Object> next = i + 1 < chain.size() ? attributes(chain.get(i + 1)) : null;
                 if ((mode & S_IFMT) != S_IFDIR) {
-                    return new Refused("directory " + p + " is not a directory");
+                    return new Refused("directory " + p + " is not a directory (any more: a link or another file"
+                            + " took its place)");
                 }
                 if (uid != trustedUid) {
                     return new Refused("directory " + p + " is owned by uid " + uid + ", not uid " + trustedUid
@@ -78,16 +94,20 @@ public record SecureDirectoryRule(int trustedUid) {
                                 + (next == null ? "files in it" : "what lies below it"));
                     }
                 }
+                if (next == null) {
+                    return new Trusted(new Checked(real, new FileIdentity(((Number) attrs.get("dev")).longValue(),
+                            ((Number) attrs.get("ino")).longValue())));
+                }
                 attrs = next;
             }
-            return new Trusted(new Checked(real, FileIdentity.of(real)));
+            throw new IllegalStateException("unreachable: the walk ends at " + real);
         } catch (IOException e) {
             return new Refused("cannot be checked: " + e.getMessage());
         }
     }
 
     private static Map<String, Object> attributes(Path p) throws IOException {
-        return Files.readAttributes(p, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        return Files.readAttributes(p, "unix:mode,uid,dev,ino", LinkOption.NOFOLLOW_LINKS);
     }
 
     private static String writers(int mode) {

@@ -113,6 +113,7 @@ class OverlayDirectoryTest {
             }
         }, "swapper");
         Map<String, String> outcomes = new TreeMap<>();
+        Map<String, String> messages = new TreeMap<>();
         swapper.start();
         try {
             for (int i = 0; i < 30; i++) {
@@ -122,6 +123,7 @@ class OverlayDirectoryTest {
                     outcomes.put(name, "created");
                 } catch (SnapshotException e) {
                     outcomes.put(name, e.code().name());
+                    messages.put(name, e.getMessage());
                 }
             }
         } finally {
@@ -131,7 +133,7 @@ class OverlayDirectoryTest {
         assertThat(swapperFailed).isEmpty();
         assertThat(swapped).as("the swapper put the directory back").isDirectory();
         try (Stream<Path> files = Files.list(outside)) {
-            assertThat(files.toList()).as("outside the roots, after " + outcomes).isEmpty();
+            assertThat(files.toList()).as("outside the roots, after " + outcomes + ": " + messages).isEmpty();
         }
         // every create that succeeded made its overlay inside; every other one left no file and QEMU where it was
         String top = null;
@@ -141,7 +143,7 @@ class OverlayDirectoryTest {
                 assertThat(overlay).as("s" + i).isRegularFile();
                 top = overlay.toString();
             } else {
-                assertThat(outcomes.get("s" + i)).as("s" + i).isIn("INVALID_ARGUMENT", "INVALID_STATE",
+                assertThat(outcomes.get("s" + i)).as("s" + i + ": " + messages.get("s" + i)).isIn("INVALID_ARGUMENT", "INVALID_STATE",
                         "HYPERVISOR_ERROR");
                 assertThat(overlay).as("s" + i + " " + outcomes.get("s" + i)).doesNotExist();
             }

@@ -3,6 +3,7 @@ package io.xensnap.internal.engine.create;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -11,6 +12,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.engine.DiskView;
 import io.xensnap.internal.engine.OverlayPlace;
+import io.xensnap.internal.fs.FileIdentity;
 import io.xensnap.internal.qemuimg.Qcow2Header;
 
 /**
@@ -59,6 +61,13 @@ final class CreateGuards {
             FileStore store = Files.getFileStore(dir);
             usable = store.getUsableSpace();
             total = store.getTotalSpace();
+            // the name is followed: the numbers count only if it still names the directory that was checked
+            if (!FileIdentity.of(dir).equals(place.directory().identity())) {
+                throw new NoSuchFileException(dir.toString(), null, "replaced since it was checked");
+            }
+        } catch (NoSuchFileException e) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, what + " refused, nothing changed: directory "
+                    + dir + " changed while the request was checked (" + e.getMessage() + ")", e);
         } catch (IOException e) {
             throw new SnapshotException(SnapshotError.INTERNAL, what + ": cannot read the free space of the file"
                     + " system of " + dir + ": " + e.getMessage(), e);
@@ -125,6 +134,10 @@ final class CreateGuards {
     private static Optional<Qcow2Header> header(String what, Path image) throws SnapshotException {
         try {
             return Qcow2Header.read(image);
+        } catch (NoSuchFileException e) {
+            // QEMU holds the image open; its name is gone or leads elsewhere: someone is moving files right now
+            throw new SnapshotException(SnapshotError.INVALID_STATE, what + " refused, nothing changed: image " + image
+                    + " is no longer at that path (moved or replaced while the request was checked)", e);
         } catch (IOException e) {
             throw new SnapshotException(SnapshotError.INTERNAL, what + ": cannot read the qcow2 header of " + image
                     + ": " + e.getMessage(), e);

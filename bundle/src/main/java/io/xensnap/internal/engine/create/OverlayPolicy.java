@@ -121,7 +121,9 @@ public final class OverlayPolicy {
         }
         // only root may be able to change where the path leads, or a directory swapped for a link between the check
         // and the use could send the overlay, or a later removal, outside the roots
-        SecureDirectoryRule.Outcome outcome = rule.check(real);
+        // the path resolved above, not resolved again: the roots were checked on it, and a second resolution could
+        // see a directory swapped for a link in between and hand out a directory outside the roots
+        SecureDirectoryRule.Outcome outcome = rule.checkResolved(real);
         if (outcome instanceof SecureDirectoryRule.Refused r) {
             throw refuse.apply(r.reason());
         }
