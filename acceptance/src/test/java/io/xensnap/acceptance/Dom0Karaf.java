@@ -99,6 +99,22 @@ final class Dom0Karaf implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code snapshot:reconcile <domid>} until it finds the domain clean. The reconcile xensnap runs by itself at
+     * start holds the domain while it waits for what it found (a merge job, say), and a request meanwhile is refused
+     * with BUSY; that answer is waited out, any other is returned as it is.
+     *
+     * @return the last answer: {@code "<uuid> clean"}, or what reconcile reported instead
+     */
+    String awaitReconcileClean(int domid, String uuid, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String got = execute("snapshot:reconcile " + domid, Duration.ofMinutes(3));
+        while (got.contains("BUSY") && System.nanoTime() < deadline) {
+            got = execute("snapshot:reconcile " + domid, Duration.ofMinutes(3));
+        }
+        return got;
+    }
+
     /** Waits until xensnap's configuration holds {@code key = value}, as Karaf's configuration admin has it. */
     void awaitConfig(String key, String value) {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();

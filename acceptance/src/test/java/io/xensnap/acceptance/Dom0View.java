@@ -88,6 +88,11 @@ final class Dom0View {
                 .orThrow().stdout();
     }
 
+    /** Karaf's log in dom0 ({@code data/log/karaf.log}), as far as it goes now. */
+    String karafLog() {
+        return bed.run(minutes(1), "cat", Dom0Karaf.HOME + "/data/log/karaf.log").orThrow().stdout();
+    }
+
     /** Sets {@code key} in a Karaf .cfg file, as an operator's editor would (Karaf's file installer applies it). */
     void setConfig(String file, String key, String value) {
         sh(bed, minutes(1), "f=" + file + "; grep -v '^" + key + " *=' $f >$f.new; echo '" + key + " = " + value

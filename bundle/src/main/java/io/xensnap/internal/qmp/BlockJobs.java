@@ -76,6 +76,18 @@ public final class BlockJobs {
         qmp.execute("block-commit", jobArguments(args, jobId));
     }
 
+    /**
+     * Sets the speed limit of a running job ({@code block-job-set-speed}); QEMU applies it from the next chunk on.
+     *
+     * @param bytesPerSecond 0 for unlimited
+     */
+    public void setSpeed(String jobId, long bytesPerSecond) throws QmpException {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("speed must not be negative: " + bytesPerSecond);
+        }
+        qmp.execute("block-job-set-speed", qmp.arguments().put("device", jobId).put("speed", bytesPerSecond));
+    }
+
     /** @return every job {@code query-jobs} lists, by id */
     public java.util.Map<String, JobProgress> all() throws QmpException {
         java.util.Map<String, JobProgress> out = new java.util.LinkedHashMap<>();

@@ -114,7 +114,7 @@ class LiveMergeNeighbourTest {
         try (LibxlLikeClient xl = LibxlLikeClient.start(dom0.host, DOMID, Duration.ofSeconds(1),
                 dom0.host.root())) {
             long t0 = System.nanoTime();
-            report = dom0.engine().reconcile(DOM);
+            report = dom0.engine(EngineHooks.NONE, Duration.ofMinutes(2), SPEED).reconcile(DOM);
             took = System.nanoTime() - t0;
             rounds = xl.stop(Duration.ofSeconds(60));
         }
@@ -138,6 +138,33 @@ class LiveMergeNeighbourTest {
         assertThat(dom0.engine().list(DOM).snapshots()).isEmpty();
         assertThat(overlay).doesNotExist();
         assertThat(dom0.engine().reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertThat(contentHash(base)).as("the guest's data, before vs after").isEqualTo(before);
+    }
+
+    /**
+     * The merge a crash left behind runs at 1 MiB/s, which would take over three minutes; the operator has set the
+     * speed to unlimited since. Reconcile gives the job the speed configured now, so it ends well within the job
+     * timeout of one minute (at the old speed it would still run then, and reconcile would report it unfinished).
+     */
+    @Test
+    void reconcileGivesTheMergeItFindsTheSpeedConfiguredNow() throws Exception {
+        Path base = Path.of(dom0.rootFile(DOMID, "xvda"));
+        dom0.engine().create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvda", null))));
+        Path overlay = Path.of(dom0.rootFile(DOMID, "xvda"));
+        guestWrites(192 * MiB);
+        String before = contentHash(overlay);
+        SnapshotEngine dying = dom0.engine(Faults.crashAt(Faults.Point.MERGING), Duration.ofMinutes(2), MiB);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dying.delete(DOM, "s1"))
+                .isInstanceOf(Faults.SimulatedCrash.class);
+
+        io.xensnap.internal.engine.reconcile.ReconcileReport report = dom0.engine(EngineHooks.NONE,
+                Duration.ofMinutes(1), 0).reconcile(DOM);
+
+        assertThat(report.findings()).as(report.lines().toString()).singleElement().satisfies(f -> assertThat(f.code())
+                .isEqualTo(io.xensnap.internal.engine.reconcile.ReconcileReport.Code.DELETE_FINISHED));
+        assertThat(dom0.rootFile(DOMID, "xvda")).isEqualTo(base.toString());
+        assertThat(dom0.libxlDisk(DOMID, "xvda").get("pdev_path").asText()).isEqualTo(base.toString());
+        assertThat(overlay).doesNotExist();
         assertThat(contentHash(base)).as("the guest's data, before vs after").isEqualTo(before);
     }
 

@@ -103,7 +103,7 @@ public final class Reconciler {
     private void live(String uuid, int domid, DomainCatalog catalog, ImageHeaders headers, Findings findings)
             throws QemuImgException {
         long deadline = System.nanoTime() + jobTimeout.toNanos();
-        MergeWait wait = new MergeWait(peers, domid, uuid);
+        MergeWait wait = new MergeWait(peers, domid, uuid, mergeSpeed);
         for (int round = 0; round < 2; round++) {
             try {
                 wait.await(catalog, deadline);
