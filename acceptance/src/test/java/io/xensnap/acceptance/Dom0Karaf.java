@@ -100,6 +100,27 @@ final class Dom0Karaf implements AutoCloseable {
     }
 
     /**
+     * Has the kernel kill Karaf's JVM (SIGKILL) the first time it opens {@code file}: strace, attached to every thread
+     * of the JVM, traces only {@code openat} of that path and injects the signal there. Returns once strace is
+     * attached; strace ends with the JVM.
+     */
+    void killWhenOpened(String file) {
+        String pid = Acceptance.sh(bed, Duration.ofMinutes(1), "pgrep -f 'org[.]apache[.]karaf[.]main[.]Main'")
+                .strip();
+        Acceptance.sh(bed, Duration.ofMinutes(1), "systemd-run --unit=xensnap-crash strace -qq -f -p " + pid + " -P "
+                + file + " -e trace=openat -e inject=openat:signal=KILL -o /dev/null"
+                + " && n=0; until grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/" + pid + "/status; do"
+                + " n=$((n+1)); [ $n -lt 300 ] || exit 1; sleep 0.1; done; sleep 1");
+    }
+
+    /** Waits until Karaf's unit has ended (its JVM killed), and clears what systemd remembers of it. */
+    void awaitKilled(Duration timeout) {
+        Acceptance.sh(bed, timeout.plusMinutes(1), "n=0; while systemctl is-active -q " + UNIT + "; do"
+                + " n=$((n+1)); [ $n -lt " + timeout.toSeconds() * 2 + " ] || exit 1; sleep 0.5; done;"
+                + " systemctl reset-failed " + UNIT + " xensnap-crash 2>/dev/null; true");
+    }
+
+    /**
      * Runs {@code snapshot:reconcile <domid>} until it finds the domain clean. The reconcile xensnap runs by itself at
      * start holds the domain while it waits for what it found (a merge job, say), and a request meanwhile is refused
      * with BUSY; that answer is waited out, any other is returned as it is.

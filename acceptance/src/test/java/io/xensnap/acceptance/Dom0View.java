@@ -88,6 +88,12 @@ final class Dom0View {
                 .orThrow().stdout();
     }
 
+    /** Whether the device model of domain {@code domid} has {@code file} open. */
+    boolean qemuHolds(int domid, String file) {
+        return bed.run(minutes(1), "sh", "-c", "p=$(pgrep -f -- '[-]xen-domid " + domid + " ') && ls -l /proc/$p/fd"
+                + " | grep -q ' " + file + "$'").exitCode() == 0;
+    }
+
     /** Karaf's log in dom0 ({@code data/log/karaf.log}), as far as it goes now. */
     String karafLog() {
         return bed.run(minutes(1), "cat", Dom0Karaf.HOME + "/data/log/karaf.log").orThrow().stdout();
