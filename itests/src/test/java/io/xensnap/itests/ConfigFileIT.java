@@ -56,7 +56,8 @@ import io.xensnap.harness.RealXenstored;
  * scanner may read that file; a scan in between hands ConfigAdmin an empty configuration and the rewrite then empties
  * the file for good. The scanner here polls every 2 ms instead of Karaf's 1000, so that a change runs into that window
  * often rather than once in months: with Karaf's default {@code felix.fileinstall.enableConfigSave = true}, a few dozen
- * changes by any way (console or file) lose every key. The setup docs/install.md asks for turns that write-back off.
+ * changes by any way (console or file) lose every key, and the operator's file is often emptied already when the
+ * installer first reads it at start. The setup docs/install.md asks for turns that write-back off.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
