@@ -1,7 +1,6 @@
 package io.xensnap.itests;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.maven;
@@ -132,11 +131,12 @@ public class ConfigFileIT {
             assertEverywhere("replacing the file, change " + i, file, expected);
         }
         // never, not even for a moment, did xensnap run with an empty configuration (its defaults)
-        String since = Files.readString(log, StandardCharsets.UTF_8).substring((int) from);
-        assertFalse("xensnap was handed an empty configuration:\n" + since,
-                since.contains("accepted: catalog in /var/lib/xensnap,"));
+        List<String> defaults = Files.readString(log, StandardCharsets.UTF_8).substring((int) from).lines()
+                .filter(l -> l.contains("accepted: catalog in /var/lib/xensnap,")).toList();
+        assertTrue("xensnap was handed an empty configuration: " + defaults, defaults.isEmpty());
 
-        // the command of the report, at the console
+        // the console's way: the file keeps every key too (ConfigAdmin may be empty for a moment, as
+        // docs/configuration.md says, which is why the file is the way it recommends)
         for (int i = 0; i < CHANGES; i++) {
             expected.put("merge.speed", Integer.toString(2048 + i));
             admin.run("config:property-set -p " + PID + " merge.speed " + (2048 + i));
