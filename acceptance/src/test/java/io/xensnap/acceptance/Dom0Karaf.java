@@ -67,7 +67,11 @@ final class Dom0Karaf implements AutoCloseable {
                 // the vendor's repository first: dom0 has no network, so Maven Central would only cost timeouts
                 "sed -i 's|^org.ops4j.pax.url.mvn.repositories=.*|org.ops4j.pax.url.mvn.repositories= file:"
                         + REPO + "@id=xensnap@snapshots, \\\\|' " + HOME + "/etc/org.ops4j.pax.url.mvn.cfg",
-                "grep -q 'file:" + REPO + "' " + HOME + "/etc/org.ops4j.pax.url.mvn.cfg"));
+                "grep -q 'file:" + REPO + "' " + HOME + "/etc/org.ops4j.pax.url.mvn.cfg",
+                // as docs/install.md says: no write-back into etc/, which can empty a .cfg file FileInstall reads
+                "sed -i 's|^felix.fileinstall.enableConfigSave *=.*|felix.fileinstall.enableConfigSave = false|' "
+                        + HOME + "/etc/config.properties",
+                "grep -q '^felix.fileinstall.enableConfigSave = false' " + HOME + "/etc/config.properties"));
         bed.put(config.getBytes(StandardCharsets.UTF_8), HOME + "/etc/io.xensnap.cfg", "0644");
         karaf.start();
         return karaf;

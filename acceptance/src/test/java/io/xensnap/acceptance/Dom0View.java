@@ -99,10 +99,13 @@ final class Dom0View {
         return bed.run(minutes(1), "cat", Dom0Karaf.HOME + "/data/log/karaf.log").orThrow().stdout();
     }
 
-    /** Sets {@code key} in a Karaf .cfg file, as an operator's editor would (Karaf's file installer applies it). */
+    /**
+     * Sets {@code key} in a Karaf .cfg file the way docs/configuration.md says: a copy edited beside it under a name
+     * Karaf's file installer ignores, then renamed over it, so that no scan can read it half written.
+     */
     void setConfig(String file, String key, String value) {
         sh(bed, minutes(1), "f=" + file + "; grep -v '^" + key + " *=' $f >$f.new; echo '" + key + " = " + value
-                + "' >>$f.new; cat $f.new >$f; rm $f.new");
+                + "' >>$f.new; mv $f.new $f");
     }
 
     String sha256(String file) {
