@@ -1,5 +1,6 @@
 package io.xensnap.internal.config;
 
+import java.util.Map;
 import java.util.function.Function;
 
 import org.osgi.framework.BundleContext;
@@ -34,24 +35,25 @@ public final class SettingsPublisher {
     private ServiceRegistration<Settings> registration;
 
     @Activate
-    public SettingsPublisher(XensnapConfiguration config, BundleContext context) {
-        this(config, context, System::getenv);
+    public SettingsPublisher(XensnapConfiguration config, Map<String, Object> properties, BundleContext context) {
+        this(config, properties, context, System::getenv);
     }
 
-    SettingsPublisher(XensnapConfiguration config, BundleContext context, Function<String, String> env) {
+    SettingsPublisher(XensnapConfiguration config, Map<String, Object> properties, BundleContext context,
+            Function<String, String> env) {
         this.context = context;
         this.gate = new SettingsGate(new ConfigurationValidator(env));
-        apply(config);
+        apply(config, properties);
     }
 
     /** Without it SCR would deactivate this component on a change, and a refused change would leave nothing running. */
     @Modified
-    void modified(XensnapConfiguration config) {
-        apply(config);
+    void modified(XensnapConfiguration config, Map<String, Object> properties) {
+        apply(config, properties);
     }
 
-    private void apply(XensnapConfiguration config) {
-        if (gate.offer(config) instanceof SettingsGate.Outcome.Refused refused) {
+    private void apply(XensnapConfiguration config, Map<String, Object> properties) {
+        if (gate.offer(config, properties.keySet()) instanceof SettingsGate.Outcome.Refused refused) {
             LOG.error(refused.line());
             return;
         }
