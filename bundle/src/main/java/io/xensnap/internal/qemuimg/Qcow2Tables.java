@@ -214,6 +214,9 @@ public final class Qcow2Tables implements AutoCloseable {
     }
 
     private Layer layer(long offset, int entries) throws IOException {
+        if (offset < 0 || offset + (long) entries * 8 > ch.size()) {
+            throw new IOException(file + ": an L1 table lies outside the file (damaged header or snapshot table)");
+        }
         BitSet data = new BitSet();
         BitSet l2Tables = new BitSet();
         Map<Long, Long> compressed = new HashMap<>();
@@ -232,6 +235,9 @@ public final class Qcow2Tables implements AutoCloseable {
             long l2Offset = l1.getLong(i * 8) & OFFSET_MASK;
             if (l2Offset == 0) {
                 continue;
+            }
+            if (l2Offset + clusterSize > ch.size()) {
+                throw new IOException(file + ": L2 table " + i + " lies beyond the end of the file");
             }
             l2Tables.set(hostCluster(l2Offset));
             ByteBuffer l2 = read(l2Offset, (int) clusterSize);
@@ -290,7 +296,7 @@ public final class Qcow2Tables implements AutoCloseable {
             ByteBuffer b = read(refcountTableOffset, (int) bytes);
             long[] t = new long[(int) (bytes / 8)];
             for (int i = 0; i < t.length; i++) {
-                t[i] = b.getLong(i * 8) & ~0x1ffL;
+                t[i] = b.getLong(i * 8) & OFFSET_MASK;
             }
             refcountTable = t;
         }
@@ -319,6 +325,9 @@ public final class Qcow2Tables implements AutoCloseable {
             if (snapshotL1Size < 0 || (long) snapshotL1Size * 8 > MAX_L1_BYTES || extraSize < 0
                     || extraSize > 1024) {
                 throw new IOException(file + ": damaged qcow2 snapshot table entry " + i);
+            }
+            if (snapshotL1 < 0 || (snapshotL1 & 0x1ff) != 0 || snapshotL1 + (long) snapshotL1Size * 8 > ch.size()) {
+                throw new IOException(file + ": the L1 table of snapshot entry " + i + " lies outside the file");
             }
             long strings = at + 40 + extraSize;
             String id = new String(bytes(read(strings, idSize)), StandardCharsets.UTF_8);

@@ -201,6 +201,34 @@ class SpaceCounterTest {
     }
 
     @Test
+    void aFileThatIsNotQcow2OrIsCutShortIsUnknownAndTheOtherDisksAreStillCounted() throws Exception {
+        Path image = qcow2("disk.qcow2", "cluster_size=65536");
+        io(image, "write -P 0x41 0 1M");
+        snapshot(image, "s1");
+        Path text = path("text.qcow2");
+        java.nio.file.Files.writeString(text, "someone's data");
+        Path cut = path("cut.qcow2");
+        java.nio.file.Files.copy(image, cut);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(cut,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(3 * 65536);
+        }
+
+        List<SnapshotSpace> spaces = counter.count(tree(List.of(new SnapshotInfo(UUID, "s1", "", NOW, null, List.of(
+                new DiskSnapshot("xvda", SnapshotKind.INTERNAL, text, DiskFormat.QCOW2, null),
+                new DiskSnapshot("xvdb", SnapshotKind.INTERNAL, cut, DiskFormat.QCOW2, null),
+                internalDisk(image))))));
+
+        List<SnapshotSpace.Disk> disks = spaces.get(0).disks();
+        assertThat(disks.get(0).accuracy()).isEqualTo(Accuracy.UNKNOWN);
+        assertThat(disks.get(0).note()).contains("is not a qcow2 image");
+        assertThat(disks.get(1).accuracy()).isEqualTo(Accuracy.UNKNOWN);
+        assertThat(disks.get(1).note()).contains("cut.qcow2");
+        assertThat(disks.get(2).accuracy()).isEqualTo(Accuracy.EXACT);
+        assertThat(spaces.get(0).accuracy()).isEqualTo(Accuracy.UNKNOWN);
+    }
+
+    @Test
     void theFiguresSayWhenTheyWereRead() throws Exception {
         Path image = qcow2("disk.qcow2", "cluster_size=65536");
         snapshot(image, "s1");
