@@ -1,5 +1,7 @@
 package io.xensnap.api;
 
+import java.util.List;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -57,4 +59,16 @@ public interface DiskSnapshotProvider {
      * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INTERNAL}
      */
     SnapshotInfo get(DomainRef domain, String snapshot) throws SnapshotException;
+
+    /**
+     * Counts the space each snapshot of a domain holds and what deleting it would give back, from the qcow2 tables of
+     * its images (see {@link SnapshotSpace} for what is counted). The images are only read, without a lock, also
+     * while the domain runs: nothing waits for the domain, and the domain waits for nothing. A disk whose image cannot
+     * be read is {@link SnapshotSpace.Accuracy#UNKNOWN}, with the reason, rather than an exception.
+     *
+     * @return one entry per snapshot, in the order of {@link #list(DomainRef)}
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code INTERNAL} (for example a corrupt catalog)
+     * @since 1.3
+     */
+    List<SnapshotSpace> space(DomainRef domain) throws SnapshotException;
 }

@@ -5,7 +5,7 @@
  * {@link io.xensnap.api.SnapshotError} code that callers may switch on; the message is for people.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.xensnap.api;
 
 import org.osgi.annotation.bundle.Export;

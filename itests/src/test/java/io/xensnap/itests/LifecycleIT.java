@@ -109,7 +109,7 @@ public class LifecycleIT {
         assertEquals("state of " + BSN + " (32 = ACTIVE)", Bundle.ACTIVE, bundle.getState());
         String exported = bundle.getHeaders().get("Export-Package");
         assertTrue("exports the API with a version: " + exported,
-                exported.contains("io.xensnap.api;version=\"1.2.0\""));
+                exported.contains("io.xensnap.api;version=\"1.3.0\""));
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.CatalogStore;
@@ -28,6 +29,7 @@ import io.xensnap.internal.engine.delete.Delete;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.engine.reconcile.Reconciler;
 import io.xensnap.internal.engine.revert.Revert;
+import io.xensnap.internal.engine.space.SpaceCounter;
 import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -48,6 +50,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final Revert revert;
     private final Delete delete;
     private final Reconciler reconciler;
+    private final SpaceCounter space;
 
     /** Built by {@link EngineBuilder}, whose setters say what each part is. */
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
@@ -63,6 +66,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
         this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed);
+        this.space = new SpaceCounter(clock);
     }
 
     @Override
@@ -133,6 +137,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         String uuid = known(domain);
         return load(uuid).snapshot(snapshotName(snapshot)).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_SNAPSHOT,
                 "domain " + uuid + " has no snapshot named " + snapshot));
+    }
+
+    /** Takes no lock of xensnap's or libxl's and opens no QMP session: the images are only read ({@link SpaceCounter}). */
+    @Override
+    public List<SnapshotSpace> space(DomainRef domain) throws SnapshotException {
+        return space.count(load(known(domain)).tree());
     }
 
     /**

@@ -8,6 +8,8 @@ import static io.xensnap.internal.jmx.SnapshotsMBean.DOMAIN;
 import static io.xensnap.internal.jmx.SnapshotsMBean.DONE;
 import static io.xensnap.internal.jmx.SnapshotsMBean.ERROR;
 import static io.xensnap.internal.jmx.SnapshotsMBean.FORMAT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.FREED;
+import static io.xensnap.internal.jmx.SnapshotsMBean.HELD;
 import static io.xensnap.internal.jmx.SnapshotsMBean.IMAGE;
 import static io.xensnap.internal.jmx.SnapshotsMBean.KIND;
 import static io.xensnap.internal.jmx.SnapshotsMBean.NAME;
@@ -15,6 +17,9 @@ import static io.xensnap.internal.jmx.SnapshotsMBean.OPERATION;
 import static io.xensnap.internal.jmx.SnapshotsMBean.OVERLAY;
 import static io.xensnap.internal.jmx.SnapshotsMBean.PARENT;
 import static io.xensnap.internal.jmx.SnapshotsMBean.SNAPSHOT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.SPACE_ACCURACY;
+import static io.xensnap.internal.jmx.SnapshotsMBean.SPACE_NOTE;
+import static io.xensnap.internal.jmx.SnapshotsMBean.SPACE_READ_AT;
 import static io.xensnap.internal.jmx.SnapshotsMBean.STEP;
 import static io.xensnap.internal.jmx.SnapshotsMBean.TOTAL;
 import static io.xensnap.internal.jmx.SnapshotsMBean.UNIT;
@@ -23,7 +28,11 @@ import static io.xensnap.internal.jmx.SnapshotsMBean.VDEV;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.CompositeDataSupport;
@@ -38,6 +47,7 @@ import javax.management.openmbean.TabularType;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.surface.UserInput;
 import io.xensnap.internal.surface.Visible;
@@ -60,27 +70,44 @@ final class JmxSnapshots {
 
     static {
         try {
+            // the space items come after the first ones: a client that reads items by name sees the old ones unchanged
             DISK = type("xensnap.DiskSnapshot", "what a snapshot holds for one disk",
-                    new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY},
+                    new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY, HELD, FREED, SPACE_ACCURACY, SPACE_NOTE},
                     new String[] {"the disk", "internal or external", "internal: the image holding the snapshot;"
                             + " external: the image the snapshot froze", "format of the image",
-                            "external: the overlay that took the disk's writes; empty for internal"},
-                    strings(5));
+                            "external: the overlay that took the disk's writes; empty for internal",
+                            "bytes of guest data only this snapshot holds on this disk",
+                            "bytes deleting the snapshot would give back on this disk",
+                            "exact, estimate or unknown; empty when not counted",
+                            "why the space is an estimate or unknown; empty when exact"},
+                    new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.STRING,
+                            SimpleType.STRING, SimpleType.LONG, SimpleType.LONG, SimpleType.STRING,
+                            SimpleType.STRING});
             DISK_TABLE = new TabularType("xensnap.DiskSnapshots", "the disks of a snapshot", DISK, new String[] {VDEV});
             SNAPSHOT_TYPE = type("xensnap.Snapshot", "a snapshot of a domain",
-                    new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
+                    new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS, HELD, FREED,
+                            SPACE_ACCURACY, SPACE_READ_AT},
                     new String[] {"the domain's uuid", "the snapshot's name", "free text", "when it was taken"
                             + " (ISO-8601, UTC)", "the snapshot it was taken on top of; empty for a root",
-                            "whether the domain's disks are at this snapshot", "its disks"},
+                            "whether the domain's disks are at this snapshot", "its disks",
+                            "bytes only this snapshot holds", "bytes deleting it would give back",
+                            "exact, estimate or unknown (the least of its disks'); empty when not counted",
+                            "when its images were read (ISO-8601, UTC); empty when not counted"},
                     new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.STRING,
-                            SimpleType.STRING, SimpleType.BOOLEAN, DISK_TABLE});
+                            SimpleType.STRING, SimpleType.BOOLEAN, DISK_TABLE, SimpleType.LONG, SimpleType.LONG,
+                            SimpleType.STRING, SimpleType.STRING});
             SNAPSHOT_ROW = type("xensnap.SnapshotRow", "a snapshot in a domain's list",
-                    new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
+                    new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION, HELD, FREED, SPACE_ACCURACY,
+                            SPACE_READ_AT},
                     new String[] {"the snapshot's name", "the snapshot it was taken on top of; empty for a root",
                             "when it was taken (ISO-8601, UTC)", "whether the domain's disks are at this snapshot",
-                            "its disks, e.g. xvda:internal,xvdb:external:/path/overlay.qcow2", "free text"},
+                            "its disks, e.g. xvda:internal,xvdb:external:/path/overlay.qcow2", "free text",
+                            "bytes only this snapshot holds", "bytes deleting it would give back",
+                            "exact, estimate or unknown (the least of its disks')",
+                            "when its images were read (ISO-8601, UTC)"},
                     new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.BOOLEAN,
-                            SimpleType.STRING, SimpleType.STRING});
+                            SimpleType.STRING, SimpleType.STRING, SimpleType.LONG, SimpleType.LONG, SimpleType.STRING,
+                            SimpleType.STRING});
             SNAPSHOT_TABLE = new TabularType("xensnap.Snapshots", "the snapshots of a domain", SNAPSHOT_ROW,
                     new String[] {NAME});
             IMAGE_TYPE = type("xensnap.DiskImage", "the image a disk must be started from",
@@ -105,26 +132,51 @@ final class JmxSnapshots {
     private JmxSnapshots() {
     }
 
+    /** @return the snapshot without its space (a create's result: a new snapshot is not counted) */
     static CompositeData snapshot(SnapshotInfo s, boolean current) {
-        TabularDataSupport disks = new TabularDataSupport(DISK_TABLE);
-        for (DiskSnapshot d : s.disks()) {
-            disks.put(data(DISK, new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY},
-                    d.vdev(), d.kind().name().toLowerCase(Locale.ROOT), Visible.text(d.image()), d.format().id(),
-                    Visible.text(d.overlay())));
-        }
-        return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
-                s.domainUuid(), s.name(), Visible.text(s.description()), s.created().toString(), orEmpty(s.parent()),
-                current, disks);
+        return snapshot(s, current, Optional.empty());
     }
 
-    static TabularData snapshots(SnapshotTree tree) {
+    static CompositeData snapshot(SnapshotInfo s, boolean current, Optional<SnapshotSpace> space) {
+        Map<String, SnapshotSpace.Disk> byVdev = space.map(sp -> sp.disks().stream()
+                .collect(Collectors.toMap(SnapshotSpace.Disk::vdev, Function.identity()))).orElse(Map.of());
+        TabularDataSupport disks = new TabularDataSupport(DISK_TABLE);
+        for (DiskSnapshot d : s.disks()) {
+            SnapshotSpace.Disk ds = byVdev.get(d.vdev());
+            disks.put(data(DISK, new String[] {VDEV, KIND, IMAGE, FORMAT, OVERLAY, HELD, FREED, SPACE_ACCURACY,
+                            SPACE_NOTE},
+                    d.vdev(), d.kind().name().toLowerCase(Locale.ROOT), Visible.text(d.image()), d.format().id(),
+                    Visible.text(d.overlay()), ds == null ? 0L : ds.held(), ds == null ? 0L : ds.freed(),
+                    ds == null ? "" : accuracy(ds.accuracy()), ds == null ? "" : Visible.text(ds.note())));
+        }
+        return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS, HELD,
+                        FREED, SPACE_ACCURACY, SPACE_READ_AT},
+                s.domainUuid(), s.name(), Visible.text(s.description()), s.created().toString(), orEmpty(s.parent()),
+                current, disks, space.map(SnapshotSpace::held).orElse(0L), space.map(SnapshotSpace::freed).orElse(0L),
+                space.map(sp -> accuracy(sp.accuracy())).orElse(""),
+                space.map(sp -> sp.readAt().toString()).orElse(""));
+    }
+
+    /** @param spaces the space of each snapshot, by name; a snapshot without one shows 0 and empty strings */
+    static TabularData snapshots(SnapshotTree tree, List<SnapshotSpace> spaces) {
+        Map<String, SnapshotSpace> byName = spaces.stream()
+                .collect(Collectors.toMap(SnapshotSpace::snapshot, Function.identity()));
         TabularDataSupport rows = new TabularDataSupport(SNAPSHOT_TABLE);
         for (SnapshotInfo s : tree.snapshots()) {
-            rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
+            Optional<SnapshotSpace> space = Optional.ofNullable(byName.get(s.name()));
+            rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION, HELD, FREED,
+                            SPACE_ACCURACY, SPACE_READ_AT},
                     s.name(), orEmpty(s.parent()), s.created().toString(), s.name().equals(tree.current()),
-                    Visible.text(UserInput.describe(s.disks())), Visible.text(s.description())));
+                    Visible.text(UserInput.describe(s.disks())), Visible.text(s.description()),
+                    space.map(SnapshotSpace::held).orElse(0L), space.map(SnapshotSpace::freed).orElse(0L),
+                    space.map(sp -> accuracy(sp.accuracy())).orElse(""),
+                    space.map(sp -> sp.readAt().toString()).orElse("")));
         }
         return rows;
+    }
+
+    private static String accuracy(SnapshotSpace.Accuracy a) {
+        return a.name().toLowerCase(Locale.ROOT);
     }
 
     static TabularData images(List<DiskImage> disks) {

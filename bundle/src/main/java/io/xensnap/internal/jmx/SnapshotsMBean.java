@@ -32,6 +32,19 @@ public interface SnapshotsMBean {
     String CURRENT = "current";
     String DISKS = "disks";
 
+    /**
+     * Space items of a snapshot, of a row of {@link #listSnapshots} and of a snapshot's disk: the bytes only it holds,
+     * the bytes deleting it would give back, {@code exact}, {@code estimate} or {@code unknown}, and when the images
+     * were read (ISO-8601, UTC; figures of a running domain's images are as of then). A created snapshot is not
+     * counted: 0, 0 and empty strings.
+     */
+    String HELD = "held";
+    String FREED = "freed";
+    String SPACE_ACCURACY = "spaceAccuracy";
+    String SPACE_READ_AT = "spaceReadAt";
+    /** A disk's note: why its space is an estimate or unknown; empty when exact. */
+    String SPACE_NOTE = "spaceNote";
+
     /** Items of a disk: of a snapshot's disk table, and of the table {@link #revertSnapshot} returns. */
     String VDEV = "vdev";
     String KIND = "kind";
@@ -67,10 +80,13 @@ public interface SnapshotsMBean {
     /** Deletes a snapshot; external ones are merged, so the domain's data stays as it is. */
     void deleteSnapshot(String domain, String name) throws MBeanException;
 
-    /** @return one row per snapshot; {@value #PARENT} gives the tree, {@value #CURRENT} the domain's current one */
+    /**
+     * @return one row per snapshot; {@value #PARENT} gives the tree, {@value #CURRENT} the domain's current one,
+     *         {@value #HELD} and {@value #FREED} its space (read from its images now, without a lock)
+     */
     TabularData listSnapshots(String domain) throws MBeanException;
 
-    /** @return the snapshot with a table of its disks */
+    /** @return the snapshot with a table of its disks, and its space per disk and in all */
     CompositeData getSnapshot(String domain, String name) throws MBeanException;
 
     /**

@@ -2,6 +2,7 @@ package io.xensnap.internal.jmx;
 
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -35,6 +36,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.schedule.RunResult;
@@ -82,8 +84,8 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             "revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot. Returns the image each"
                     + " disk must be started from.",
             "deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as it is.",
-            "listSnapshots", "Lists the snapshots of a domain; 'parent' gives the tree.",
-            "getSnapshot", "Shows one snapshot and its disks.",
+            "listSnapshots", "Lists the snapshots of a domain and the space each holds; 'parent' gives the tree.",
+            "getSnapshot", "Shows one snapshot, its disks and the space it holds on each.",
             "reconcile", "After a crash: checks one domain, finishes or rolls back an interrupted create or delete"
                     + " where the disks prove the outcome, and reports the rest. One line per finding; 'clean' when"
                     + " all agree.",
@@ -156,7 +158,10 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
 
     @Override
     public TabularData listSnapshots(String domain) throws MBeanException {
-        return call(() -> JmxSnapshots.snapshots(snapshots.list(UserInput.domain(domain))));
+        return call(() -> {
+            DomainRef ref = UserInput.domain(domain);
+            return JmxSnapshots.snapshots(snapshots.list(ref), snapshots.space(ref));
+        });
     }
 
     @Override
@@ -168,7 +173,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             SnapshotInfo info = tree.get(snapshot).orElseThrow(() -> new SnapshotException(
                     SnapshotError.NO_SUCH_SNAPSHOT, "domain " + tree.domainUuid() + " has no snapshot named "
                     + snapshot));
-            return JmxSnapshots.snapshot(info, snapshot.equals(tree.current()));
+            Optional<SnapshotSpace> space = snapshots.space(ref).stream()
+                    .filter(sp -> sp.snapshot().equals(snapshot)).findFirst();
+            return JmxSnapshots.snapshot(info, snapshot.equals(tree.current()), space);
         });
     }
 

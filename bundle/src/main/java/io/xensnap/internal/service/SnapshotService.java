@@ -22,6 +22,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.CatalogStore;
@@ -155,6 +156,11 @@ public final class SnapshotService implements SnapshotOperations {
     @Override
     public SnapshotInfo get(DomainRef domain, String snapshot) throws SnapshotException {
         return engine.get(domain, snapshot);
+    }
+
+    @Override
+    public List<SnapshotSpace> space(DomainRef domain) throws SnapshotException {
+        return engine.space(domain);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.List;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.internal.surface.Visible;
 
 /** Short texts for the console; paths and free text escaped ({@link Visible}). */
@@ -23,6 +24,34 @@ final class Describe {
 
     static String time(TemporalAccessor t) {
         return TIME.format(t);
+    }
+
+    /**
+     * @return e.g. {@code 320 KiB}, {@code ~1.5 GiB} for an estimate, {@code ?} when unknown: binary units, one decimal
+     *         from MiB on, so a count of clusters stays readable
+     */
+    static String space(SnapshotSpace.Accuracy accuracy, long bytes) {
+        if (accuracy == SnapshotSpace.Accuracy.UNKNOWN) {
+            return "?";
+        }
+        return (accuracy == SnapshotSpace.Accuracy.ESTIMATE ? "~" : "") + bytes(bytes);
+    }
+
+    static String bytes(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        if (bytes < 1024 * 1024) {
+            return (bytes / 1024) + " KiB";
+        }
+        String[] units = {"MiB", "GiB", "TiB", "PiB"};
+        double v = bytes / (1024.0 * 1024);
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     /** @return e.g. {@code xvda internal} or {@code xvdb external → /img/b.s1.qcow2} */

@@ -1,6 +1,7 @@
 package io.xensnap.internal.shell;
 
 import java.io.PrintStream;
+import java.util.Optional;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -10,16 +11,21 @@ import org.apache.karaf.shell.support.table.ShellTable;
 
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotError;
+import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.api.SnapshotTree;
 import io.xensnap.internal.surface.UserInput;
 import io.xensnap.internal.surface.Visible;
 
 @Command(scope = "snapshot", name = "info", description = "Shows one snapshot of a domain and its disks.",
         detailedDescription = "Shows when a snapshot was taken, what it was taken on top of, and per disk where it"
-                + " is stored: inside the image (internal) or as a frozen image with an overlay on top (external).\n\n"
+                + " is stored: inside the image (internal) or as a frozen image with an overlay on top (external), the data"
+                + " only the snapshot keeps there ('Holds') and what deleting it would give back ('Frees'), read from"
+                + " the images now without a lock; '~' marks an estimate (the note says why), '?' a figure that"
+                + " could not be read.\n\n"
                 + "Example:\n"
                 + "  snapshot:info 7 before-upgrade")
 @Service
@@ -36,7 +42,8 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
     @Override
     void run(PrintStream out) throws SnapshotException {
         String snapshot = UserInput.snapshotName(name);
-        SnapshotTree tree = snapshots.list(UserInput.domain(domain));
+        DomainRef ref = UserInput.domain(domain);
+        SnapshotTree tree = snapshots.list(ref);
         SnapshotInfo s = tree.get(snapshot).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_SNAPSHOT,
                 "domain " + tree.domainUuid() + " has no snapshot named " + snapshot));
         out.println("Snapshot     " + s.name() + (s.name().equals(tree.current()) ? "  (the domain is at it)" : ""));
@@ -44,15 +51,30 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         out.println("Created      " + Describe.time(s.created()));
         out.println("Parent       " + (s.parent() == null ? "-" : s.parent()));
         out.println("Description  " + (s.description().isEmpty() ? "-" : Visible.text(s.description())));
+        Optional<SnapshotSpace> space = snapshots.space(ref).stream().filter(sp -> sp.snapshot().equals(snapshot))
+                .findFirst();
+        space.ifPresent(sp -> {
+            out.println("Holds        " + Describe.space(sp.accuracy(), sp.held()));
+            out.println("Frees        " + Describe.space(sp.accuracy(), sp.freed()) + "  (if deleted)");
+            out.println("Space read   " + Describe.time(sp.readAt()));
+        });
         ShellTable disks = new ShellTable();
         disks.column("Disk");
         disks.column("Kind");
         disks.column("Image");
         disks.column("Format");
         disks.column("Overlay");
+        disks.column("Holds").alignRight();
+        disks.column("Frees").alignRight();
+        disks.column("Note");
         for (DiskSnapshot d : s.disks()) {
+            Optional<SnapshotSpace.Disk> ds = space.flatMap(sp -> sp.disks().stream()
+                    .filter(x -> x.vdev().equals(d.vdev())).findFirst());
             disks.addRow().addContent(d.vdev(), d.kind() == SnapshotKind.INTERNAL ? "internal" : "external",
-                    Visible.text(d.image()), d.format().id(), d.overlay() == null ? "-" : Visible.text(d.overlay()));
+                    Visible.text(d.image()), d.format().id(), d.overlay() == null ? "-" : Visible.text(d.overlay()),
+                    ds.map(x -> Describe.space(x.accuracy(), x.held())).orElse("?"),
+                    ds.map(x -> Describe.space(x.accuracy(), x.freed())).orElse("?"),
+                    ds.map(x -> x.note().isEmpty() ? "-" : Visible.text(x.note())).orElse("-"));
         }
         disks.print(out, true);
     }

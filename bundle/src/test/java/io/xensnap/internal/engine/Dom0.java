@@ -229,11 +229,17 @@ public final class Dom0 implements AutoCloseable {
 
     /** The guest writes: {@code pattern} over the first MiB of {@code vdev}, through QEMU (HMP qemu-io). */
     public void guestWrites(int domid, String vdev, int pattern) throws IOException {
+        guestWrites(domid, vdev, pattern, 0, 1024 * 1024);
+    }
+
+    /** The guest writes: {@code pattern} over {@code length} bytes at {@code offset}, then flushes, as above. */
+    public void guestWrites(int domid, String vdev, int pattern, long offset, long length) throws IOException {
         // -d: through the guest device's own BlockBackend, which holds the write permission
         String qdev = device(domid, vdev).path("qdev").asText();
         String reply = RawQmp.execute(host.qmpSocketPath(domid), Duration.ofSeconds(10),
                 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
-                        + " \\\"write -P 0x" + Integer.toHexString(pattern) + " 0 1M\\\"\"}}");
+                        + " \\\"write -P 0x" + Integer.toHexString(pattern) + " " + offset + " " + length
+                        + "\\\"\"}}");
         if (!reply.contains("\"return\": \"\"") && !reply.contains("wrote")) {
             throw new AssertionError("guest write failed: " + reply);
         }

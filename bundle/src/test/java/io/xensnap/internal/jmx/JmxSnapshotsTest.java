@@ -16,6 +16,7 @@ import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.SnapshotSpace;
 import io.xensnap.api.SnapshotTree;
 
 class JmxSnapshotsTest {
@@ -50,7 +51,7 @@ class JmxSnapshotsTest {
 
     @Test
     void theListHasOneRowPerSnapshotWithParentAndCurrent() {
-        TabularData rows = JmxSnapshots.snapshots(new SnapshotTree(UUID, "s2", List.of(S1, S2)));
+        TabularData rows = JmxSnapshots.snapshots(new SnapshotTree(UUID, "s2", List.of(S1, S2)), List.of());
 
         assertThat(rows.size()).isEqualTo(2);
         CompositeData s2 = rows.get(new Object[] {"s2"});
@@ -72,7 +73,7 @@ class JmxSnapshotsTest {
         CompositeData b = ((TabularData) c.get("disks")).get(new Object[] {"xvdb"});
         assertThat(b.get("image")).isEqualTo("/img/b\\x1b[2J.raw");
         assertThat(b.get("overlay")).isEqualTo("/img/b\\u202e.qcow2");
-        CompositeData row = JmxSnapshots.snapshots(new SnapshotTree(UUID, "s3", List.of(s))).get(new Object[] {"s3"});
+        CompositeData row = JmxSnapshots.snapshots(new SnapshotTree(UUID, "s3", List.of(s)), List.of()).get(new Object[] {"s3"});
         assertThat(row.get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eevil");
         assertThat(row.get("disks")).isEqualTo("xvdb:external:/img/b\\u202e.qcow2");
         assertThat(JmxSnapshots.images(List.of(new DiskImage("xvdb", Path.of("/img/\u001b.qcow2"), DiskFormat.QCOW2)))
@@ -85,5 +86,45 @@ class JmxSnapshotsTest {
                 DiskFormat.QCOW2)));
         assertThat(t.get(new Object[] {"xvdb"}).get("image")).isEqualTo("/img/b.s1.qcow2");
         assertThat(t.get(new Object[] {"xvdb"}).get("format")).isEqualTo("qcow2");
+    }
+
+    @Test
+    void theSpaceComesAsItemsAddedAfterTheOldOnesOfTheSnapshotItsRowAndItsDisks() {
+        Instant read = Instant.parse("2024-05-03T11:00:00Z");
+        SnapshotSpace space = new SnapshotSpace(UUID, "s1", read, List.of(
+                new SnapshotSpace.Disk("xvda", Path.of("/img/a.qcow2"), SnapshotSpace.Accuracy.EXACT, 327680,
+                        458752, ""),
+                new SnapshotSpace.Disk("xvdb", Path.of("/img/b.s1.qcow2"), SnapshotSpace.Accuracy.ESTIMATE, 65536,
+                        196608, "freed is an estimate\u001b")), 0);
+
+        CompositeData c = JmxSnapshots.snapshot(S1, false, java.util.Optional.of(space));
+        assertThat(c.get("held")).isEqualTo(393216L);
+        assertThat(c.get("freed")).isEqualTo(655360L);
+        assertThat(c.get("spaceAccuracy")).isEqualTo("estimate");
+        assertThat(c.get("spaceReadAt")).isEqualTo("2024-05-03T11:00:00Z");
+        TabularData disks = (TabularData) c.get("disks");
+        assertThat(disks.get(new Object[] {"xvda"}).get("held")).isEqualTo(327680L);
+        assertThat(disks.get(new Object[] {"xvda"}).get("spaceAccuracy")).isEqualTo("exact");
+        assertThat(disks.get(new Object[] {"xvdb"}).get("freed")).isEqualTo(196608L);
+        assertThat(disks.get(new Object[] {"xvdb"}).get("spaceNote")).isEqualTo("freed is an estimate\\x1b");
+        // the items a client knew before are all still there, with the same types
+        assertThat(JmxSnapshots.SNAPSHOT_TYPE.keySet()).contains("domain", "name", "description", "created", "parent",
+                "current", "disks");
+        assertThat(JmxSnapshots.DISK.keySet()).contains("vdev", "kind", "image", "format", "overlay");
+
+        CompositeData row = JmxSnapshots.snapshots(new SnapshotTree(UUID, "s2", List.of(S1, S2)), List.of(space))
+                .get(new Object[] {"s1"});
+        assertThat(row.get("held")).isEqualTo(393216L);
+        assertThat(row.get("freed")).isEqualTo(655360L);
+        assertThat(row.get("spaceReadAt")).isEqualTo("2024-05-03T11:00:00Z");
+    }
+
+    @Test
+    void aCreatedSnapshotIsNotCounted() {
+        CompositeData c = JmxSnapshots.snapshot(S1, true);
+
+        assertThat(c.get("held")).isEqualTo(0L);
+        assertThat(c.get("spaceAccuracy")).isEqualTo("");
+        assertThat(c.get("spaceReadAt")).isEqualTo("");
     }
 }
