@@ -217,11 +217,7 @@ public final class Qcow2Tables implements AutoCloseable {
         if (offset < 0 || offset + (long) entries * 8 > ch.size()) {
             throw new IOException(file + ": an L1 table lies outside the file (damaged header or snapshot table)");
         }
-        BitSet data = new BitSet();
-        BitSet l2Tables = new BitSet();
-        Map<Long, Long> compressed = new HashMap<>();
-        BitSet guestAllocated = new BitSet();
-        BitSet guestInPlace = new BitSet();
+        Layer layer = new Layer(new BitSet(), new BitSet(), new HashMap<>(), new BitSet(), new BitSet());
         int entryBytes = extendedL2() ? 16 : 8;
         long l2Entries = clusterSize / entryBytes;
         long guestClusters = (virtualSize + clusterSize - 1) / clusterSize;
@@ -229,8 +225,6 @@ public final class Qcow2Tables implements AutoCloseable {
             throw new IOException(file + ": " + guestClusters + " guest clusters are more than xensnap counts");
         }
         ByteBuffer l1 = read(offset, entries * 8);
-        int csizeShift = 62 - (clusterBits - 8);
-        long csizeMask = (1L << (clusterBits - 8)) - 1;
         for (int i = 0; i < entries; i++) {
             long l2Offset = l1.getLong(i * 8) & OFFSET_MASK;
             if (l2Offset == 0) {
@@ -239,36 +233,40 @@ public final class Qcow2Tables implements AutoCloseable {
             if (l2Offset + clusterSize > ch.size()) {
                 throw new IOException(file + ": L2 table " + i + " lies beyond the end of the file");
             }
-            l2Tables.set(hostCluster(l2Offset));
+            layer.l2Tables().set(hostCluster(l2Offset));
             ByteBuffer l2 = read(l2Offset, (int) clusterSize);
-            for (int j = 0; j < l2Entries; j++) {
-                long guest = i * l2Entries + j;
-                if (guest >= guestClusters) {
-                    break;
-                }
-                long entry = l2.getLong(j * entryBytes);
-                if ((entry & COMPRESSED) != 0) {
-                    long hostOffset = entry & ((1L << csizeShift) - 1);
-                    long sectors = ((entry >>> csizeShift) & csizeMask) + 1;
-                    compressed.put(entry & ~(COPIED | COMPRESSED), sectors * 512 - (hostOffset & 511));
-                    guestAllocated.set((int) guest);
-                    continue;
-                }
-                long hostOffset = entry & OFFSET_MASK;
-                if (hostOffset == 0) {
-                    continue;
-                }
-                data.set(hostCluster(hostOffset));
-                // a zero cluster that kept its host cluster reads as zeros but still takes the space
-                if ((entry & ZERO) == 0 || extendedL2()) {
-                    guestAllocated.set((int) guest);
-                }
-                if ((entry & COPIED) != 0) {
-                    guestInPlace.set((int) guest);
-                }
+            long first = i * l2Entries;
+            long last = Math.min(first + l2Entries, guestClusters);
+            for (long guest = first; guest < last; guest++) {
+                entry(l2.getLong((int) (guest - first) * entryBytes), (int) guest, layer);
             }
         }
-        return new Layer(data, l2Tables, compressed, guestAllocated, guestInPlace);
+        return layer;
+    }
+
+    /** Adds what one L2 entry, of guest cluster {@code guest}, maps to {@code layer}. */
+    private void entry(long entry, int guest, Layer layer) throws IOException {
+        if ((entry & COMPRESSED) != 0) {
+            int csizeShift = 62 - (clusterBits - 8);
+            long csizeMask = (1L << (clusterBits - 8)) - 1;
+            long hostOffset = entry & ((1L << csizeShift) - 1);
+            long sectors = ((entry >>> csizeShift) & csizeMask) + 1;
+            layer.compressed().put(entry & ~(COPIED | COMPRESSED), sectors * 512 - (hostOffset & 511));
+            layer.guestAllocated().set(guest);
+            return;
+        }
+        long hostOffset = entry & OFFSET_MASK;
+        if (hostOffset == 0) {
+            return;
+        }
+        layer.data().set(hostCluster(hostOffset));
+        // a zero cluster that kept its host cluster reads as zeros but still takes the space
+        if ((entry & ZERO) == 0 || extendedL2()) {
+            layer.guestAllocated().set(guest);
+        }
+        if ((entry & COPIED) != 0) {
+            layer.guestInPlace().set(guest);
+        }
     }
 
     private int hostCluster(long offset) throws IOException {

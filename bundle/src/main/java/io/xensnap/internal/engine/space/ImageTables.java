@@ -1,6 +1,7 @@
 package io.xensnap.internal.engine.space;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -47,16 +48,31 @@ final class ImageTables implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Closes every image opened here, all of them even when one fails.
+     *
+     * @throws UncheckedIOException the first close that failed (later ones suppressed in it); nothing was written,
+     *                              but a descriptor that cannot be closed is a fault of the host worth seeing
+     */
     @Override
     public void close() {
+        IOException first = null;
         for (Opened o : opened.values()) {
-            o.tables().ifPresent(t -> {
-                try {
-                    t.close();
-                } catch (IOException e) {
-                    // a read-only channel: nothing was written that a failed close could lose
+            if (o.tables().isEmpty()) {
+                continue;
+            }
+            try {
+                o.tables().get().close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
                 }
-            });
+            }
+        }
+        if (first != null) {
+            throw new UncheckedIOException("cannot close an image read for its space", first);
         }
     }
 }

@@ -75,33 +75,19 @@ public final class SpaceCounter {
             }
             Qcow2Tables.Snapshot own = found.get();
             Layer mine = images.layer(image, t, own);
-            BitSet othersData = new BitSet();
-            BitSet othersL2 = new BitSet();
-            Set<Long> othersCompressed = new HashSet<>();
-            List<Layer> others = new ArrayList<>();
-            others.add(images.layer(image, t, null));
-            for (Qcow2Tables.Snapshot s : t.snapshots()) {
-                if (!s.id().equals(own.id())) {
-                    others.add(images.layer(image, t, s));
-                }
-            }
-            for (Layer o : others) {
-                othersData.or(o.data());
-                othersL2.or(o.l2Tables());
-                othersCompressed.addAll(o.compressed().keySet());
-            }
+            Reached others = othersThan(images, image, t, own);
             List<String> notes = new ArrayList<>();
             boolean trustRefcounts = !t.dirty();
             if (!trustRefcounts) {
                 notes.add("QEMU marked the image dirty (lazy refcounts): counted from the tables alone");
             }
             BitSet onlyMine = (BitSet) mine.data().clone();
-            onlyMine.andNot(othersData);
+            onlyMine.andNot(others.data());
             Counted data = onlyOnes(t, onlyMine, trustRefcounts);
             long held = data.clusters() * t.clusterSize();
             long compressed = 0;
             for (var e : mine.compressed().entrySet()) {
-                if (!othersCompressed.contains(e.getKey())) {
+                if (!others.compressed().contains(e.getKey())) {
                     compressed += e.getValue();
                 }
             }
@@ -111,7 +97,7 @@ public final class SpaceCounter {
                         + " no compressed cluster shares it");
             }
             BitSet l2 = (BitSet) mine.l2Tables().clone();
-            l2.andNot(othersL2);
+            l2.andNot(others.l2Tables());
             Counted tables = onlyOnes(t, l2, trustRefcounts);
             Counted l1 = onlyOnes(t, t.l1Clusters(own), trustRefcounts);
             long mismatched = data.mismatched() + tables.mismatched() + l1.mismatched();
@@ -124,6 +110,28 @@ public final class SpaceCounter {
         } catch (IOException e) {
             return unknown(d, image, "cannot read " + image + ": " + e.getMessage());
         }
+    }
+
+    /** What the active layer and every other snapshot of the image reach: data clusters, L2 tables, compressed ones. */
+    private record Reached(BitSet data, BitSet l2Tables, Set<Long> compressed) {
+    }
+
+    private static Reached othersThan(ImageTables images, Path image, Qcow2Tables t, Qcow2Tables.Snapshot own)
+            throws IOException {
+        Reached r = new Reached(new BitSet(), new BitSet(), new HashSet<>());
+        List<Layer> others = new ArrayList<>();
+        others.add(images.layer(image, t, null));
+        for (Qcow2Tables.Snapshot s : t.snapshots()) {
+            if (!s.id().equals(own.id())) {
+                others.add(images.layer(image, t, s));
+            }
+        }
+        for (Layer o : others) {
+            r.data().or(o.data());
+            r.l2Tables().or(o.l2Tables());
+            r.compressed().addAll(o.compressed().keySet());
+        }
+        return r;
     }
 
     private static SnapshotSpace.Disk external(ImageTables images, DiskSnapshot d) {
