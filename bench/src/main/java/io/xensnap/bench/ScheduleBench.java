@@ -27,8 +27,9 @@ import io.xensnap.internal.xenstore.XenstoreClient;
  * Item 9: one run of a schedule over {@code domains} running domains (one Xen-like QEMU and one qcow2 disk each, an
  * internal snapshot of each) against the same snapshots taken by {@code domains} sequential {@code create} calls on
  * the provider, alternating. The schedule's run is the bundle's own {@code ScheduleRun}: xenstore's list of running
- * domains, then per domain the create, the schedule's marks file, the list retention reads and the marks again;
- * {@code keep.last} is high enough that retention deletes nothing. Every round's snapshots are deleted again, untimed.
+ * domains, then per domain the create, the schedule's marks file rewritten (fsync'd), the list retention reads, and
+ * after retention another list and another rewrite of the marks; {@code keep.last} is high enough that retention
+ * deletes nothing. Every round's snapshots are deleted again, untimed.
  */
 final class ScheduleBench {
 
@@ -111,11 +112,11 @@ final class ScheduleBench {
         report.para(String.format(Locale.ROOT, "One run of a schedule (`ScheduleRun`, what the schedules' thread runs)"
                 + " over %d running domains, one Xen-like QEMU with one qcow2 disk each, an internal snapshot of"
                 + " `xvda` per domain: xenstore's list of running guests, then per domain, one after the other, the"
-                + " create, the schedule's marks file written, the list retention reads (keep.last = 1000: nothing"
-                + " deleted) and the marks written again. Against the same %d creates called one after the other"
-                + " on the provider. Rounds alternate; %d warm-up rounds, %d measured; each round's snapshots deleted"
-                + " untimed. Wall time of a round in ms, median [p10–p90].", domains, domains, runs.warmup(),
-                runs.measured()));
+                + " create, the schedule's marks file rewritten (fsync'd), the list retention reads (keep.last = 1000:"
+                + " nothing deleted), another list and another rewrite of the marks. Against the same %d creates"
+                + " called one after the other on the provider. Rounds alternate; %d warm-up rounds, %d measured;"
+                + " each round's snapshots deleted untimed. Wall time of a round in ms, median [p10–p90].",
+                domains, domains, runs.warmup(), runs.measured()));
         report.table(List.of("", "round wall time", "per domain"), List.of(
                 List.of("one schedule run", schedule.cell(), fmt(schedule.median() / domains)),
                 List.of(domains + " sequential creates", sequential.cell(), fmt(sequential.median() / domains)),
