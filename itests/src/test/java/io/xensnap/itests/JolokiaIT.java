@@ -114,6 +114,14 @@ public class JolokiaIT {
         assertEquals(adminList.toString(), 200, adminList.path("status").asInt());
         assertTrue(adminList.toString(), adminList.path("value").toString().contains("\"over-http\""));
 
+        // an xensnap error comes back with the MBean's "[CODE] message", and changes nothing
+        JsonNode again = exec(KarafOptions.ADMIN, KarafOptions.ADMIN_PASSWORD, "createSnapshot",
+                domid, "over-http", "", "");
+        assertEquals(again.toString(), 500, again.path("status").asInt());
+        assertTrue(again.toString(),
+                again.path("error").asText().startsWith("java.lang.Exception : [SNAPSHOT_EXISTS] "));
+        assertEquals(List.of("over-http"), names());
+
         JsonNode viewerList = exec(KarafOptions.VIEWER, KarafOptions.VIEWER_PASSWORD, "listSnapshots", domid);
         assertEquals(viewerList.toString(), 200, viewerList.path("status").asInt());
         assertEquals(adminList.path("value"), viewerList.path("value"));
