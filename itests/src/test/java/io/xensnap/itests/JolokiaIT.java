@@ -84,6 +84,7 @@ public class JolokiaIT {
     public void awaitJolokia() throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
+            portOfThisTest();
             try {
                 if (send(get("/version"), null).statusCode() == 401) {
                     return;
@@ -199,6 +200,21 @@ public class JolokiaIT {
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
+
+    /**
+     * At boot, Pax Exam's etc/org.ops4j.pax.web.cfg (this test's port) and the feature's Pax Web block (8181) race for
+     * the PID: when Felix FileInstall reads the file after the features are installed, the feature's port wins. Then
+     * the port is set here (Pax Web moves Jetty), the other keys as they are, so that the test never talks to whatever
+     * else listens on 8181.
+     */
+    private void portOfThisTest() throws IOException {
+        org.osgi.service.cm.Configuration web = configurations.getConfiguration("org.ops4j.pax.web", null);
+        java.util.Dictionary<String, Object> p = web.getProperties();
+        if (p != null && !port().equals(String.valueOf(p.get("org.osgi.service.http.port")))) {
+            p.put("org.osgi.service.http.port", port());
+            web.update(p);
+        }
+    }
 
     private JsonNode exec(String user, String password, String operation, String... args) throws Exception {
         HttpResponse<String> r = send(post(execBody(operation, args)), user + ":" + password);
