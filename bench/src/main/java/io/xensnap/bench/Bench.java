@@ -16,7 +16,7 @@ import java.util.Set;
  * concurrency, listing and heap — and writes the report. Started by {@code scripts/bench}; see there for the options.
  *
  * <pre>
- * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,2,3,4,5,6,7] [--quick]
+ * java -cp ... io.xensnap.bench.Bench --out docs/benchmarks.md [--items 1,2,3,4,5,6,7,9] [--quick]
  *      [--libvirt-dir DIR | --libvirt-skip REASON] [--karaf distribution/target/assembly]
  * </pre>
  */
@@ -27,7 +27,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         Path out = null;
-        Set<String> items = new LinkedHashSet<>(List.of("1", "2", "3", "4", "5", "6", "7"));
+        Set<String> items = new LinkedHashSet<>(List.of("1", "2", "3", "4", "5", "6", "7", "9"));
         boolean quick = false;
         String libvirtSkip = null;
         Path libvirtDir = null;
@@ -92,6 +92,11 @@ public final class Bench {
                 MergeBench merge = new MergeBench(host, quick ? new Runs(0, 1) : new Runs(1, 5), 512L * 1024 * 1024);
                 merge.run();
                 merge.report(report);
+            }
+            if (items.contains("9")) {
+                ScheduleBench schedule = new ScheduleBench(host, quick ? new Runs(1, 3) : new Runs(2, 8), 32);
+                schedule.run();
+                schedule.report(report);
             }
             if (items.contains("5")) {
                 CatalogBench catalog = new CatalogBench(host, runs);

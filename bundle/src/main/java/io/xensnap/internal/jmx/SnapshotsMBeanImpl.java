@@ -295,12 +295,23 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
         try {
             return call.run();
         } catch (SnapshotException e) {
-            throw new MBeanException(null, Visible.text(e.codedMessage()));
+            throw failure(Visible.text(e.codedMessage()));
         } catch (RuntimeException e) {
             // a defect: its stack trace cannot travel to the client, so it is kept in the log
             LOG.error("snapshots MBean: unexpected failure", e);
-            throw new MBeanException(null, Visible.text("[" + SnapshotError.INTERNAL + "] " + e));
+            throw failure(Visible.text("[" + SnapshotError.INTERNAL + "] " + e));
         }
+    }
+
+    /**
+     * The target is a plain {@code java.lang.Exception} with the same text and no stack trace: Jolokia reports an
+     * MBeanException by its target and fails with a NullPointerException on one without (the code would be lost over
+     * HTTP/JSON), and a JMX client still needs no xensnap class.
+     */
+    private static MBeanException failure(String text) {
+        Exception target = new Exception(text);
+        target.setStackTrace(new StackTraceElement[0]);
+        return new MBeanException(target, text);
     }
 
     /** Sends the notifications of one long operation. */

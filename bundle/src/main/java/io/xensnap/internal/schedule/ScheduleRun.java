@@ -24,8 +24,9 @@ import io.xensnap.internal.xenstore.XenDomain;
  * One run of a schedule: for each running domain it takes, a snapshot, then — only after that create succeeded —
  * retention over the schedule's own snapshots of that domain, oldest first. A domain that fails is reported and the
  * run goes on with the next; a snapshot retention cannot delete (another one depends on it) is reported and kept.
+ * Public for the bench, which times exactly what the schedules' thread runs.
  */
-final class ScheduleRun {
+public final class ScheduleRun {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScheduleRun.class);
 
@@ -34,14 +35,14 @@ final class ScheduleRun {
     private final Path stateDir;
     private final Clock clock;
 
-    ScheduleRun(DiskSnapshotProvider snapshots, RunningDomains domains, Path stateDir, Clock clock) {
+    public ScheduleRun(DiskSnapshotProvider snapshots, RunningDomains domains, Path stateDir, Clock clock) {
         this.snapshots = snapshots;
         this.domains = domains;
         this.stateDir = stateDir;
         this.clock = clock;
     }
 
-    RunResult run(Schedule schedule) {
+    public RunResult run(Schedule schedule) {
         Instant started = clock.instant();
         Outcome out = new Outcome();
         List<XenDomain> taken = new ArrayList<>();

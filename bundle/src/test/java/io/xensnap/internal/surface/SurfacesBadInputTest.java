@@ -158,7 +158,10 @@ class SurfacesBadInputTest {
                 case LIST -> surfaces.mbean("listSnapshots", c.domain());
             }
         } catch (MBeanException e) {
-            assertThat(e.getCause()).as("no xensnap class travels to the client").isNull();
+            // no xensnap class travels to the client: the target is a plain Exception with the same text
+            assertThat(e.getCause()).as("the target").isExactlyInstanceOf(Exception.class)
+                    .hasMessage(e.getMessage()).hasNoCause();
+            assertThat(e.getCause().getStackTrace()).as("the target's stack trace").isEmpty();
             return Refusal.of(e.getMessage());
         }
         throw new AssertionError(c.id() + " was accepted by the MBean");
