@@ -273,7 +273,8 @@ class EngineCrashTest {
 
         qmp("{\"execute\":\"job-resume\",\"arguments\":{\"id\":\"" + id + "\"}}");
         awaitStatus(id, "running");
-        ReconcileReport running = dom0.engine(java.time.Duration.ofSeconds(1)).reconcile(DOM);
+        // reconcile gives a job it adopts the configured merge speed: configured as slow as the job, it stays running
+        ReconcileReport running = dom0.engine(EngineHooks.NONE, java.time.Duration.ofSeconds(1), 1).reconcile(DOM);
         assertThat(running.findings()).as(running.lines().toString()).singleElement().satisfies(f -> {
             assertThat(f.code()).isEqualTo(Code.DELETE_AMBIGUOUS);
             assertThat(f.detail()).contains(id).contains("still running").contains("left running");
