@@ -3,6 +3,7 @@ package io.xensnap.internal.engine;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 import io.xensnap.api.DiskImage;
@@ -32,6 +33,7 @@ import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.xenstore.XenstoreException;
+import io.xensnap.internal.xl.DomainControl;
 
 /**
  * The snapshot engine, in libvirt's shape: validate (no side effects) → prepare (an undo for every side effect) → one
@@ -52,11 +54,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     /** Built by {@link EngineBuilder}, whose setters say what each part is. */
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, CreateLimits limits, DomainLocks locks, Clock clock,
-                   int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks) {
+                   int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks,
+                   Optional<DomainControl> domains) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
-                new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays));
+                new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays), domains);
         this.resolver = new DomainResolver(xenstore);
-        this.planner = new CreatePlanner(overlays, limits);
+        this.planner = new CreatePlanner(overlays, limits, catalogs::memoryImage);
         this.locks = locks;
         this.liveCreate = new LiveCreate(peers, parallelism, hooks);
         this.offlineCreate = new OfflineCreate(peers);
@@ -77,6 +80,9 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                 if (!domain.running()) {
                     resolver.requireShutOff(uuid);
                 }
+                if (request.memory()) {
+                    requireMemorySnapshots(domain);
+                }
                 CreatePlan plan = planner.plan(request, domain, catalog);
                 try {
                     return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
@@ -84,6 +90,18 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                     throw PendingAdvice.added(e, request.domain(), catalog, peers.catalogs());
                 }
             }
+        }
+    }
+
+    /** A domain snapshot saves a running domain's memory, with xl. */
+    private void requireMemorySnapshots(DomainView domain) throws SnapshotException {
+        if (!domain.running()) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, domain.label() + " is shut off: it has no"
+                    + " memory to save; take a snapshot without memory");
+        }
+        if (peers.domains().isEmpty()) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED, domain.label() + ": snapshots with memory need"
+                    + " xl, and the configuration names none (xl.path)");
         }
     }
 
