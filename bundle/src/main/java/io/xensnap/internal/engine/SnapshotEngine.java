@@ -81,9 +81,14 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                     resolver.requireShutOff(uuid);
                 }
                 if (request.memory()) {
-                    requireMemorySnapshots(domain);
+                    requireRunningForMemory(domain);
                 }
                 CreatePlan plan = planner.plan(request, domain, catalog);
+                if (request.memory() && peers.domains().isEmpty()) {
+                    // after the plan: a request that is wrong anyway is told so first
+                    throw new SnapshotException(SnapshotError.UNSUPPORTED, domain.label() + ": snapshots with memory"
+                            + " need xl, and the configuration names none (xl.path)");
+                }
                 try {
                     return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
                 } catch (SnapshotException e) {
@@ -93,15 +98,10 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         }
     }
 
-    /** A domain snapshot saves a running domain's memory, with xl. */
-    private void requireMemorySnapshots(DomainView domain) throws SnapshotException {
+    private static void requireRunningForMemory(DomainView domain) throws SnapshotException {
         if (!domain.running()) {
             throw new SnapshotException(SnapshotError.INVALID_STATE, domain.label() + " is shut off: it has no"
                     + " memory to save; take a snapshot without memory");
-        }
-        if (peers.domains().isEmpty()) {
-            throw new SnapshotException(SnapshotError.UNSUPPORTED, domain.label() + ": snapshots with memory need"
-                    + " xl, and the configuration names none (xl.path)");
         }
     }
 

@@ -10,6 +10,8 @@ import static io.xensnap.internal.jmx.SnapshotsMBean.ERROR;
 import static io.xensnap.internal.jmx.SnapshotsMBean.FORMAT;
 import static io.xensnap.internal.jmx.SnapshotsMBean.IMAGE;
 import static io.xensnap.internal.jmx.SnapshotsMBean.KIND;
+import static io.xensnap.internal.jmx.SnapshotsMBean.MEMORY_BYTES;
+import static io.xensnap.internal.jmx.SnapshotsMBean.MEMORY_IMAGE;
 import static io.xensnap.internal.jmx.SnapshotsMBean.NAME;
 import static io.xensnap.internal.jmx.SnapshotsMBean.OPERATION;
 import static io.xensnap.internal.jmx.SnapshotsMBean.OVERLAY;
@@ -68,19 +70,23 @@ final class JmxSnapshots {
                     strings(5));
             DISK_TABLE = new TabularType("xensnap.DiskSnapshots", "the disks of a snapshot", DISK, new String[] {VDEV});
             SNAPSHOT_TYPE = type("xensnap.Snapshot", "a snapshot of a domain",
-                    new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
+                    new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS, MEMORY_IMAGE,
+                            MEMORY_BYTES},
                     new String[] {"the domain's uuid", "the snapshot's name", "free text", "when it was taken"
                             + " (ISO-8601, UTC)", "the snapshot it was taken on top of; empty for a root",
-                            "whether the domain's disks are at this snapshot", "its disks"},
+                            "whether the domain's disks are at this snapshot", "its disks",
+                            "a domain snapshot's save image (memory); empty for a disk snapshot",
+                            "the save image's size in bytes; 0 for a disk snapshot"},
                     new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.STRING,
-                            SimpleType.STRING, SimpleType.BOOLEAN, DISK_TABLE});
+                            SimpleType.STRING, SimpleType.BOOLEAN, DISK_TABLE, SimpleType.STRING, SimpleType.LONG});
             SNAPSHOT_ROW = type("xensnap.SnapshotRow", "a snapshot in a domain's list",
-                    new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
+                    new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION, MEMORY_BYTES},
                     new String[] {"the snapshot's name", "the snapshot it was taken on top of; empty for a root",
                             "when it was taken (ISO-8601, UTC)", "whether the domain's disks are at this snapshot",
-                            "its disks, e.g. xvda:internal,xvdb:external:/path/overlay.qcow2", "free text"},
+                            "its disks, e.g. xvda:internal,xvdb:external:/path/overlay.qcow2", "free text",
+                            "a domain snapshot's save image size in bytes; 0 for a disk snapshot"},
                     new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.BOOLEAN,
-                            SimpleType.STRING, SimpleType.STRING});
+                            SimpleType.STRING, SimpleType.STRING, SimpleType.LONG});
             SNAPSHOT_TABLE = new TabularType("xensnap.Snapshots", "the snapshots of a domain", SNAPSHOT_ROW,
                     new String[] {NAME});
             IMAGE_TYPE = type("xensnap.DiskImage", "the image a disk must be started from",
@@ -112,17 +118,21 @@ final class JmxSnapshots {
                     d.vdev(), d.kind().name().toLowerCase(Locale.ROOT), Visible.text(d.image()), d.format().id(),
                     Visible.text(d.overlay())));
         }
-        return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS},
+        return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS,
+                MEMORY_IMAGE, MEMORY_BYTES},
                 s.domainUuid(), s.name(), Visible.text(s.description()), s.created().toString(), orEmpty(s.parent()),
-                current, disks);
+                current, disks, s.memory() == null ? "" : Visible.text(s.memory().image()),
+                s.memory() == null ? 0L : s.memory().sizeBytes());
     }
 
     static TabularData snapshots(SnapshotTree tree) {
         TabularDataSupport rows = new TabularDataSupport(SNAPSHOT_TABLE);
         for (SnapshotInfo s : tree.snapshots()) {
-            rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION},
+            rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION,
+                    MEMORY_BYTES},
                     s.name(), orEmpty(s.parent()), s.created().toString(), s.name().equals(tree.current()),
-                    Visible.text(UserInput.describe(s.disks())), Visible.text(s.description())));
+                    Visible.text(UserInput.describe(s.disks())), Visible.text(s.description()),
+                    s.memory() == null ? 0L : s.memory().sizeBytes()));
         }
         return rows;
     }
