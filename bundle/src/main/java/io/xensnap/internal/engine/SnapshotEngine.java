@@ -28,6 +28,7 @@ import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.engine.delete.Delete;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.engine.reconcile.Reconciler;
+import io.xensnap.internal.engine.revert.ResumingRevert;
 import io.xensnap.internal.engine.revert.Revert;
 import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
@@ -48,6 +49,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final LiveCreate liveCreate;
     private final OfflineCreate offlineCreate;
     private final Revert revert;
+    private final ResumingRevert resumingRevert;
     private final Delete delete;
     private final Reconciler reconciler;
 
@@ -64,6 +66,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.liveCreate = new LiveCreate(peers, parallelism, hooks);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
+        this.resumingRevert = new ResumingRevert(peers, resolver, revert);
         this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
         this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed);
     }
@@ -115,8 +118,14 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         String uuid = resolver.uuid(domain);
         try (DomainLocks.Held held = locks.acquire(uuid)) {
             DomainCatalog catalog = load(uuid);
+            String name = snapshotName(snapshot);
             try {
-                return revert.run(domain, catalog, snapshotName(snapshot), progress);
+                Optional<SnapshotInfo> snap = catalog.snapshot(name);
+                if (snap.isPresent() && snap.get().memory() != null) {
+                    // a domain snapshot: the domain runs again from the snapshot's instant, whatever it does now
+                    return resumingRevert.run(catalog, snap.get(), progress);
+                }
+                return revert.run(domain, catalog, name, progress);
             } catch (SnapshotException e) {
                 throw PendingAdvice.added(e, domain, catalog, peers.catalogs());
             }
