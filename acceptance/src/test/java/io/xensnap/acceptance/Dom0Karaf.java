@@ -141,7 +141,8 @@ final class Dom0Karaf implements AutoCloseable {
 
     /** Waits until the console of the current start answers. */
     void awaitConsole() {
-        execute("echo started", Duration.ofMinutes(8));
+        // a loaded 2-core host (load 15) has kept Karaf's start under TCG past 8 minutes
+        execute("echo started", Duration.ofMinutes(15));
     }
 
     /**
