@@ -13,9 +13,10 @@ import java.util.Objects;
  * @param created     when the snapshot was taken
  * @param parent      the snapshot the domain was at when this one was taken, or {@code null} for a root
  * @param disks       one entry per disk the snapshot covers
+ * @param memory      a domain snapshot's saved memory, or {@code null} for a disk snapshot; since 1.3
  */
 public record SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
-                           List<DiskSnapshot> disks) {
+                           List<DiskSnapshot> disks, MemoryImage memory) {
 
     /** @throws IllegalArgumentException for bad names */
     public SnapshotInfo {
@@ -30,5 +31,19 @@ public record SnapshotInfo(String domainUuid, String name, String description, I
         if (disks.isEmpty()) {
             throw new IllegalArgumentException("snapshot " + name + " covers no disk");
         }
+    }
+
+    /** A disk snapshot, without memory. */
+    public SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
+                        List<DiskSnapshot> disks) {
+        this(domainUuid, name, description, created, parent, disks, null);
+    }
+
+    /**
+     * @return this snapshot with its saved memory
+     * @since 1.3
+     */
+    public SnapshotInfo withMemory(MemoryImage image) {
+        return new SnapshotInfo(domainUuid, name, description, created, parent, disks, image);
     }
 }

@@ -15,8 +15,13 @@ import java.util.Set;
  *                    shown on terminals and in JMX clients, where those would act instead of being read
  * @param disks       what to do per disk; empty means every disk, internal for qcow2 and external beside the image
  *                    for raw
+ * @param memory      a domain snapshot: the running domain's memory and device state are saved too, at the same
+ *                    instant as its disks (the domain is paused from the save until the disks are snapshotted), so
+ *                    that a revert brings the domain back running at that instant. Needs a running domain and every
+ *                    disk covered; since 1.3
  */
-public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
+public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks,
+                              boolean memory) {
 
     /**
      * @throws IllegalArgumentException for a bad name, a too long description, one with a control or format
@@ -37,6 +42,11 @@ public record SnapshotRequest(DomainRef domain, String name, String description,
                 throw new IllegalArgumentException("disk " + d.vdev() + " is given twice");
             }
         }
+    }
+
+    /** A disk snapshot: the disks only, the domain's memory is not saved. */
+    public SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
+        this(domain, name, description, disks, false);
     }
 
     /** @return a request for every disk of {@code domain}, with the defaults */

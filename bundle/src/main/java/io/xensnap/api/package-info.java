@@ -1,5 +1,5 @@
 /**
- * The public API of xensnap: disk snapshots of Xen domains.
+ * The public API of xensnap: disk snapshots of Xen domains, and domain snapshots (memory and disks).
  *
  * <p>Every failure is reported as one checked {@link io.xensnap.api.SnapshotException} carrying a stable
  * {@link io.xensnap.api.SnapshotError} code that callers may switch on; the message is for people.

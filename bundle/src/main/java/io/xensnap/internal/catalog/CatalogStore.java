@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.MemoryImage;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 
@@ -67,6 +68,14 @@ public final class CatalogStore {
     /** @return the file that holds the catalog of {@code uuid} */
     public Path file(String uuid) {
         return dir.resolve(uuid + ".json");
+    }
+
+    /**
+     * @return where the save image of domain snapshot {@code snapshot} of {@code uuid} is kept: in the state directory,
+     *         beside the catalogs, one directory per domain, readable by root only
+     */
+    public Path memoryImage(String uuid, String snapshot) {
+        return dir.resolveSibling("memory").resolve(uuid).resolve(snapshot + ".xlsave");
     }
 
     /** @return the temporary file a write of {@code uuid}'s catalog goes through before its rename */
@@ -222,6 +231,9 @@ public final class CatalogStore {
                 pn.put("description", p.description());
                 diskSnapshots(pn.putArray("disks"), p.disks());
             }
+            if (p.memory() != null) {
+                pn.put("memory", p.memory().toString());
+            }
         }
         if (!c.made().isEmpty()) {
             ArrayNode made = root.putArray("made");
@@ -233,6 +245,10 @@ public final class CatalogStore {
             n.put("name", s.name()).put("description", s.description()).put("created", s.created().toString())
                     .put("parent", s.parent());
             diskSnapshots(n.putArray("disks"), s.disks());
+            if (s.memory() != null) {
+                n.putObject("memory").put("image", s.memory().image().toString())
+                        .put("size", s.memory().sizeBytes());
+            }
         }
         return root;
     }
@@ -275,14 +291,18 @@ public final class CatalogStore {
             pending = Optional.of(new PendingOperation(PendingOperation.Kind.valueOf(text(p, "kind")),
                     text(p, "snapshot"), Instant.parse(text(p, "started")),
                     p.hasNonNull("description") ? text(p, "description") : "",
-                    planned == null || planned.isNull() ? List.of() : diskSnapshots(planned)));
+                    planned == null || planned.isNull() ? List.of() : diskSnapshots(planned),
+                    p.hasNonNull("memory") ? absolute(p.get("memory"), "pending.memory") : null));
         }
         List<SnapshotInfo> snaps = new ArrayList<>();
         for (JsonNode s : req(root, "snapshots")) {
             List<DiskSnapshot> sd = diskSnapshots(req(s, "disks"));
             JsonNode parent = s.get("parent");
+            JsonNode mem = s.get("memory");
             snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
-                    parent == null || parent.isNull() ? null : parent.asText(), sd));
+                    parent == null || parent.isNull() ? null : parent.asText(), sd,
+                    mem == null || mem.isNull() ? null
+                            : new MemoryImage(absolute(req(mem, "image"), "memory.image"), req(mem, "size").asLong())));
         }
         // written since xensnap records the files it makes; an older catalog records none
         List<Path> made = new ArrayList<>();
@@ -298,6 +318,13 @@ public final class CatalogStore {
         JsonNode cur = root.get("current");
         return new DomainCatalog(uuid, text(root, "name"), cur == null || cur.isNull() ? null : cur.asText(), disks,
                 pending, snaps, made);
+    }
+
+    private static Path absolute(JsonNode f, String field) {
+        if (!f.isTextual() || !f.asText().startsWith("/")) {
+            throw new IllegalArgumentException("field '" + field + "' holds " + f + ", not an absolute path");
+        }
+        return Path.of(f.asText()).normalize();
     }
 
     private static JsonNode req(JsonNode n, String field) {

@@ -34,9 +34,11 @@ import io.xensnap.internal.engine.OwnNames;
  *                    disk's new top) and, once they all hold their undo snapshot, the internal disks; revert cleanup:
  *                    the internal disks whose undo snapshot and the external disks whose set-aside overlay
  *                    ({@link #setAside(Path)}) is to be removed
+ * @param memory      create of a domain snapshot: the save image it makes; while this mark stands the domain may be
+ *                    paused by xensnap, and reconcile lets it run again; {@code null} otherwise
  */
 public record PendingOperation(Kind kind, String snapshot, Instant started, String description,
-                               List<DiskSnapshot> disks) {
+                               List<DiskSnapshot> disks, Path memory) {
 
     /** What was being done. */
     public enum Kind {
@@ -54,6 +56,12 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
         Objects.requireNonNull(started, "started");
         description = description == null ? "" : description;
         disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+    }
+
+    /** An operation that saves no memory. */
+    public PendingOperation(Kind kind, String snapshot, Instant started, String description,
+                            List<DiskSnapshot> disks) {
+        this(kind, snapshot, started, description, disks, null);
     }
 
     /** An operation whose plan is the catalog's own entry and that has not begun on any disk (delete, revert). */
@@ -83,6 +91,9 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
             if (kind == Kind.REVERT || kind == Kind.REVERT_CLEANUP) {
                 out.add(setAside(d.overlay()));
             }
+        }
+        if (memory != null) {
+            out.add(memory);
         }
         return out;
     }

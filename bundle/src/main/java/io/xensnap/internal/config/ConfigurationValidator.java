@@ -51,6 +51,8 @@ final class ConfigurationValidator {
         Path libDir = path(problems, "xen.lib.dir", c::xen_lib_dir);
         Path xenstored = xenstoredSocket(problems, c);
         Path qemuImg = program(problems, "qemu.img", c::qemu_img);
+        Optional<Path> xl = optionalProgram(problems, "xl.path", c::xl_path);
+        Duration xlTimeout = timeout(problems, "xl.timeout.ms", c::xl_timeout_ms);
         Path stateDir = path(problems, "state.dir", c::state_dir);
         List<Path> roots = overlayRoots(problems, c);
         Duration connect = timeout(problems, "qmp.connect.timeout.ms", c::qmp_connect_timeout_ms);
@@ -70,7 +72,7 @@ final class ConfigurationValidator {
         }
         return new Settings(runDir, libDir, xenstored, qemuImg, stateDir, roots,
                 new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism,
-                anyOwner, mergeSpeed, limits);
+                anyOwner, mergeSpeed, limits, xl == null ? Optional.empty() : xl, xlTimeout);
     }
 
     private static CreateLimits limits(List<Problem> problems, XensnapConfiguration c) {
@@ -157,6 +159,18 @@ final class ConfigurationValidator {
             return null;
         }
         return p;
+    }
+
+    /** As {@link #program}, where empty means not configured: the feature that needs it is off. */
+    private Optional<Path> optionalProgram(List<Problem> problems, String key, Supplier<String> value) {
+        String v = read(problems, key, value);
+        if (v == null) {
+            return null;
+        }
+        if (v.isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(program(problems, key, () -> v));
     }
 
     private static Path path(List<Problem> problems, String key, Supplier<String> value) {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 import io.xensnap.internal.engine.SocketOwnerGuard;
 import io.xensnap.internal.engine.create.CreateLimits;
@@ -28,11 +29,14 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param socketsAnyOwner  whether QMP and xenstored sockets of any owner are trusted, not only root's
  * @param mergeSpeed       QEMU's speed limit of a merge job, bytes a second; 0 for unlimited
  * @param limits           what create checks before it changes anything: chain length, free space, internal snapshots
+ * @param xl               libxl's xl, a program only root can change; empty when not configured: no domain snapshots
+ * @param xlTimeout        bound of one xl run
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                        Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
-                       boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
+                       boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits, Optional<Path> xl,
+                       Duration xlTimeout) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -47,12 +51,24 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         Objects.requireNonNull(libxlLockTimeout, "libxlLockTimeout");
         Objects.requireNonNull(domainBusyWait, "domainBusyWait");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(xl, "xl");
+        Objects.requireNonNull(xlTimeout, "xlTimeout");
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
         }
         if (mergeSpeed < 0) {
             throw new IllegalArgumentException("mergeSpeed must not be negative: " + mergeSpeed);
         }
+    }
+
+    /** Settings without xl: disk snapshots only. */
+    public Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
+                    List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
+                    Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
+                    boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
+        this(xenRunDir, xenLibDir, xenstoredSocket, qemuImg, stateDir, overlayRoots, qmp, qemuImgTimeout,
+                xenstoreTimeout, libxlLockTimeout, domainBusyWait, parallelism, socketsAnyOwner, mergeSpeed, limits,
+                Optional.empty(), Duration.ofMinutes(10));
     }
 
     /** @return the check of socket owners these settings ask for */

@@ -33,6 +33,16 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + " or others, and so every directory above it (symlinks resolved).")
     String qemu_img() default "/usr/bin/qemu-img";
 
+    @AttributeDefinition(name = "xl", required = false, description = "libxl's command line tool, absolute, for"
+            + " domain snapshots (memory and disks): xensnap runs it as root to pause, save, restore and destroy a"
+            + " domain, so it must be a program only root can change, as qemu-img. Empty: domain snapshots are refused"
+            + " with UNSUPPORTED; disk snapshots work without it.")
+    String xl_path() default "";
+
+    @AttributeDefinition(name = "xl timeout (ms)", min = "1", description = "How long one xl run may take; a save"
+            + " writes the domain's whole memory and is the longest.")
+    long xl_timeout_ms() default 600_000;
+
     @AttributeDefinition(name = "State directory", description = "Where the snapshot catalog is kept, one JSON file per"
             + " domain. Outside Karaf's data directory on purpose: 'karaf clean' must not forget snapshots. Absolute;"
             + " created when needed.")

@@ -5,12 +5,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
+import io.xensnap.internal.xl.DomainControl;
 
 /**
  * The one way a {@link SnapshotEngine} is put together: by the service from the settings, by the tests' dom0 and by the
@@ -32,6 +34,7 @@ public final class EngineBuilder {
     private Duration jobTimeout;
     private long mergeSpeed;
     private EngineHooks hooks = EngineHooks.NONE;
+    private Optional<DomainControl> domains = Optional.empty();
 
     /**
      * @param xenstore opens a xenstore connection per operation
@@ -119,6 +122,15 @@ public final class EngineBuilder {
         return this;
     }
 
+    /**
+     * @param domains the toolstack's control of whole domains (xl), for snapshots with memory; none unless given,
+     *                and then those are refused
+     */
+    public EngineBuilder domains(Optional<DomainControl> domains) {
+        this.domains = Objects.requireNonNull(domains, "domains");
+        return this;
+    }
+
     /** @return the engine; a part left out is a programming error, said by name */
     public SnapshotEngine build() {
         if (parallelism < 1) {
@@ -129,6 +141,6 @@ public final class EngineBuilder {
                 Objects.requireNonNull(overlays, "overlayRoots"), Objects.requireNonNull(limits, "limits"),
                 Objects.requireNonNull(locks, "locks"),
                 Objects.requireNonNull(clock, "clock"), parallelism, Objects.requireNonNull(jobTimeout, "jobTimeout"),
-                mergeSpeed, Objects.requireNonNull(hooks, "hooks"));
+                mergeSpeed, Objects.requireNonNull(hooks, "hooks"), domains);
     }
 }

@@ -9,6 +9,7 @@ import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.QmpException;
 import io.xensnap.internal.xenstore.XenstoreException;
+import io.xensnap.internal.xl.DomainControlException;
 
 /**
  * Translates the protocol layers' own exceptions into the API's one exception, at the edge. The layer's detail (QMP
@@ -58,6 +59,19 @@ public final class Errors {
         return new SnapshotException(code, context + ": libxl config: " + e.getMessage(), e);
     }
 
+    /**
+     * xl ran and failed: the toolstack or the hypervisor refused, and xl's exit code and standard error say why
+     * ({@code HYPERVISOR_ERROR}); xl did not run or printed what it never prints ({@code TOOL_FAILED}).
+     */
+    public static SnapshotException xl(String context, DomainControlException e) {
+        SnapshotError code = switch (e.reason()) {
+            case TIMEOUT -> SnapshotError.TIMEOUT;
+            case FAILED -> SnapshotError.HYPERVISOR_ERROR;
+            default -> SnapshotError.TOOL_FAILED;
+        };
+        return new SnapshotException(code, context + ": " + e.getMessage(), e);
+    }
+
     public static SnapshotException catalog(CatalogException e) {
         return new SnapshotException(e.unwritable() ? SnapshotError.CATALOG_UNWRITABLE : SnapshotError.INTERNAL,
                 e.getMessage(), e);
@@ -96,6 +110,9 @@ public final class Errors {
         }
         if (e instanceof CatalogException c) {
             return catalog(c);
+        }
+        if (e instanceof DomainControlException x) {
+            return xl(label + ": " + step, x);
         }
         return new SnapshotException(SnapshotError.INTERNAL, label + ": " + step + ": " + e, e);
     }

@@ -3,6 +3,7 @@ package io.xensnap.internal.engine;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 import io.xensnap.api.DiskImage;
@@ -28,12 +29,14 @@ import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.engine.delete.Delete;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.engine.reconcile.Reconciler;
+import io.xensnap.internal.engine.revert.ResumingRevert;
 import io.xensnap.internal.engine.revert.Revert;
 import io.xensnap.internal.engine.space.SpaceCounter;
 import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.xenstore.XenstoreException;
+import io.xensnap.internal.xl.DomainControl;
 
 /**
  * The snapshot engine, in libvirt's shape: validate (no side effects) → prepare (an undo for every side effect) → one
@@ -48,6 +51,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final LiveCreate liveCreate;
     private final OfflineCreate offlineCreate;
     private final Revert revert;
+    private final ResumingRevert resumingRevert;
     private final Delete delete;
     private final Reconciler reconciler;
     private final SpaceCounter space;
@@ -55,15 +59,17 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     /** Built by {@link EngineBuilder}, whose setters say what each part is. */
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, CreateLimits limits, DomainLocks locks, Clock clock,
-                   int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks) {
+                   int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks,
+                   Optional<DomainControl> domains) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
-                new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays));
+                new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays), domains);
         this.resolver = new DomainResolver(xenstore);
-        this.planner = new CreatePlanner(overlays, limits);
+        this.planner = new CreatePlanner(overlays, limits, catalogs::memoryImage);
         this.locks = locks;
         this.liveCreate = new LiveCreate(peers, parallelism, hooks);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
+        this.resumingRevert = new ResumingRevert(peers, resolver, revert);
         this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
         this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed);
         this.space = new SpaceCounter(clock);
@@ -81,13 +87,28 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                 if (!domain.running()) {
                     resolver.requireShutOff(uuid);
                 }
+                if (request.memory()) {
+                    requireRunningForMemory(domain);
+                }
                 CreatePlan plan = planner.plan(request, domain, catalog);
+                if (request.memory() && peers.domains().isEmpty()) {
+                    // after the plan: a request that is wrong anyway is told so first
+                    throw new SnapshotException(SnapshotError.UNSUPPORTED, domain.label() + ": snapshots with memory"
+                            + " need xl, and the configuration names none (xl.path)");
+                }
                 try {
                     return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
                 } catch (SnapshotException e) {
                     throw PendingAdvice.added(e, request.domain(), catalog, peers.catalogs());
                 }
             }
+        }
+    }
+
+    private static void requireRunningForMemory(DomainView domain) throws SnapshotException {
+        if (!domain.running()) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, domain.label() + " is shut off: it has no"
+                    + " memory to save; take a snapshot without memory");
         }
     }
 
@@ -101,8 +122,14 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         String uuid = resolver.uuid(domain);
         try (DomainLocks.Held held = locks.acquire(uuid)) {
             DomainCatalog catalog = load(uuid);
+            String name = snapshotName(snapshot);
             try {
-                return revert.run(domain, catalog, snapshotName(snapshot), progress);
+                Optional<SnapshotInfo> snap = catalog.snapshot(name);
+                if (snap.isPresent() && snap.get().memory() != null) {
+                    // a domain snapshot: the domain runs again from the snapshot's instant, whatever it does now
+                    return resumingRevert.run(catalog, snap.get(), progress);
+                }
+                return revert.run(domain, catalog, name, progress);
             } catch (SnapshotException e) {
                 throw PendingAdvice.added(e, domain, catalog, peers.catalogs());
             }

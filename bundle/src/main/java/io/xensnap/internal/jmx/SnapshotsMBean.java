@@ -31,6 +31,9 @@ public interface SnapshotsMBean {
     String PARENT = "parent";
     String CURRENT = "current";
     String DISKS = "disks";
+    /** A domain snapshot's save image, empty for a disk snapshot, and its size in bytes (0 for none). */
+    String MEMORY_IMAGE = "memoryImage";
+    String MEMORY_BYTES = "memoryBytes";
 
     /**
      * Space items of a snapshot, of a row of {@link #listSnapshots} and of a snapshot's disk: the bytes only it holds,
@@ -69,6 +72,13 @@ public interface SnapshotsMBean {
      * @return the new snapshot
      */
     CompositeData createSnapshot(String domain, String name, String description, String disks) throws MBeanException;
+
+    /**
+     * As {@link #createSnapshot(String, String, String, String)}; with {@code memory} a domain snapshot: the running
+     * domain's memory is saved too, at the same instant as its disks, so that a revert resumes it.
+     */
+    CompositeData createSnapshot(String domain, String name, String description, String disks, boolean memory)
+            throws MBeanException;
 
     /**
      * Brings the disks of a shut-off domain back to a snapshot.

@@ -71,7 +71,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
                     + " A-Z a-z 0-9 . _ - (not all digits, not starting with . or -)"),
                     {"description", "free text, may be empty"},
                     {"disks", "empty: every writable disk (internal for qcow2, an overlay beside the image for raw);"
-                            + " or e.g. xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.qcow2"}},
+                            + " or e.g. xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.qcow2"},
+                    {"memory", "true: a domain snapshot, the running domain's memory saved too (internal disk"
+                            + " snapshots only); a revert then resumes the domain"}},
             "revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")},
             "deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")},
             "listSnapshots", new String[][] {domainParam()},
@@ -116,6 +118,15 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             throws MBeanException {
         return call(() -> {
             SnapshotRequest request = UserInput.request(domain, name, description, disks);
+            return JmxSnapshots.snapshot(snapshots.create(request), true);
+        });
+    }
+
+    @Override
+    public CompositeData createSnapshot(String domain, String name, String description, String disks,
+                                        boolean memory) throws MBeanException {
+        return call(() -> {
+            SnapshotRequest request = UserInput.request(domain, name, description, disks, memory);
             return JmxSnapshots.snapshot(snapshots.create(request), true);
         });
     }

@@ -34,6 +34,8 @@ import io.xensnap.internal.engine.SnapshotEngine;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.events.SnapshotEvents;
 import io.xensnap.internal.events.SnapshotEvents.Operation;
+import io.xensnap.internal.qemuimg.JdkProcessRunner;
+import io.xensnap.internal.xl.XlDomainControl;
 
 /**
  * The xensnap service: the engine built from the validated settings and the peer components, registered as the public
@@ -74,6 +76,8 @@ public final class SnapshotService implements SnapshotOperations {
                 .parallelism(settings.parallelism())
                 .jobTimeout(settings.qmp().job())
                 .mergeSpeed(settings.mergeSpeed())
+                .domains(settings.xl().map(xl -> new XlDomainControl(new JdkProcessRunner(), xl,
+                        settings.xlTimeout())))
                 .build();
         this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
     }

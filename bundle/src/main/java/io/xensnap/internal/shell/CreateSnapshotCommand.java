@@ -32,10 +32,15 @@ import io.xensnap.internal.surface.UserInput;
                 + "A running domain is snapshotted live through QEMU; a shut-off one with qemu-img. For a shut-off"
                 + " domain the command prints the image each snapshotted disk must be started from: an external"
                 + " snapshot moves the disk to its overlay, so update the domain's config.\n\n"
+                + "With --memory the snapshot is a domain snapshot: the running domain's memory and device state are"
+                + " saved with its disks, at one instant (xl save -p; the domain is paused from the save until its"
+                + " disks are snapshotted), and a revert brings the domain back running at that instant. Its disks"
+                + " must all get internal snapshots; the save image is kept in the state directory (state.dir).\n\n"
                 + "Examples:\n"
                 + "  snapshot:create 7 before-upgrade\n"
                 + "  snapshot:create -d \"nightly\" --disks xvda:internal,xvdb:external 7 nightly-1\n"
-                + "  snapshot:create --disks xvdb:external:/var/lib/xen/images/b-1.qcow2 7 s1")
+                + "  snapshot:create --disks xvdb:external:/var/lib/xen/images/b-1.qcow2 7 s1\n"
+                + "  snapshot:create --memory 7 before-upgrade")
 @Service
 public class CreateSnapshotCommand extends SnapshotCommandSupport {
 
@@ -55,14 +60,21 @@ public class CreateSnapshotCommand extends SnapshotCommandSupport {
             + " for raw).")
     String disks = "";
 
+    @Option(name = "--memory", description = "A domain snapshot: the running domain's memory too, so that a revert"
+            + " resumes it where it was. Internal disk snapshots only.")
+    boolean memory;
+
     @Override
     void run(PrintStream out) throws SnapshotException {
-        SnapshotRequest request = UserInput.request(domain, name, description, disks);
+        SnapshotRequest request = UserInput.request(domain, name, description, disks, memory);
         SnapshotInfo info = snapshots.create(request);
         out.println("Created snapshot " + info.name() + " of domain " + domain.trim() + " (" + info.domainUuid()
                 + "):");
         for (DiskSnapshot d : info.disks()) {
             out.println("  " + Describe.disk(d));
+        }
+        if (info.memory() != null) {
+            out.println("  " + Describe.memory(info.memory()));
         }
         if (request.domain() instanceof DomainRef.ShutOff) {
             // a running domain's config and xenstore were updated; a shut-off one has only its xl config, which is

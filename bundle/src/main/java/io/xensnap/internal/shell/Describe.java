@@ -9,6 +9,7 @@ import java.util.List;
 
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.MemoryImage;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotSpace;
 import io.xensnap.internal.surface.Visible;
@@ -58,6 +59,11 @@ final class Describe {
     static String disk(DiskSnapshot d) {
         return d.kind() == SnapshotKind.INTERNAL ? d.vdev() + " internal"
                 : d.vdev() + " external → " + Visible.text(d.overlay());
+    }
+
+    /** @return e.g. {@code memory 201733935 bytes → /var/lib/xensnap/memory/<uuid>/s1.xlsave} */
+    static String memory(MemoryImage m) {
+        return "memory " + m.sizeBytes() + " bytes → " + Visible.text(m.image());
     }
 
     /**

@@ -58,7 +58,9 @@ public class ListSnapshotsCommand extends SnapshotCommandSupport {
         for (TreeRows.Row row : TreeRows.of(tree)) {
             table.addRow().addContent(row.label(), row.info().name().equals(tree.current()) ? "*" : "",
                     Describe.time(row.info().created()),
-                    row.info().disks().stream().map(Describe::disk).collect(Collectors.joining(", ")),
+                    row.info().disks().stream().map(Describe::disk).collect(Collectors.joining(", "))
+                            + (row.info().memory() == null ? "" : ", memory " + row.info().memory().sizeBytes()
+                            + " bytes"),
                     held(space.get(row.info().name())), freed(space.get(row.info().name())),
                     Visible.text(row.info().description()));
         }

@@ -12,9 +12,13 @@ import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.surface.UserInput;
 
-@Command(scope = "snapshot", name = "revert", description = "Brings the disks of a shut-off domain back to a snapshot.",
+@Command(scope = "snapshot", name = "revert", description = "Brings the disks of a shut-off domain back to a snapshot,"
+        + " or a domain back running at a snapshot with memory.",
         detailedDescription = "Puts every disk the snapshot covers back to the state it had when the snapshot was"
                 + " taken. Everything written since is lost.\n\n"
+                + "A snapshot taken with --memory brings the whole domain back: a running domain is destroyed, its"
+                + " disks are reverted, and the domain is restored from the saved memory (xl restore), running from"
+                + " the snapshot's instant. Name it by its domid while it runs, by its uuid otherwise.\n\n"
                 + "The domain must be SHUT OFF (name it by its uuid): while it runs, its device model holds the"
                 + " images and changing them would corrupt them. Disks with an external snapshot get a fresh overlay"
                 + " on the frozen image; the command prints the image each disk must be started from, so update the"
@@ -38,7 +42,12 @@ public class RevertSnapshotCommand extends SnapshotCommandSupport {
         String snapshot = UserInput.snapshotName(name);
         out.println("Reverting domain " + domain.trim() + " to snapshot " + snapshot + " ...");
         RevertResult result = snapshots.revert(ref, snapshot, new ConsoleProgress(out));
-        out.println("Reverted to snapshot " + result.snapshot().name() + ". Start the disks from:");
+        if (result.snapshot().memory() != null) {
+            out.println("Reverted to snapshot " + result.snapshot().name() + ": the domain runs again from its"
+                    + " saved memory, on:");
+        } else {
+            out.println("Reverted to snapshot " + result.snapshot().name() + ". Start the disks from:");
+        }
         Describe.startFrom(out, result.disks());
     }
 }

@@ -51,6 +51,8 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         out.println("Created      " + Describe.time(s.created()));
         out.println("Parent       " + (s.parent() == null ? "-" : s.parent()));
         out.println("Description  " + (s.description().isEmpty() ? "-" : Visible.text(s.description())));
+        out.println("Memory       " + (s.memory() == null ? "- (a disk snapshot)"
+                : s.memory().sizeBytes() + " bytes in " + Visible.text(s.memory().image())));
         Optional<SnapshotSpace> space = snapshots.space(ref).stream().filter(sp -> sp.snapshot().equals(snapshot))
                 .findFirst();
         space.ifPresent(sp -> {

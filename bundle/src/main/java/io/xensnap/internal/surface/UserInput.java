@@ -135,10 +135,16 @@ public final class UserInput {
     /** @return a create request from text; {@code disks} in the disk spec syntax */
     public static SnapshotRequest request(String domain, String name, String description, String disks)
             throws SnapshotException {
+        return request(domain, name, description, disks, false);
+    }
+
+    /** @return a create request from text; {@code memory}: a domain snapshot, the running domain's memory too */
+    public static SnapshotRequest request(String domain, String name, String description, String disks,
+                                          boolean memory) throws SnapshotException {
         DomainRef ref = domain(domain);
         String n = snapshotName(name);
         List<DiskSpec> specs = disks(disks);
-        return valid(() -> new SnapshotRequest(ref, n, description, specs));
+        return valid(() -> new SnapshotRequest(ref, n, description, specs, memory));
     }
 
     /** @return the disks of a snapshot in the disk spec syntax, e.g. {@code xvda:internal,xvdb:external:/img/o.qcow2} */

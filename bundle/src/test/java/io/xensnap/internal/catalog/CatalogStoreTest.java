@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.MemoryImage;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 
@@ -95,6 +96,31 @@ class CatalogStoreTest {
         assertThat(older).doesNotContain("xvdc");
         Files.writeString(store.file(UUID), older);
         assertThat(store.load(UUID).pending().orElseThrow().disks()).isEmpty();
+    }
+
+    @Test
+    void aSnapshotWithMemoryKeepsItsSaveImageAndItsMarkRecordsTheImageBeforeItExists() throws Exception {
+        Path image = new CatalogStore(state).memoryImage(UUID, "m1");
+        assertThat(image).isEqualTo(state.resolve("memory").resolve(UUID).resolve("m1.xlsave"));
+        List<DiskSnapshot> plan = List.of(
+                new DiskSnapshot("xvda", SnapshotKind.INTERNAL, Path.of("/img/a.qcow2"), DiskFormat.QCOW2, null));
+        DomainCatalog marked = DomainCatalog.empty(UUID).withPending(Optional.of(new PendingOperation(
+                PendingOperation.Kind.CREATE, "m1", Instant.parse("2026-12-06T05:00:00Z"), "", plan, image)));
+        CatalogStore store = new CatalogStore(state);
+        store.save(marked);
+        DomainCatalog back = new CatalogStore(state).load(UUID);
+        assertThat(back).isEqualTo(marked);
+        assertThat(back.pending().orElseThrow().memory()).isEqualTo(image);
+        assertThat(back.made()).as("recorded before xl writes it").containsExactly(image);
+
+        SnapshotInfo withMemory = internal("m1", null).withMemory(new MemoryImage(image, 201_733_935L));
+        DomainCatalog done = DomainCatalog.empty(UUID).withSnapshot(withMemory, disks("/img/a.qcow2"))
+                .withSnapshot(internal("d1", "m1"), disks("/img/a.qcow2"));
+        store.save(done);
+        DomainCatalog read = new CatalogStore(state).load(UUID);
+        assertThat(read.snapshot("m1").orElseThrow().memory()).isEqualTo(new MemoryImage(image, 201_733_935L));
+        assertThat(read.snapshot("d1").orElseThrow().memory()).as("a disk snapshot has none").isNull();
+        assertThat(read.withoutSnapshot("d1").snapshot("m1").orElseThrow().memory()).isNotNull();
     }
 
     @Test

@@ -40,6 +40,27 @@ class ConfigurationValidatorTest {
         assertThat(s.domainBusyWait()).isEqualTo(Duration.ofSeconds(5));
         assertThat(s.parallelism()).isEqualTo(4);
         assertThat(s.socketsAnyOwner()).isFalse();
+        assertThat(s.xl()).as("no xl unless configured: no domain snapshots").isEmpty();
+        assertThat(s.xlTimeout()).isEqualTo(Duration.ofMinutes(10));
+    }
+
+    @Test
+    void xlIsAProgramOnlyRootCanChangeAndItsTimeoutIsChecked() throws Exception {
+        TestConfiguration c = new TestConfiguration();
+        c.xl = "/bin/sh";
+        c.xlTimeout = 1_000L;
+        Settings s = NO_ENV.validate(c);
+        assertThat(s.xl()).contains(Path.of("/bin/sh"));
+        assertThat(s.xlTimeout()).isEqualTo(Duration.ofSeconds(1));
+
+        c.xl = "xl";
+        c.xlTimeout = 0L;
+        assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).keys())
+                .containsExactly("xl.path", "xl.timeout.ms");
+        c.xl = "/nonexistent/xl";
+        c.xlTimeout = 1_000L;
+        assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).getMessage())
+                .contains("xl.path = '/nonexistent/xl': not a program only root can change");
     }
 
     @Test

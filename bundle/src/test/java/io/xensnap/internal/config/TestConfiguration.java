@@ -15,6 +15,8 @@ final class TestConfiguration implements XensnapConfiguration {
     String xenLibDir = "/var/lib/xen";
     String xenstoredSocket = "";
     String qemuImg = "/usr/bin/qemu-img";
+    String xl = "";
+    Object xlTimeout = 600_000L;
     String stateDir = "/var/lib/xensnap";
     String[] overlayRoots = {"/var/lib/xen/images"};
     Object qmpConnect = 2_000L;
@@ -91,6 +93,16 @@ final class TestConfiguration implements XensnapConfiguration {
     @Override
     public long merge_speed() {
         return number(mergeSpeed);
+    }
+
+    @Override
+    public String xl_path() {
+        return text(xl);
+    }
+
+    @Override
+    public long xl_timeout_ms() {
+        return number(xlTimeout);
     }
 
     @Override

@@ -56,7 +56,7 @@ import io.xensnap.internal.surface.UserInput;
 public final class BadInputCorpus {
 
     /** What a case asks for. */
-    public enum Op { CREATE, REVERT, DELETE, GET, LIST }
+    public enum Op { CREATE, CREATE_WITH_MEMORY, REVERT, DELETE, GET, LIST }
 
     /** One disk of a create request, as four strings (each may be {@code null}). */
     public record Disk(String vdev, String kind, String overlay, String format) {
@@ -255,13 +255,29 @@ public final class BadInputCorpus {
             on(Op.GET, "get-unknown-snapshot", "7", "nope", NO_SUCH_SNAPSHOT),
             on(Op.LIST, "list-unknown-domid", "99", null, NO_SUCH_DOMAIN),
             on(Op.LIST, "list-bad-domain", "x;y", null, INVALID_ARGUMENT),
-            create("create-with-an-unfinished-create", "${uuid12}", "new2", INVALID_STATE));
+            create("create-with-an-unfinished-create", "${uuid12}", "new2", INVALID_STATE),
+            // snapshots with memory: a running domain, every writable disk, internal only; and xl configured
+            withMemory("memory-of-a-shut-off-domain", "${uuid12}", INVALID_STATE),
+            withMemory("memory-with-an-external-disk", "7", UNSUPPORTED, internal("xvda"), internal("xvdb"),
+                    external("xvdc", null)),
+            withMemory("memory-leaving-a-disk-out", "7", INVALID_ARGUMENT, internal("xvda")),
+            withMemory("memory-raw-disk-by-default", "9", UNSUPPORTED),
+            withMemory("memory-without-xl-configured", "7", UNSUPPORTED),
+            withMemory("memory-with-a-bad-name", "7", INVALID_ARGUMENT, "a/b"));
 
     private BadInputCorpus() {
     }
 
     private static Case create(String id, String domain, String name, SnapshotError expected, Disk... disks) {
         return new Case(id, Op.CREATE, domain, name, "", Arrays.asList(disks), expected);
+    }
+
+    private static Case withMemory(String id, String domain, SnapshotError expected, Disk... disks) {
+        return withMemory(id, domain, expected, "mem1", disks);
+    }
+
+    private static Case withMemory(String id, String domain, SnapshotError expected, String name, Disk... disks) {
+        return new Case(id, Op.CREATE_WITH_MEMORY, domain, name, "", Arrays.asList(disks), expected);
     }
 
     private static Case on(Op op, String id, String domain, String name, SnapshotError expected) {
@@ -398,19 +414,20 @@ public final class BadInputCorpus {
         SnapshotRequest request = null;
         try {
             ref = UserInput.domain(c.domain());
-            if (c.op() == Op.CREATE) {
+            if (c.op() == Op.CREATE || c.op() == Op.CREATE_WITH_MEMORY) {
                 List<DiskSpec> specs = new ArrayList<>();
                 for (Disk d : c.disks()) {
                     specs.add(UserInput.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
                 }
-                request = UserInput.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs));
+                request = UserInput.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs,
+                        c.op() == Op.CREATE_WITH_MEMORY));
             }
         } catch (SnapshotException e) {
             return new Outcome(Optional.of(e.code()), true);
         }
         try {
             switch (c.op()) {
-                case CREATE -> engine.create(request);
+                case CREATE, CREATE_WITH_MEMORY -> engine.create(request);
                 case REVERT -> engine.revert(ref, c.name());
                 case DELETE -> engine.delete(ref, c.name());
                 case GET -> engine.get(ref, c.name());

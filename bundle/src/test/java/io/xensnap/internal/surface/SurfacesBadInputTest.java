@@ -152,6 +152,8 @@ class SurfacesBadInputTest {
             switch (c.op()) {
                 case CREATE -> surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
                         spec(c).orElseThrow());
+                case CREATE_WITH_MEMORY -> surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
+                        spec(c).orElseThrow(), true);
                 case REVERT -> surfaces.mbean("revertSnapshot", c.domain(), c.name());
                 case DELETE -> surfaces.mbean("deleteSnapshot", c.domain(), c.name());
                 case GET -> surfaces.mbean("getSnapshot", c.domain(), c.name());
@@ -170,8 +172,11 @@ class SurfacesBadInputTest {
     private static Refusal throughTheConsole(Case c) {
         List<String> words = new ArrayList<>();
         switch (c.op()) {
-            case CREATE -> {
+            case CREATE, CREATE_WITH_MEMORY -> {
                 words.add("snapshot:create");
+                if (c.op() == BadInputCorpus.Op.CREATE_WITH_MEMORY) {
+                    words.add("--memory");
+                }
                 option(words, "-d", "description", c.description());
                 option(words, "--disks", "disks", spec(c).orElseThrow());
             }

@@ -1,5 +1,6 @@
 package io.xensnap.internal.engine.create;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import io.xensnap.internal.catalog.DomainCatalog;
@@ -13,14 +14,21 @@ import io.xensnap.internal.engine.DomainView;
  * @param name        the snapshot's name
  * @param description its description
  * @param disks       one plan per disk, all live (QMP) for a running domain or all offline (qemu-img)
+ * @param memory      a domain snapshot's save image, to be made; {@code null} for a disk snapshot
  */
 public record CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
-        List<DiskPlan> disks) {
+        List<DiskPlan> disks, Path memory) {
 
     public CreatePlan {
         disks = List.copyOf(disks);
         if (disks.isEmpty()) {
             throw new IllegalArgumentException("nothing to snapshot");
         }
+    }
+
+    /** A plan of a disk snapshot. */
+    public CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
+                      List<DiskPlan> disks) {
+        this(domain, catalog, name, description, disks, null);
     }
 }

@@ -1,11 +1,14 @@
 package io.xensnap.internal.engine.create;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskSpec;
@@ -29,9 +32,13 @@ public final class CreatePlanner {
     private final OverlayPolicy overlays;
     private final CreateGuards guards;
 
-    public CreatePlanner(OverlayPolicy overlays, CreateLimits limits) {
+    private final BiFunction<String, String, Path> memoryImages;
+
+    /** @param memoryImages where the save image of a domain's (uuid) snapshot (name) goes */
+    public CreatePlanner(OverlayPolicy overlays, CreateLimits limits, BiFunction<String, String, Path> memoryImages) {
         this.overlays = overlays;
         this.guards = new CreateGuards(limits);
+        this.memoryImages = memoryImages;
     }
 
     public CreatePlan plan(SnapshotRequest request, DomainView domain, DomainCatalog catalog) throws SnapshotException {
@@ -61,7 +68,41 @@ public final class CreatePlanner {
         if (plans.isEmpty()) {
             throw new SnapshotException(SnapshotError.NO_SUCH_DISK, domain.label() + " has no disk to snapshot");
         }
-        return new CreatePlan(domain, catalog, request.name(), request.description(), plans);
+        if (!request.memory()) {
+            return new CreatePlan(domain, catalog, request.name(), request.description(), plans);
+        }
+        return new CreatePlan(domain, catalog, request.name(), request.description(), plans,
+                memoryImage(request, domain, plans));
+    }
+
+    /**
+     * A domain snapshot's checks: the memory saved must meet every disk at the same instant, and the save image
+     * carries libxl's config, which names each disk's path. An internal snapshot keeps every path, so that config
+     * stays right for a revert; an external one moves the disk to an overlay the image's config does not name.
+     */
+    private Path memoryImage(SnapshotRequest request, DomainView domain, List<DiskPlan> plans)
+            throws SnapshotException {
+        for (DiskView d : domain.disks()) {
+            if (d.cdrom() || !d.writable()) {
+                continue;
+            }
+            Optional<DiskPlan> p = plans.stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
+            if (p.isEmpty()) {
+                throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, domain.label() + ": a snapshot with"
+                        + " memory covers every writable disk, and disk " + d.vdev() + " is left out");
+            }
+            if (p.get().kind() != SnapshotKind.INTERNAL) {
+                throw new SnapshotException(SnapshotError.UNSUPPORTED, domain.label() + " disk " + d.vdev()
+                        + ": a snapshot with memory takes internal disk snapshots only (qcow2 images): the save"
+                        + " image's config names the disk's path, which an external snapshot moves to an overlay");
+            }
+        }
+        Path image = memoryImages.apply(domain.uuid(), request.name());
+        if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) {
+            throw new SnapshotException(SnapshotError.SNAPSHOT_EXISTS, domain.label() + ": save image " + image
+                    + " exists already; no snapshot of the catalog names it: remove it or choose another name");
+        }
+        return image;
     }
 
     /** Every writable disk: internal for qcow2, external beside the image for raw. */

@@ -1,6 +1,7 @@
 package io.xensnap.internal.engine.create;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -18,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.MemoryImage;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
@@ -56,6 +58,7 @@ import io.xensnap.internal.xenstore.DiskImageSwap;
 import io.xensnap.internal.xenstore.LibxlFormat;
 import io.xensnap.internal.xenstore.XenstoreClient;
 import io.xensnap.internal.xenstore.XenstoreException;
+import io.xensnap.internal.xl.DomainControlException;
 
 /**
  * Create on a running domain: all disks in one QMP transaction, so QEMU applies every action or none. For external
@@ -88,29 +91,44 @@ public final class LiveCreate {
         List<OverlayFiles.Made> made = new ArrayList<>();
         LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(domain.uuid()));
         boolean changesDisks = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
-        // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock (docs/xen-host.md)
-        try (UserdataLock deviceChanges = changesDisks ? peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES)
-                : null;
-             QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
-            QmpConnection qmp = session.qmp();
-            Targets targets = targets(plan, qmp);
-            if (changesDisks) {
-                libxl = peers.libxl().hold(libxlDomain);
+        MemorySave memory = plan.memory() == null ? null : new MemorySave(peers.domains().orElseThrow(),
+                domain.label(), domid, plan.memory());
+        try {
+            DomainCatalog marked = null;
+            if (memory != null) {
+                // the mark names the image before it exists; xl save runs before the QMP socket's lock is taken,
+                // because libxl's save of an HVM or PVH domain talks to QEMU through that socket under that lock
+                marked = markPending(plan, undo);
+                memory.save(undo);
             }
-            DomainCatalog marked = markPending(plan, undo);
-            makeOverlays(plan, targets.devices(), made, undo);
-            EngineHooks.call(() -> hooks.beforeTransaction(plan));
-            transaction(plan, qmp, targets.actions(), undo);
+            // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock
+            // (docs/xen-host.md)
+            try (UserdataLock deviceChanges = changesDisks
+                    ? peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES) : null;
+                 QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
+                QmpConnection qmp = session.qmp();
+                Targets targets = targets(plan, qmp);
+                if (changesDisks) {
+                    libxl = peers.libxl().hold(libxlDomain);
+                }
+                if (marked == null) {
+                    marked = markPending(plan, undo);
+                }
+                makeOverlays(plan, targets.devices(), made, undo);
+                EngineHooks.call(() -> hooks.beforeTransaction(plan));
+                transaction(plan, qmp, targets.actions(), undo, memory);
 
-            // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
-            // would need another transaction that can fail too. From here on we go forward: make libxl's config,
-            // xenstore and the catalog say what QEMU does, and if one of them fails, leave the pending mark so
-            // reconcile can finish the job.
-            undo.commit();
-            EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
-            return finish(plan, libxl, marked);
+                // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing
+                // that would need another transaction that can fail too. From here on we go forward: let a domain
+                // paused for its memory run again, make libxl's config, xenstore and the catalog say what QEMU does,
+                // and if one of them fails, leave the pending mark so reconcile can finish the job.
+                undo.commit();
+                Optional<String> resumeFailure = memory == null ? Optional.empty() : memory.resume();
+                EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
+                return finish(plan, libxl, marked, resumeFailure);
+            }
         } catch (QmpException | QemuImgException | IOException | LibxlConfigException | CatalogException
-                | SnapshotException e) {
+                | DomainControlException | SnapshotException e) {
             throw Errors.rolledBack(undo, domain.label(), "snapshot " + plan.name(), e);
         } catch (RuntimeException e) {
             undo.rollback(e);
@@ -156,7 +174,7 @@ public final class LiveCreate {
         boolean existed = peers.catalogs().exists(before.uuid());
         DomainCatalog marked = before.withName(plan.domain().name())
                 .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
-                        peers.clock().instant(), plan.description(), planned(plan))));
+                        peers.clock().instant(), plan.description(), planned(plan), plan.memory())));
         peers.catalogs().save(marked);
         undo.done("mark create of " + plan.name() + " in the catalog",
                 () -> peers.catalogs().restore(before, existed));
@@ -164,8 +182,8 @@ public final class LiveCreate {
     }
 
     /** The one transaction and its three outcomes: applied (returns), refused by QEMU, or unknown (no answer). */
-    private void transaction(CreatePlan plan, QmpConnection qmp, List<TransactionAction> actions, UndoLog undo)
-            throws SnapshotException {
+    private void transaction(CreatePlan plan, QmpConnection qmp, List<TransactionAction> actions, UndoLog undo,
+                             MemorySave memory) throws SnapshotException {
         String label = plan.domain().label();
         try {
             new SnapshotTransaction(qmp).run(actions);
@@ -178,10 +196,12 @@ public final class LiveCreate {
                 throw Errors.qmp(label, e);
             }
             // The transaction may or may not have been applied: keep the catalog's mark and every file, and
-            // let reconcile look at QEMU's chains instead of guessing here.
+            // let reconcile look at QEMU's chains instead of guessing here. A domain paused for its memory runs
+            // again either way: the save image and the mark stay for reconcile.
             undo.commit();
+            String paused = memory == null ? "" : memory.resume().map(f -> "; " + f).orElse("");
             throw Errors.qmp(label + ": the outcome of snapshot " + plan.name()
-                    + " is unknown (QEMU did not answer)", e);
+                    + " is unknown (QEMU did not answer)" + paused, e);
         }
     }
 
@@ -262,15 +282,16 @@ public final class LiveCreate {
         }
     }
 
-    private SnapshotInfo finish(CreatePlan plan, DomainConfigStore.Session libxl, DomainCatalog marked)
-            throws SnapshotException {
+    private SnapshotInfo finish(CreatePlan plan, DomainConfigStore.Session libxl, DomainCatalog marked,
+                                Optional<String> resumeFailure) throws SnapshotException {
         Outcome outcome = Outcome.of(plan);
         List<String> failures = new ArrayList<>();
+        resumeFailure.ifPresent(failures::add);
         if (!outcome.libxlDisks().isEmpty()) {
             followOverlays(plan, libxl, outcome.libxlDisks(), failures);
         }
         SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
-                peers.clock().instant(), marked.current(), outcome.taken());
+                peers.clock().instant(), marked.current(), outcome.taken(), memoryImage(plan, failures));
         DomainCatalog done = marked.withSnapshot(info, outcome.after());
         if (failures.isEmpty()) {
             done = done.withPending(Optional.empty());
@@ -291,6 +312,20 @@ public final class LiveCreate {
         LOG.info("{}: snapshot {} created on {}", plan.domain().label(), plan.name(),
                 plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());
         return info;
+    }
+
+    /** The save image as the snapshot records it, with its size; {@code null} for a disk snapshot. */
+    private static MemoryImage memoryImage(CreatePlan plan, List<String> failures) {
+        if (plan.memory() == null) {
+            return null;
+        }
+        long size = 0;
+        try {
+            size = Files.size(plan.memory());
+        } catch (IOException e) {
+            failures.add("the save image " + plan.memory() + " cannot be read: " + e.getMessage());
+        }
+        return new MemoryImage(plan.memory(), size);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.xensnap.internal.engine.delete;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,7 +81,25 @@ public final class Delete {
         } else {
             withoutMerge(domain, catalog, snap, progress);
         }
+        if (snap.memory() != null) {
+            removeMemoryImage(domain, snap);
+        }
         LOG.info("{}: snapshot {} deleted", domain.label(), name);
+    }
+
+    /**
+     * After the catalog forgot the snapshot: its save image goes too. Nothing else names the file (its path is the
+     * snapshot's own), so a removal that fails leaves a file that only holds the guest's memory of then: said, not
+     * undone.
+     */
+    private static void removeMemoryImage(DomainView domain, SnapshotInfo snap) throws SnapshotException {
+        try {
+            Files.deleteIfExists(snap.memory().image());
+        } catch (IOException e) {
+            throw new SnapshotException(SnapshotError.INTERNAL, domain.label() + ": snapshot " + snap.name()
+                    + " is deleted, but its save image " + snap.memory().image() + " could not be removed: "
+                    + e.getMessage() + "; remove it by hand", e);
+        }
     }
 
     /** A running domain's internal snapshots (one short QMP session), or any snapshot of a shut-off domain. */

@@ -14,6 +14,7 @@ import java.util.Set;
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
+import io.xensnap.api.MemoryImage;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.internal.catalog.CatalogException;
@@ -31,6 +32,8 @@ import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.xenstore.DiskImageSwap;
 import io.xensnap.internal.xenstore.LibxlFormat;
 import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xl.DomainControlException;
+import io.xensnap.internal.xl.SaveImageHeader;
 import io.xensnap.internal.xenstore.XenstoreException;
 
 /**
@@ -66,6 +69,9 @@ final class CreateRecovery {
     boolean live(DomainCatalog catalog, PendingOperation p, LiveDomain domain, DomainConfigStore.Session libxl,
                  XenstoreClient xs) throws QemuImgException {
         String subject = "snapshot " + p.snapshot();
+        if (p.memory() != null) {
+            unpause(domain.domid(), subject);
+        }
         if (!hasPlan(p, subject)) {
             return false;
         }
@@ -82,6 +88,28 @@ final class CreateRecovery {
         findings.reported(Code.CREATE_AMBIGUOUS, subject, "QEMU shows " + describe(states)
                 + "; a transaction is all or nothing, so something else changed these disks: nothing was touched");
         return false;
+    }
+
+    /**
+     * A create with memory pauses the domain from its save until its disks are snapshotted: a crash in between leaves
+     * it paused, and only this mark tells who paused it. Whatever became of the snapshot, the domain should run.
+     */
+    private void unpause(int domid, String subject) {
+        if (peers.domains().isEmpty()) {
+            findings.reported(Code.DOMAIN_PAUSE_UNKNOWN, "domain " + domid, subject + " was being taken with memory,"
+                    + " which pauses the domain, and xl is not configured (xl.path): check 'xl list' and unpause it");
+            return;
+        }
+        try {
+            if (peers.domains().get().state(domid).paused()) {
+                peers.domains().get().unpause(domid);
+                findings.repaired(Code.DOMAIN_UNPAUSED, "domain " + domid, subject + " was being taken with"
+                        + " memory and xensnap stopped while the domain was paused for it; it runs again");
+            }
+        } catch (DomainControlException e) {
+            findings.reported(Code.DOMAIN_PAUSE_UNKNOWN, "domain " + domid, subject + " was being taken with memory,"
+                    + " which pauses the domain, and xl failed: " + e.getMessage());
+        }
     }
 
     /** @return whether the pending mark is settled (cleared) */
@@ -230,13 +258,36 @@ final class CreateRecovery {
     private void commit(DomainCatalog catalog, PendingOperation p, List<DiskImage> after) throws CatalogException {
         DomainCatalog next = catalog.snapshot(p.snapshot()).isPresent() ? catalog.withCurrent(catalog.current(), after)
                 : catalog.withSnapshot(new SnapshotInfo(catalog.uuid(), p.snapshot(), p.description(), p.started(),
-                        catalog.current(), p.disks()), after);
+                        catalog.current(), p.disks(), memory(p)), after);
         peers.catalogs().save(next.withPending(Optional.empty()));
+    }
+
+    /** A finished create's save image, when it is complete: xl wrote the file before the disks' transaction. */
+    private static MemoryImage memory(PendingOperation p) {
+        if (p.memory() == null || SaveImageHeader.refusal(p.memory()) != null) {
+            return null;
+        }
+        try {
+            return new MemoryImage(p.memory(), Files.size(p.memory()));
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private boolean rollBack(DomainCatalog catalog, PendingOperation p, Set<Path> inUse, String why)
             throws QemuImgException {
         List<Path> removed = new ArrayList<>();
+        if (p.memory() != null) {
+            try {
+                if (Files.deleteIfExists(p.memory())) {
+                    removed.add(p.memory());
+                }
+            } catch (IOException e) {
+                findings.reported(Code.REPAIR_FAILED, p.memory().toString(), "cannot remove the save image left by"
+                        + " the create of " + p.snapshot() + ": " + e.getMessage() + "; the pending mark stays");
+                return false;
+            }
+        }
         for (DiskSnapshot d : externals(p)) {
             Path overlay = d.overlay();
             if (!Files.exists(overlay, LinkOption.NOFOLLOW_LINKS)) {

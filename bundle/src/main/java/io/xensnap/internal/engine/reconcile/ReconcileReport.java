@@ -20,6 +20,13 @@ public record ReconcileReport(String domainUuid, List<Finding> findings) {
         CREATE_FINISHED,
         /** Repaired: a pending snapshot was never taken; its leftovers are removed and the mark cleared. */
         CREATE_ROLLED_BACK,
+        /**
+         * Repaired: a pending snapshot with memory had left the domain paused (xensnap stopped between its save and
+         * its unpause); the domain runs again.
+         */
+        DOMAIN_UNPAUSED,
+        /** Reported: a pending snapshot with memory may have left the domain paused, and xl could not tell or help. */
+        DOMAIN_PAUSE_UNKNOWN,
         /** Reported: the disks of a pending snapshot do not all tell the same story; nothing was touched. */
         CREATE_AMBIGUOUS,
         /** Repaired: a pending delete had begun; the remaining disks were merged and the catalog updated. */

@@ -57,8 +57,9 @@ public final class SpaceCounter {
      * The hook for snapshots with memory: the size of the snapshot's memory image file. Snapshots are disk-only
      * today, so there is none.
      */
+    /** the size recorded when the image was written: xensnap never changes a save image after that */
     private static long memoryImage(SnapshotInfo s) {
-        return 0;
+        return s.memory() == null ? 0 : s.memory().sizeBytes();
     }
 
     private static SnapshotSpace.Disk internal(ImageTables images, String name, DiskSnapshot d) {

@@ -229,6 +229,23 @@ class SpaceCounterTest {
     }
 
     @Test
+    void aSnapshotWithMemoryHoldsAndFreesItsSaveImageToo() throws Exception {
+        Path image = qcow2("disk.qcow2", "cluster_size=65536");
+        io(image, "write -P 0x41 0 1M");
+        snapshot(image, "s1");
+        io(image, "write -P 0x42 0 1M");
+        SnapshotSpace diskOnly = internal("s1", image).get(0);
+        SnapshotInfo withMemory = info("s1", null, internalDisk(image))
+                .withMemory(new io.xensnap.api.MemoryImage(path("s1.xlsave"), 134_217_728L));
+
+        SnapshotSpace space = counter.count(tree(List.of(withMemory))).get(0);
+
+        assertThat(space.memoryImage()).isEqualTo(134_217_728L);
+        assertThat(space.held()).isEqualTo(diskOnly.held() + 134_217_728L);
+        assertThat(space.freed()).isEqualTo(diskOnly.freed() + 134_217_728L);
+    }
+
+    @Test
     void theFiguresSayWhenTheyWereRead() throws Exception {
         Path image = qcow2("disk.qcow2", "cluster_size=65536");
         snapshot(image, "s1");

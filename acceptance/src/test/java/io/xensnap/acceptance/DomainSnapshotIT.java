@@ -1,0 +1,238 @@
+package io.xensnap.acceptance;
+
+import static io.xensnap.acceptance.Acceptance.log;
+import static io.xensnap.acceptance.Acceptance.minutes;
+import static io.xensnap.acceptance.Acceptance.secs;
+import static io.xensnap.acceptance.Acceptance.sh;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.xensnap.harness.XenBed;
+
+/**
+ * Domain snapshots (memory and disks at one instant) on a real Xen 4.17 host (docs/acceptance.md): xensnap in a stock
+ * Karaf in the bed's dom0, with {@code xl.path} configured, driven through Karaf's console. The guest is the witness:
+ * its init keeps its record counter in memory and writes each record to both disks, so after a revert the counter it
+ * goes on from says which instant its memory came back from, and the disks say which instant they came back from.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DomainSnapshotIT {
+
+    private static final String DOMU = "dsn";
+    private static final String A = "/images/dsn-a.qcow2";
+    private static final String B = "/images/dsn-b.qcow2";
+    private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
+
+    private XenBed bed;
+    private Dom0Karaf karaf;
+    private Guest guest;
+    private Dom0View view;
+    private String uuid;
+    private String image;
+    /** the records the guest had written when m1's create was sent and when it returned */
+    private long m1Before;
+    private long m1After;
+
+    @RegisterExtension
+    final FailureReport report = new FailureReport(() -> bed, () -> karaf);
+
+    @BeforeAll
+    void bootHostKarafAndGuest() throws Exception {
+        long t0 = System.nanoTime();
+        bed = XenBed.boot(XenBed.Image.locate(), minutes(8));
+        log("dom0 ready in " + bed.bootTime().toSeconds() + " s");
+        view = new Dom0View(bed);
+        karaf = Dom0Karaf.unpackAndStart(bed, Path.of(System.getProperty("xensnap.karaf")),
+                Path.of(System.getProperty("xensnap.repository")), config());
+        guest = new Guest(bed, DOMU, UUID.randomUUID().toString());
+        Guest.prepareInitramfs(bed);
+        sh(bed, minutes(2), "set -e; for f in " + A + " " + B + "; do qemu-img create -q -f qcow2 $f 64M; done");
+        guest.create(guest.writeConfig(List.of(qdisk("xvda", A), qdisk("xvdb", B)), List.of("xvda", "xvdb")));
+        uuid = guest.uuid();
+        image = "/var/lib/xensnap/memory/" + uuid + "/m1.xlsave";
+        guest.awaitReady(1, minutes(4));
+        log("guest " + uuid + " running after " + secs(t0));
+        karaf.awaitConsoleAndInstall("mvn:io.xensnap/xensnap-features/" + System.getProperty("xensnap.version")
+                + "/xml/features");
+        log("xensnap installed in a stock Karaf after " + secs(t0));
+    }
+
+    @AfterAll
+    void stop() {
+        try {
+            if (karaf != null) {
+                karaf.close();
+            }
+        } finally {
+            if (bed != null) {
+                bed.close();
+            }
+        }
+    }
+
+    /**
+     * The save fails as on a full disk: the save images' directory of this domain is a 1 MiB tmpfs. xl resumes the
+     * guest itself; xensnap must leave it running, remove the partial image and change nothing else.
+     */
+    @Test
+    @Order(1)
+    void aSaveThatFailsForAFullDiskLeavesTheDomainRunningAndNothingBehind() {
+        int domid = guest.domid();
+        String dir = "/var/lib/xensnap/memory/" + uuid;
+        sh(bed, minutes(1), "mkdir -p " + dir + " && mount -t tmpfs -o size=1m,mode=0700 full " + dir);
+        try {
+            String catalog = view.catalog(uuid);
+            long before = guest.awaitWritten(2, minutes(2));
+            String out = karaf.execute("snapshot:create --memory " + domid + " f1", minutes(5));
+            assertThat(out).as("the console").contains("HYPERVISOR_ERROR", "xl save -p " + domid)
+                    .doesNotContain("Created snapshot");
+            assertThat(state(DOMU)).as("xl list: running, not paused").doesNotContain("p");
+            assertThat(sh(bed, minutes(1), "ls -A " + dir)).as("no partial image left").isEmpty();
+            assertThat(view.catalog(uuid)).as("the catalog").isEqualTo(catalog);
+            assertThat(view.internalSnapshots(A)).doesNotContain("f1");
+            assertThat(guest.awaitWritten(before + 2, minutes(2))).as("the guest goes on").isGreaterThan(before);
+        } finally {
+            sh(bed, minutes(1), "umount " + dir + "; rmdir " + dir + " 2>/dev/null; true");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aSnapshotWithMemoryPausesTheDomainOnlyWhileItIsTaken() {
+        int domid = guest.domid();
+        m1Before = guest.awaitWritten(3, minutes(2));
+        String out = karaf.execute("snapshot:create --memory " + domid + " m1", minutes(5));
+        m1After = guest.lastWritten().orElseThrow();
+        assertThat(out).as("the console").contains("Created snapshot m1", "memory", image).doesNotContain("Error");
+
+        assertThat(state(DOMU)).as("xl list: the domain runs again, not paused").doesNotContain("p");
+        assertThat(sh(bed, minutes(1), "stat -c '%a %U %s' " + image + "; stat -c '%a' $(dirname " + image + ")"))
+                .as("the save image: root's only, about the guest's 128 MiB").matches(
+                        "(?s)600 root 1[0-9]{8}\\n700\\n");
+        assertThat(sh(bed, minutes(1), "head -c 27 " + image)).isEqualTo("Xen saved domain, xl format");
+        assertThat(view.internalSnapshots(A)).contains("m1");
+        assertThat(view.internalSnapshots(B)).contains("m1");
+        assertThat(view.catalog(uuid)).contains("\"m1\"", image, "\"memory\"").doesNotContain("\"pending\"");
+        assertThat(karaf.execute("snapshot:info " + domid + " m1", minutes(1))).contains("Memory", "bytes in " + image);
+
+        long later = guest.awaitWritten(m1After + 2, minutes(2));
+        assertThat(later).as("the guest goes on after the snapshot").isGreaterThan(m1After);
+        log("m1 taken between records " + m1Before + " and " + m1After);
+    }
+
+    @Test
+    @Order(3)
+    void revertBringsTheRunningDomainBackToTheSnapshotsInstantMemoryAndDisks() {
+        int domidBefore = guest.domid();
+        // far enough past the snapshot that the resumed guest cannot have written this record again when looked at
+        long written = guest.awaitWritten(m1After + 12, minutes(3));
+        assertThat(view.recordIn(A, "qcow2", written)).as("record " + written + " on xvda before the revert").isTrue();
+        int consoleBefore = guest.console().length();
+
+        String out = karaf.execute("snapshot:revert " + domidBefore + " m1", minutes(6));
+        // first, before the resumed guest could write that record again (it resumes at least 11 records earlier)
+        boolean onA = view.recordIn(A, "qcow2", written);
+        boolean onB = view.recordIn(B, "qcow2", written);
+        assertThat(out).contains("Reverted to snapshot m1", "runs again").doesNotContain("Error");
+        assertThat(onA).as("xvda is back at m1: record " + written + " is gone").isFalse();
+        assertThat(onB).as("xvdb is back at m1").isFalse();
+
+        int domid = guest.domid();
+        assertThat(domid).as("xl restore makes a new domain").isNotEqualTo(domidBefore);
+        assertThat(state(DOMU)).as("xl list: it runs").doesNotContain("p");
+        assertThat(view.params(domid, 51712)).isEqualTo("qcow2:" + A);
+        assertThat(view.libxlDisks(DOMU)).containsEntry("xvda", "qcow2 " + A).containsEntry("xvdb", "qcow2 " + B);
+
+        // the guest resumes from its saved memory: no boot, and its counter goes on from the snapshot's value
+        long first = firstWrittenAfter(consoleBefore, written);
+        assertThat(guest.console().substring(consoleBefore)).as("a restore resumes, the guest does not boot")
+                .doesNotContain("GUEST BOOT");
+        assertThat(first).as("the first record after the revert continues from m1's instant, not from " + written)
+                .isGreaterThan(m1Before).isLessThanOrEqualTo(m1After + 1);
+        long next = guest.awaitWritten(first + 2, minutes(2));
+        assertThat(view.recordIn(A, "qcow2", next)).as("its new writes reach the reverted image").isTrue();
+        log("reverted: the guest went on from record " + first + " (m1 between " + m1Before + " and " + m1After
+                + ", " + written + " before the revert)");
+    }
+
+    @Test
+    @Order(4)
+    void reconcileFindsEveryViewInAgreementAfterTheRevert() {
+        assertThat(karaf.execute("snapshot:reconcile " + guest.domid(), minutes(3))).isEqualTo(uuid + " clean");
+    }
+
+    @Test
+    @Order(5)
+    void deleteRemovesTheSaveImage() {
+        String out = karaf.execute("snapshot:delete " + guest.domid() + " m1", minutes(3));
+        assertThat(out).doesNotContain("Error");
+        assertThat(view.exists(image)).as("the save image").isFalse();
+        assertThat(view.internalSnapshots(A)).doesNotContain("m1");
+        assertThat(view.catalog(uuid)).doesNotContain("\"m1\"");
+    }
+
+    /** The six state flags {@code xl list} prints for {@code domain}, e.g. {@code -b----}. */
+    private String state(String domain) {
+        String[] lines = bed.run(minutes(1), "xl", "list", domain).orThrow().stdout().strip().split("\n");
+        String[] cols = lines[lines.length - 1].trim().split("\\s+");
+        return cols[cols.length - 2];
+    }
+
+    /**
+     * The first record the guest reports written after {@code offset} of its console log that is not above
+     * {@code last}: the guest went on writing while the revert began, the resumed guest starts lower again.
+     */
+    private long firstWrittenAfter(int offset, long last) {
+        long deadline = System.nanoTime() + minutes(2).toNanos();
+        while (true) {
+            Matcher m = WROTE.matcher(guest.console().substring(offset));
+            while (m.find()) {
+                long n = Long.parseLong(m.group(1));
+                if (n <= last) {
+                    return n;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the guest wrote nothing after the revert:\n" + guest.console());
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static String qdisk(String vdev, String target) {
+        return "format=qcow2,vdev=" + vdev + ",access=rw,backendtype=qdisk,target=" + target;
+    }
+
+    /** etc/io.xensnap.cfg for this host (docs/install.md), with xl for snapshots with memory. */
+    private static String config() {
+        return String.join("\n",
+                "xen.run.dir = /var/run/xen",
+                "xen.lib.dir = /var/lib/xen",
+                "xenstored.socket =",
+                "qemu.img = /usr/bin/qemu-img",
+                "xl.path = /usr/sbin/xl",
+                "state.dir = /var/lib/xensnap",
+                "overlay.roots = /images",
+                "");
+    }
+}
