@@ -6,7 +6,6 @@ import static io.xensnap.acceptance.Acceptance.secs;
 import static io.xensnap.acceptance.Acceptance.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -19,17 +18,21 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.xensnap.harness.XenBed;
 
 /**
- * Domain snapshots (memory and disks at one instant) on a real Xen 4.17 host (docs/acceptance.md): xensnap in a stock
- * Karaf in the bed's dom0, with {@code xl.path} configured, driven through Karaf's console. The guest is the witness:
+ * Domain snapshots (memory and disks at one instant) on a real Xen 4.17 host (docs/acceptance.md): xensnap in the
+ * stock Karaf of the host the acceptance classes share ({@link Dom0Host}), with {@code xl.path} configured, driven
+ * through Karaf's console. The guest is the witness:
  * its init keeps its record counter in memory and writes each record to both disks, so after a revert the counter it
  * goes on from says which instant its memory came back from, and the disks say which instant they came back from.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(Dom0Host.Shared.class)
+@Order(2)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DomainSnapshotIT {
 
@@ -48,40 +51,32 @@ class DomainSnapshotIT {
     private long m1Before;
     private long m1After;
 
+    private Dom0Host host;
+
     @RegisterExtension
-    final FailureReport report = new FailureReport(() -> bed, () -> karaf);
+    final FailureReport report = new FailureReport(() -> bed, () -> host == null ? null : host.karafAsIs());
 
     @BeforeAll
-    void bootHostKarafAndGuest() throws Exception {
+    void startTheGuest(Dom0Host shared) {
         long t0 = System.nanoTime();
-        bed = XenBed.boot(XenBed.Image.locate(), minutes(8));
-        log("dom0 ready in " + bed.bootTime().toSeconds() + " s");
-        view = new Dom0View(bed);
-        karaf = Dom0Karaf.unpackAndStart(bed, Path.of(System.getProperty("xensnap.karaf")),
-                Path.of(System.getProperty("xensnap.repository")), config());
+        host = shared;
+        bed = host.bed();
+        view = host.view();
         guest = new Guest(bed, DOMU, UUID.randomUUID().toString());
-        Guest.prepareInitramfs(bed);
         sh(bed, minutes(2), "set -e; for f in " + A + " " + B + "; do qemu-img create -q -f qcow2 $f 64M; done");
         guest.create(guest.writeConfig(List.of(qdisk("xvda", A), qdisk("xvdb", B)), List.of("xvda", "xvdb")));
         uuid = guest.uuid();
         image = "/var/lib/xensnap/memory/" + uuid + "/m1.xlsave";
         guest.awaitReady(1, minutes(4));
         log("guest " + uuid + " running after " + secs(t0));
-        karaf.awaitConsoleAndInstall("mvn:io.xensnap/xensnap-features/" + System.getProperty("xensnap.version")
-                + "/xml/features");
-        log("xensnap installed in a stock Karaf after " + secs(t0));
+        karaf = host.karaf();
     }
 
+    /** The host outlives this class; the guest does not. */
     @AfterAll
-    void stop() {
-        try {
-            if (karaf != null) {
-                karaf.close();
-            }
-        } finally {
-            if (bed != null) {
-                bed.close();
-            }
+    void destroyTheGuest() {
+        if (bed != null && bed.isAlive()) {
+            bed.run(minutes(2), "xl", "destroy", DOMU);
         }
     }
 
@@ -221,18 +216,5 @@ class DomainSnapshotIT {
 
     private static String qdisk(String vdev, String target) {
         return "format=qcow2,vdev=" + vdev + ",access=rw,backendtype=qdisk,target=" + target;
-    }
-
-    /** etc/io.xensnap.cfg for this host (docs/install.md), with xl for snapshots with memory. */
-    private static String config() {
-        return String.join("\n",
-                "xen.run.dir = /var/run/xen",
-                "xen.lib.dir = /var/lib/xen",
-                "xenstored.socket =",
-                "qemu.img = /usr/bin/qemu-img",
-                "xl.path = /usr/sbin/xl",
-                "state.dir = /var/lib/xensnap",
-                "overlay.roots = /images",
-                "");
     }
 }

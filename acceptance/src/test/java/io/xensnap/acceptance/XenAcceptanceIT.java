@@ -6,7 +6,6 @@ import static io.xensnap.acceptance.Acceptance.secs;
 import static io.xensnap.acceptance.Acceptance.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +21,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.xensnap.harness.XenBed;
@@ -32,10 +32,12 @@ import io.xensnap.harness.XenBed;
  * its own disks hold. Each step checks every side: the guest, libxl ({@code xl list -l}), xenstore, the image chain
  * ({@code qemu-img info --backing-chain -U}) and xensnap's catalog.
  *
- * <p>The steps build on each other, in order, on one bed and one guest: booting the bed, Karaf and the guest costs
- * minutes under TCG, each step seconds.
+ * <p>The steps build on each other, in order, on one guest, on the host the run's acceptance classes share
+ * ({@link Dom0Host}): booting the bed, Karaf and a guest costs minutes under TCG, each step seconds.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(Dom0Host.Shared.class)
+@Order(1)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class XenAcceptanceIT {
 
@@ -57,20 +59,19 @@ class XenAcceptanceIT {
     private long s1Before;
     private long s1After;
 
+    private Dom0Host host;
+
     @RegisterExtension
-    final FailureReport report = new FailureReport(() -> bed, () -> karaf);
+    final FailureReport report = new FailureReport(() -> bed, () -> host == null ? null : host.karafAsIs());
 
     @BeforeAll
-    void bootHostKarafAndGuest() throws Exception {
+    void startTheGuest(Dom0Host shared) {
         long t0 = System.nanoTime();
-        bed = XenBed.boot(XenBed.Image.locate(), minutes(8));
-        log("dom0 ready in " + bed.bootTime().toSeconds() + " s");
-        view = new Dom0View(bed);
-        karaf = Dom0Karaf.unpackAndStart(bed, Path.of(System.getProperty("xensnap.karaf")),
-                Path.of(System.getProperty("xensnap.repository")), config());
-        // the guest starts while Karaf boots: both take a minute or more under TCG
+        host = shared;
+        bed = host.bed();
+        view = host.view();
+        // the guest starts while Karaf may still be booting: both take a minute or more under TCG
         guest = new Guest(bed, DOMU, UUID.randomUUID().toString());
-        Guest.prepareInitramfs(bed);
         sh(bed, minutes(2), "set -e; qemu-img create -q -f qcow2 " + A + " 64M; qemu-img create -q -f raw " + B
                 + " 64M; qemu-io -f qcow2 -c 'write -P 0xa1 0 1M' " + A + " >/dev/null;"
                 + " qemu-io -f raw -c 'write -P 0xb2 0 1M' " + B + " >/dev/null");
@@ -80,21 +81,14 @@ class XenAcceptanceIT {
         assertThat(bed.run(minutes(1), "xl", "list", "-v", DOMU).orThrow().stdout()).contains(uuid);
         guest.awaitReady(++boots, minutes(4));
         log("guest " + uuid + " running after " + secs(t0));
-        karaf.awaitConsoleAndInstall("mvn:io.xensnap/xensnap-features/" + System.getProperty("xensnap.version")
-                + "/xml/features");
-        log("xensnap installed in a stock Karaf after " + secs(t0));
+        karaf = host.karaf();
     }
 
+    /** The host outlives this class (the next one uses it); the guest does not. */
     @AfterAll
-    void stop() {
-        try {
-            if (karaf != null) {
-                karaf.close();
-            }
-        } finally {
-            if (bed != null) {
-                bed.close();
-            }
+    void destroyTheGuest() {
+        if (bed != null && bed.isAlive()) {
+            bed.run(minutes(2), "xl", "destroy", DOMU);
         }
     }
 
@@ -331,17 +325,5 @@ class XenAcceptanceIT {
 
     private static String qdisk(String format, String vdev, String target) {
         return "format=" + format + ",vdev=" + vdev + ",access=rw,backendtype=qdisk,target=" + target;
-    }
-
-    /** etc/io.xensnap.cfg as an operator writes it for this host (docs/install.md). */
-    private static String config() {
-        return String.join("\n",
-                "xen.run.dir = /var/run/xen",
-                "xen.lib.dir = /var/lib/xen",
-                "xenstored.socket =",
-                "qemu.img = /usr/bin/qemu-img",
-                "state.dir = /var/lib/xensnap",
-                "overlay.roots = /images",
-                "") ;
     }
 }

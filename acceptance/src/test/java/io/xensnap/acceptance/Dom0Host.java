@@ -1,0 +1,116 @@
+package io.xensnap.acceptance;
+
+import static io.xensnap.acceptance.Acceptance.log;
+import static io.xensnap.acceptance.Acceptance.minutes;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+import io.xensnap.harness.XenBed;
+
+/**
+ * The real Xen host every acceptance class of a run shares: the bed booted once, a stock Karaf unpacked and started
+ * in its dom0 with xensnap's feature repository and {@code etc/io.xensnap.cfg}, xensnap installed on first use. Under
+ * TCG the boot and Karaf's start cost minutes, a class's own guest and steps far less, so a class asks for the host
+ * ({@code @BeforeAll void boot(Dom0Host host)} with {@code @ExtendWith(Dom0Host.Shared.class)}), starts its guest
+ * while Karaf may still be starting, then calls {@link #karaf()}. The host is closed when the run ends.
+ */
+final class Dom0Host implements ExtensionContext.Store.CloseableResource {
+
+    private final XenBed bed;
+    private final Dom0Karaf karaf;
+    private final Dom0View view;
+    private boolean installed;
+
+    private Dom0Host(XenBed bed, Dom0Karaf karaf) {
+        this.bed = bed;
+        this.karaf = karaf;
+        this.view = new Dom0View(bed);
+    }
+
+    private static Dom0Host boot() {
+        long t0 = System.nanoTime();
+        XenBed bed = XenBed.boot(XenBed.Image.locate(), minutes(8));
+        try {
+            log("dom0 ready in " + bed.bootTime().toSeconds() + " s");
+            Dom0Karaf karaf = Dom0Karaf.unpackAndStart(bed, Path.of(System.getProperty("xensnap.karaf")),
+                    Path.of(System.getProperty("xensnap.repository")), config());
+            Guest.prepareInitramfs(bed);
+            log("Karaf starting, guests' initramfs made after " + Acceptance.secs(t0));
+            return new Dom0Host(bed, karaf);
+        } catch (IOException | RuntimeException e) {
+            bed.close();
+            throw e instanceof IOException io ? new IllegalStateException(io) : (RuntimeException) e;
+        }
+    }
+
+    XenBed bed() {
+        return bed;
+    }
+
+    Dom0View view() {
+        return view;
+    }
+
+    /** @return Karaf, once xensnap is installed in it (the first call waits for Karaf's start and installs it) */
+    synchronized Dom0Karaf karaf() {
+        if (!installed) {
+            long t0 = System.nanoTime();
+            karaf.awaitConsoleAndInstall("mvn:io.xensnap/xensnap-features/" + System.getProperty("xensnap.version")
+                    + "/xml/features");
+            installed = true;
+            log("xensnap installed in a stock Karaf (waited " + Acceptance.secs(t0) + ")");
+        }
+        return karaf;
+    }
+
+    /** @return Karaf as it is, installed or not: for failure reports */
+    Dom0Karaf karafAsIs() {
+        return karaf;
+    }
+
+    @Override
+    public void close() {
+        try {
+            karaf.close();
+        } finally {
+            bed.close();
+        }
+    }
+
+    /**
+     * etc/io.xensnap.cfg as an operator writes it for this host (docs/install.md): the real run and lib directories,
+     * Debian's xenstored over its socket, xl for snapshots with memory, overlays under /images.
+     */
+    private static String config() {
+        return String.join("\n",
+                "xen.run.dir = /var/run/xen",
+                "xen.lib.dir = /var/lib/xen",
+                "xenstored.socket =",
+                "qemu.img = /usr/bin/qemu-img",
+                "xl.path = /usr/sbin/xl",
+                "state.dir = /var/lib/xensnap",
+                "overlay.roots = /images",
+                "");
+    }
+
+    /** Gives a class's {@code @BeforeAll} the run's one host, booting it for the first class that asks. */
+    static final class Shared implements ParameterResolver {
+
+        private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(Dom0Host.class);
+
+        @Override
+        public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+            return parameter.getParameter().getType() == Dom0Host.class;
+        }
+
+        @Override
+        public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+            return context.getRoot().getStore(NS).getOrComputeIfAbsent(Dom0Host.class, k -> boot(), Dom0Host.class);
+        }
+    }
+}
