@@ -39,6 +39,7 @@ class DomainSnapshotIT {
     private static final String DOMU = "dsn";
     private static final String A = "/images/dsn-a.qcow2";
     private static final String B = "/images/dsn-b.qcow2";
+    private static final String B_M2 = "/images/dsn-b.m2.qcow2";
     private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
 
     private XenBed bed;
@@ -66,7 +67,7 @@ class DomainSnapshotIT {
         sh(bed, minutes(2), "set -e; for f in " + A + " " + B + "; do qemu-img create -q -f qcow2 $f 64M; done");
         guest.create(guest.writeConfig(List.of(qdisk("xvda", A), qdisk("xvdb", B)), List.of("xvda", "xvdb")));
         uuid = guest.uuid();
-        image = "/var/lib/xensnap/memory/" + uuid + "/m1.xlsave";
+        image = image("m1");
         guest.awaitReady(1, minutes(4));
         log("guest " + uuid + " running after " + secs(t0));
         karaf = host.karaf();
@@ -179,6 +180,56 @@ class DomainSnapshotIT {
         assertThat(view.exists(image)).as("the save image").isFalse();
         assertThat(view.internalSnapshots(A)).doesNotContain("m1");
         assertThat(view.catalog(uuid)).doesNotContain("\"m1\"");
+    }
+
+    /**
+     * A snapshot with memory whose second disk is external: the save image's config names xvdb's image as it was,
+     * which the snapshot freezes. The revert must restore the domain on a fresh overlay on that frozen image, never on
+     * the image itself: xensnap hands xl a copy of the save image whose config names the reverted images.
+     */
+    @Test
+    @Order(6)
+    void aSnapshotWithMemoryAndAnExternalDiskRevertsOntoAFreshOverlayNeverTheFrozenImage() {
+        int domid = guest.domid();
+        long before = guest.awaitWritten(guest.lastWritten().orElseThrow() + 2, minutes(2));
+        String out = karaf.execute("snapshot:create --memory --disks xvda:internal,xvdb:external:" + B_M2 + " "
+                + domid + " m2", minutes(5));
+        long after = guest.lastWritten().orElseThrow();
+        assertThat(out).as("the console").contains("Created snapshot m2").doesNotContain("Error");
+        assertThat(view.params(domid, 51728)).as("xvdb runs on the overlay").isEqualTo("qcow2:" + B_M2);
+        String frozen = view.sha256(B);
+        long written = guest.awaitWritten(after + 12, minutes(3));
+        assertThat(view.recordIn(B_M2, "qcow2", written)).as("record " + written + " in the overlay").isTrue();
+        int consoleBefore = guest.console().length();
+
+        String reverted = karaf.execute("snapshot:revert " + domid + " m2", minutes(6));
+        assertThat(reverted).contains("Reverted to snapshot m2", "runs again").doesNotContain("Error");
+        Matcher fresh = Pattern.compile("xvdb\\s+(/\\S+) \\(qcow2\\)").matcher(reverted);
+        assertThat(fresh.find()).as("xvdb's image in: " + reverted).isTrue();
+        String top = fresh.group(1);
+        assertThat(top).isNotEqualTo(B).isNotEqualTo(B_M2);
+        int now = guest.domid();
+        assertThat(state(DOMU)).as("xl list: it runs").doesNotContain("p");
+        assertThat(view.params(now, 51728)).as("xenstore: the restored domain's xvdb").isEqualTo("qcow2:" + top);
+        assertThat(view.libxlDisks(DOMU)).as("libxl's config of the restored domain")
+                .containsEntry("xvdb", "qcow2 " + top).containsEntry("xvda", "qcow2 " + A);
+        assertThat(view.chain(top)).as("a fresh overlay on the frozen image").containsExactly(top + " qcow2",
+                B + " qcow2");
+        assertThat(view.exists(image("m2") + ".restore")).as("the copy xl restored from").isFalse();
+
+        long first = firstWrittenAfter(consoleBefore, written);
+        assertThat(first).as("the guest goes on from m2's instant").isGreaterThan(before).isLessThanOrEqualTo(after + 1);
+        long next = guest.awaitWritten(guest.lastWritten().orElseThrow() + 2, minutes(2));
+        assertThat(view.recordIn(top, "qcow2", next)).as("its new writes land in the fresh overlay").isTrue();
+        assertThat(view.sha256(B)).as("the frozen image, untouched by the restored domain").isEqualTo(frozen);
+        assertThat(view.recordIn(B, "qcow2", written)).as("nothing after m2 in the frozen image").isFalse();
+        assertThat(karaf.execute("snapshot:reconcile " + now, minutes(3))).isEqualTo(uuid + " clean");
+        log("m2 (external xvdb) taken between records " + before + " and " + after + "; reverted onto " + top
+                + ", going on from " + first);
+    }
+
+    private String image(String snapshot) {
+        return "/var/lib/xensnap/memory/" + uuid + "/" + snapshot + ".xlsave";
     }
 
     /** The six state flags {@code xl list} prints for {@code domain}, e.g. {@code -b----}. */

@@ -28,11 +28,16 @@ public interface DiskSnapshotProvider {
     SnapshotInfo create(SnapshotRequest request) throws SnapshotException;
 
     /**
-     * Brings the disks of a shut-off domain back to a snapshot.
+     * Brings the disks of a shut-off domain back to a snapshot. A snapshot with memory ({@link SnapshotInfo#memory()})
+     * brings the whole domain back instead, running or shut off: a running domain is destroyed, the disks go back,
+     * and the domain is restored from the snapshot's save image, running at the snapshot's instant on the reverted
+     * images (for an external disk, a fresh overlay on the image the snapshot froze).
      *
-     * @return the snapshot and the image each disk must now be started from
+     * @return the snapshot and the image each disk must now be started from (for a snapshot with memory: runs on)
      * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INVALID_STATE} (the domain
-     *                           runs: no device model may hold the images), {@code BUSY}, {@code LOCK_TIMEOUT},
+     *                           runs: no device model may hold the images; or a save image that cannot be
+     *                           restored), {@code UNSUPPORTED} (a snapshot with memory and no xl configured),
+     *                           {@code LOW_FREE_SPACE}, {@code BUSY}, {@code LOCK_TIMEOUT}, {@code HYPERVISOR_ERROR},
      *                           {@code TOOL_FAILED}, {@code TIMEOUT}, {@code INTERNAL}
      */
     RevertResult revert(DomainRef domain, String snapshot) throws SnapshotException;

@@ -51,7 +51,9 @@ public enum SnapshotError {
      * The file system that would receive an overlay has less free space than allowed (configuration keys
      * {@code free.space.min.bytes} and {@code free.space.min.percent}). After the snapshot the guest writes to the
      * overlay, and on a full file system those writes fail. Nothing was changed: free space, or name an overlay on
-     * another file system.
+     * another file system. A revert to a snapshot with memory whose disks are external also refuses with this code when
+     * xensnap's state directory cannot hold the copy of the save image it restores from (see
+     * {@link DiskSnapshotProvider#revert}).
      *
      * @since 1.2
      */

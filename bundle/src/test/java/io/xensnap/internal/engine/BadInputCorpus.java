@@ -256,12 +256,11 @@ public final class BadInputCorpus {
             on(Op.LIST, "list-unknown-domid", "99", null, NO_SUCH_DOMAIN),
             on(Op.LIST, "list-bad-domain", "x;y", null, INVALID_ARGUMENT),
             create("create-with-an-unfinished-create", "${uuid12}", "new2", INVALID_STATE),
-            // snapshots with memory: a running domain, every writable disk, internal only; and xl configured
+            // snapshots with memory: a running domain, every writable disk, each one a disk a snapshot can take; and
+            // xl configured
             withMemory("memory-of-a-shut-off-domain", "${uuid12}", INVALID_STATE),
-            withMemory("memory-with-an-external-disk", "7", UNSUPPORTED, internal("xvda"), internal("xvdb"),
-                    external("xvdc", null)),
             withMemory("memory-leaving-a-disk-out", "7", INVALID_ARGUMENT, internal("xvda")),
-            withMemory("memory-raw-disk-by-default", "9", UNSUPPORTED),
+            withMemory("memory-with-a-phy-disk-by-default", "9", UNSUPPORTED),
             withMemory("memory-without-xl-configured", "7", UNSUPPORTED),
             withMemory("memory-with-a-bad-name", "7", INVALID_ARGUMENT, "a/b"));
 

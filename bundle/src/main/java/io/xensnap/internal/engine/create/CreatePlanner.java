@@ -76,9 +76,9 @@ public final class CreatePlanner {
     }
 
     /**
-     * A domain snapshot's checks: the memory saved must meet every disk at the same instant, and the save image
-     * carries libxl's config, which names each disk's path. An internal snapshot keeps every path, so that config
-     * stays right for a revert; an external one moves the disk to an overlay the image's config does not name.
+     * A domain snapshot's checks: the memory saved must meet every disk at the same instant. Internal and external
+     * disk snapshots both do: the config in the save image names an external disk's image, frozen from then on, and
+     * a revert restores the domain on the fresh overlay it puts there instead.
      */
     private Path memoryImage(SnapshotRequest request, DomainView domain, List<DiskPlan> plans)
             throws SnapshotException {
@@ -86,15 +86,9 @@ public final class CreatePlanner {
             if (d.cdrom() || !d.writable()) {
                 continue;
             }
-            Optional<DiskPlan> p = plans.stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
-            if (p.isEmpty()) {
+            if (plans.stream().noneMatch(x -> x.disk().vdev().equals(d.vdev()))) {
                 throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, domain.label() + ": a snapshot with"
                         + " memory covers every writable disk, and disk " + d.vdev() + " is left out");
-            }
-            if (p.get().kind() != SnapshotKind.INTERNAL) {
-                throw new SnapshotException(SnapshotError.UNSUPPORTED, domain.label() + " disk " + d.vdev()
-                        + ": a snapshot with memory takes internal disk snapshots only (qcow2 images): the save"
-                        + " image's config names the disk's path, which an external snapshot moves to an overlay");
             }
         }
         Path image = memoryImages.apply(domain.uuid(), request.name());

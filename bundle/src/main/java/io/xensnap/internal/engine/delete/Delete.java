@@ -28,6 +28,7 @@ import io.xensnap.internal.engine.Images;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.engine.revert.ResumingRevert;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
@@ -94,6 +95,8 @@ public final class Delete {
      */
     private static void removeMemoryImage(DomainView domain, SnapshotInfo snap) throws SnapshotException {
         try {
+            // with the copy a revert restores from, if a crash during a revert left one
+            Files.deleteIfExists(ResumingRevert.restoreCopy(snap.memory().image()));
             Files.deleteIfExists(snap.memory().image());
         } catch (IOException e) {
             throw new SnapshotException(SnapshotError.INTERNAL, domain.label() + ": snapshot " + snap.name()

@@ -1,11 +1,17 @@
 package io.xensnap.internal.engine.revert;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.RevertResult;
@@ -19,18 +25,27 @@ import io.xensnap.internal.engine.DomainResolver;
 import io.xensnap.internal.engine.Errors;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.Progress;
+import io.xensnap.internal.libxl.LibxlConfigException;
+import io.xensnap.internal.libxl.LibxlDisk;
+import io.xensnap.internal.libxl.LibxlDiskFormat;
+import io.xensnap.internal.libxl.SavedDomainConfig;
 import io.xensnap.internal.xenstore.XenstoreException;
 import io.xensnap.internal.xl.DomainControl;
 import io.xensnap.internal.xl.DomainControlException;
+import io.xensnap.internal.xl.SaveImageException;
 import io.xensnap.internal.xl.SaveImageHeader;
 
 /**
  * Revert to a domain snapshot: the domain runs again from the snapshot's instant. A running domain is destroyed (what
  * it did since is what a revert throws away), its disks go back with the offline {@link Revert}, and {@code xl restore}
- * starts it from the save image, with the config libxl wrote into that image at the snapshot's instant.
+ * starts it from the save image.
  *
- * <p>That config names each disk's path at that instant. The snapshot's disks are internal snapshots (a create with
- * memory takes no other), which keep every path, so the restored domain runs on exactly the reverted images.
+ * <p>The image's header carries libxl's config as it was at the snapshot's instant, which names each disk's path at
+ * that instant. An internal disk snapshot keeps its path, an external one does not: the image it names is frozen now,
+ * and the domain must run on the fresh overlay the revert put on it — booting on the frozen image would corrupt every
+ * overlay above it. {@code xl restore} reads JSON config only from the image itself, so when a disk's image differs
+ * the revert restores from a copy of the image whose header names the reverted images ({@link SaveImageHeader#rewrite}),
+ * removed once xl has read it.
  */
 public final class ResumingRevert {
 
@@ -49,6 +64,7 @@ public final class ResumingRevert {
     public RevertResult run(DomainCatalog catalog, SnapshotInfo snap, Progress progress) throws SnapshotException {
         String label = "domain " + catalog.uuid();
         DomainControl xl = validate(catalog, snap, label);
+        SaveImageHeader header = header(snap, label);
         OptionalInt domid = runningDomid(catalog.uuid());
         if (domid.isPresent()) {
             // the first change, and one without an undo: the domain's state since the snapshot is what a revert
@@ -64,14 +80,96 @@ public final class ResumingRevert {
         DomainCatalog now = load(catalog.uuid());
         RevertResult result = disks.run(DomainRef.shutOff(catalog.uuid(), java.util.List.of()), now, snap.name(),
                 progress);
+        Path image = snap.memory().image();
+        Path restoreFrom = restoreImage(header, image, result, label);
         try {
-            xl.restore(snap.memory().image(), Optional.empty());
+            xl.restore(restoreFrom, Optional.empty());
         } catch (DomainControlException e) {
             throw Errors.xl(label + ": the disks are back at snapshot " + snap.name() + " but the domain is shut"
-                    + " off: restoring it from " + snap.memory().image() + " failed", e);
+                    + " off: restoring it from " + restoreFrom + " failed", e);
+        } finally {
+            if (!restoreFrom.equals(image)) {
+                deleteQuietly(restoreFrom, label);
+            }
         }
-        LOG.info("{}: restored from {}, running at snapshot {}", label, snap.memory().image(), snap.name());
+        LOG.info("{}: restored from {}, running at snapshot {}", label, restoreFrom, snap.name());
         return result;
+    }
+
+    /**
+     * The image {@code xl restore} must read: the save image itself when its config names every reverted image, else
+     * a copy beside it whose config does.
+     */
+    private static Path restoreImage(SaveImageHeader header, Path image, RevertResult result, String label)
+            throws SnapshotException {
+        byte[] json = header.jsonConfig().orElseThrow();
+        List<LibxlDisk> moved = new ArrayList<>();
+        try {
+            for (DiskImage d : result.disks()) {
+                LibxlDisk now = new LibxlDisk(d.vdev(), d.image().toString(),
+                        LibxlDiskFormat.valueOf(d.format().name()));
+                LibxlDisk saved = SavedDomainConfig.disk(json, d.vdev(), image.toString());
+                if (!saved.equals(now)) {
+                    moved.add(now);
+                }
+            }
+            if (moved.isEmpty()) {
+                return image;
+            }
+            Path copy = restoreCopy(image);
+            Files.deleteIfExists(copy);
+            header.rewrite(image, SavedDomainConfig.withDisks(json, moved, image.toString()), copy);
+            LOG.info("{}: {} names {} as it is now, for xl restore", label, copy, moved);
+            return copy;
+        } catch (LibxlConfigException e) {
+            throw Errors.libxl(label + ": the disks are back but the domain is shut off: the config in " + image, e);
+        } catch (SaveImageException | IOException e) {
+            throw new SnapshotException(SnapshotError.CATALOG_UNWRITABLE, label + ": the disks are back but the"
+                    + " domain is shut off: " + e.getMessage(), e);
+        }
+    }
+
+    /** @return where a revert writes the copy of {@code image} it restores from: beside it, root's only too */
+    public static Path restoreCopy(Path image) {
+        return image.resolveSibling(image.getFileName() + ".restore");
+    }
+
+    private static void deleteQuietly(Path copy, String label) {
+        try {
+            Files.deleteIfExists(copy);
+        } catch (IOException e) {
+            // the restore's outcome is what the caller must hear about; the next revert or delete removes the copy
+            LOG.warn("{}: {} could not be removed: {}", label, copy, e.toString());
+        }
+    }
+
+    /** The save image's header, and the config in it naming every disk of the snapshot: checked before any change. */
+    private static SaveImageHeader header(SnapshotInfo snap, String label) throws SnapshotException {
+        Path image = snap.memory().image();
+        try {
+            SaveImageHeader header = SaveImageHeader.read(image);
+            byte[] json = header.jsonConfig().orElseThrow(() -> new SaveImageException(image
+                    + " carries no libxl config in JSON"));
+            boolean external = false;
+            for (DiskSnapshot d : snap.disks()) {
+                SavedDomainConfig.disk(json, d.vdev(), image.toString());
+                external |= d.kind() == SnapshotKind.EXTERNAL;
+            }
+            if (external) {
+                long usable = Files.getFileStore(image.getParent()).getUsableSpace();
+                if (usable < Files.size(image)) {
+                    // a shut-off domain and reverted disks would be the result of running out half-way
+                    throw new SnapshotException(SnapshotError.LOW_FREE_SPACE, label + ": snapshot " + snap.name()
+                            + ": restoring it needs a copy of " + image + " (" + Files.size(image) + " bytes) that"
+                            + " names the reverted overlays, and " + image.getParent() + " has " + usable
+                            + " bytes free; nothing changed");
+                }
+            }
+            return header;
+        } catch (SaveImageException | LibxlConfigException | IOException e) {
+            throw new SnapshotException(SnapshotError.INVALID_STATE, label + ": snapshot " + snap.name()
+                    + ": its save image cannot be restored: " + e.getMessage() + "; nothing changed", e);
+        }
     }
 
     /** Everything that can refuse, before the running domain is destroyed. */
@@ -83,17 +181,6 @@ public final class ResumingRevert {
         DomainControl xl = peers.domains().orElseThrow(() -> new SnapshotException(SnapshotError.UNSUPPORTED,
                 label + ": snapshot " + snap.name() + " holds the domain's memory, and a revert to it restores the"
                         + " domain with xl, which the configuration does not name (xl.path)"));
-        for (DiskSnapshot d : snap.disks()) {
-            if (d.kind() != SnapshotKind.INTERNAL) {
-                throw new SnapshotException(SnapshotError.UNSUPPORTED, label + ": snapshot " + snap.name()
-                        + " disk " + d.vdev() + " is external; its save image's config would name the frozen image");
-            }
-        }
-        String refusal = SaveImageHeader.refusal(snap.memory().image());
-        if (refusal != null) {
-            throw new SnapshotException(SnapshotError.INVALID_STATE, label + ": snapshot " + snap.name()
-                    + ": its save image cannot be restored: " + refusal + "; nothing changed");
-        }
         return xl;
     }
 

@@ -1,0 +1,36 @@
+package io.xensnap.internal.libxl;
+
+import java.util.Arrays;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * libxl's domain config as xl keeps it in a save image: the same JSON libxl writes to its userdata file. A revert
+ * re-points its disks at the images the domain must run on now, so that {@code xl restore} does not start the domain
+ * on images a snapshot has frozen since.
+ */
+public final class SavedDomainConfig {
+
+    private SavedDomainConfig() {
+    }
+
+    /** @return the disk {@code vdev} in {@code json} (without a trailing NUL) */
+    public static LibxlDisk disk(byte[] json, String vdev, String name) throws LibxlConfigException {
+        return DomainConfigDisks.read(DomainConfigJson.parse(json, name), vdev, name);
+    }
+
+    /**
+     * @param json  the config (without a trailing NUL)
+     * @param disks the disks to re-point: each one's path and format replace those of the disk with its vdev
+     * @return the config as libxl would print it, without a trailing NUL; every other field as it was
+     */
+    public static byte[] withDisks(byte[] json, List<LibxlDisk> disks, String name) throws LibxlConfigException {
+        ObjectNode config = DomainConfigJson.parse(json, name);
+        for (LibxlDisk d : disks) {
+            DomainConfigDisks.write(config, d, name);
+        }
+        byte[] printed = DomainConfigJson.print(config);
+        return Arrays.copyOf(printed, printed.length - 1);
+    }
+}
