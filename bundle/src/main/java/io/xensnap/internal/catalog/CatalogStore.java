@@ -247,7 +247,7 @@ public final class CatalogStore {
             diskSnapshots(n.putArray("disks"), s.disks());
             if (s.memory() != null) {
                 n.putObject("memory").put("image", s.memory().image().toString())
-                        .put("size", s.memory().sizeBytes());
+                        .put("size", s.memory().sizeBytes()).put("sha256", s.memory().sha256());
             }
         }
         return root;
@@ -302,7 +302,8 @@ public final class CatalogStore {
             snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
                     parent == null || parent.isNull() ? null : parent.asText(), sd,
                     mem == null || mem.isNull() ? null
-                            : new MemoryImage(absolute(req(mem, "image"), "memory.image"), req(mem, "size").asLong())));
+                            : new MemoryImage(absolute(req(mem, "image"), "memory.image"), req(mem, "size").asLong(),
+                                    mem.hasNonNull("sha256") ? mem.get("sha256").asText() : "")));
         }
         // written since xensnap records the files it makes; an older catalog records none
         List<Path> made = new ArrayList<>();

@@ -52,7 +52,8 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         out.println("Parent       " + (s.parent() == null ? "-" : s.parent()));
         out.println("Description  " + (s.description().isEmpty() ? "-" : Visible.text(s.description())));
         out.println("Memory       " + (s.memory() == null ? "- (a disk snapshot)"
-                : s.memory().sizeBytes() + " bytes in " + Visible.text(s.memory().image())));
+                : s.memory().sizeBytes() + " bytes in " + Visible.text(s.memory().image())
+                        + (s.memory().sha256().isEmpty() ? "" : " (SHA-256 " + s.memory().sha256() + ")")));
         Optional<SnapshotSpace> space = snapshots.space(ref).stream().filter(sp -> sp.snapshot().equals(snapshot))
                 .findFirst();
         space.ifPresent(sp -> {

@@ -113,12 +113,14 @@ class CatalogStoreTest {
         assertThat(back.pending().orElseThrow().memory()).isEqualTo(image);
         assertThat(back.made()).as("recorded before xl writes it").containsExactly(image);
 
-        SnapshotInfo withMemory = internal("m1", null).withMemory(new MemoryImage(image, 201_733_935L));
+        MemoryImage memory = new MemoryImage(image, 201_733_935L,
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+        SnapshotInfo withMemory = internal("m1", null).withMemory(memory);
         DomainCatalog done = DomainCatalog.empty(UUID).withSnapshot(withMemory, disks("/img/a.qcow2"))
                 .withSnapshot(internal("d1", "m1"), disks("/img/a.qcow2"));
         store.save(done);
         DomainCatalog read = new CatalogStore(state).load(UUID);
-        assertThat(read.snapshot("m1").orElseThrow().memory()).isEqualTo(new MemoryImage(image, 201_733_935L));
+        assertThat(read.snapshot("m1").orElseThrow().memory()).isEqualTo(memory);
         assertThat(read.snapshot("d1").orElseThrow().memory()).as("a disk snapshot has none").isNull();
         assertThat(read.withoutSnapshot("d1").snapshot("m1").orElseThrow().memory()).isNotNull();
     }

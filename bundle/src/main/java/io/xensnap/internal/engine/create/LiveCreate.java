@@ -58,6 +58,7 @@ import io.xensnap.internal.xenstore.DiskImageSwap;
 import io.xensnap.internal.xenstore.LibxlFormat;
 import io.xensnap.internal.xenstore.XenstoreClient;
 import io.xensnap.internal.xenstore.XenstoreException;
+import io.xensnap.internal.xl.SaveImageDigest;
 import io.xensnap.internal.xl.DomainControlException;
 
 /**
@@ -314,18 +315,20 @@ public final class LiveCreate {
         return info;
     }
 
-    /** The save image as the snapshot records it, with its size; {@code null} for a disk snapshot. */
+    /**
+     * The save image as the snapshot records it, with its size and digest; {@code null} for a disk snapshot. Read
+     * after the domain runs again: the image does not change after xl wrote it, and the pause stays that short.
+     */
     private static MemoryImage memoryImage(CreatePlan plan, List<String> failures) {
         if (plan.memory() == null) {
             return null;
         }
-        long size = 0;
         try {
-            size = Files.size(plan.memory());
+            return new MemoryImage(plan.memory(), Files.size(plan.memory()), SaveImageDigest.sha256(plan.memory()));
         } catch (IOException e) {
             failures.add("the save image " + plan.memory() + " cannot be read: " + e.getMessage());
+            return new MemoryImage(plan.memory(), 0, "");
         }
-        return new MemoryImage(plan.memory(), size);
     }
 
     /**

@@ -33,6 +33,7 @@ import io.xensnap.internal.xenstore.DiskImageSwap;
 import io.xensnap.internal.xenstore.LibxlFormat;
 import io.xensnap.internal.xenstore.XenstoreClient;
 import io.xensnap.internal.xl.DomainControlException;
+import io.xensnap.internal.xl.SaveImageDigest;
 import io.xensnap.internal.xl.SaveImageHeader;
 import io.xensnap.internal.xenstore.XenstoreException;
 
@@ -268,7 +269,7 @@ final class CreateRecovery {
             return null;
         }
         try {
-            return new MemoryImage(p.memory(), Files.size(p.memory()));
+            return new MemoryImage(p.memory(), Files.size(p.memory()), SaveImageDigest.sha256(p.memory()));
         } catch (IOException e) {
             return null;
         }

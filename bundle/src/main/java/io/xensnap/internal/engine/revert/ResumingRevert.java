@@ -32,6 +32,7 @@ import io.xensnap.internal.libxl.SavedDomainConfig;
 import io.xensnap.internal.xenstore.XenstoreException;
 import io.xensnap.internal.xl.DomainControl;
 import io.xensnap.internal.xl.DomainControlException;
+import io.xensnap.internal.xl.SaveImageDigest;
 import io.xensnap.internal.xl.SaveImageException;
 import io.xensnap.internal.xl.SaveImageHeader;
 
@@ -148,6 +149,11 @@ public final class ResumingRevert {
         Path image = snap.memory().image();
         try {
             SaveImageHeader header = SaveImageHeader.read(image);
+            String recorded = snap.memory().sha256();
+            if (!recorded.isEmpty() && !recorded.equals(SaveImageDigest.sha256(image))) {
+                throw new SaveImageException(image + " has changed since the snapshot was taken (its SHA-256 is not"
+                        + " the one recorded then): damaged");
+            }
             byte[] json = header.jsonConfig().orElseThrow(() -> new SaveImageException(image
                     + " carries no libxl config in JSON"));
             boolean external = false;

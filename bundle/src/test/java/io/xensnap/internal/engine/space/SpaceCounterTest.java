@@ -236,7 +236,7 @@ class SpaceCounterTest {
         io(image, "write -P 0x42 0 1M");
         SnapshotSpace diskOnly = internal("s1", image).get(0);
         SnapshotInfo withMemory = info("s1", null, internalDisk(image))
-                .withMemory(new io.xensnap.api.MemoryImage(path("s1.xlsave"), 134_217_728L));
+                .withMemory(new io.xensnap.api.MemoryImage(path("s1.xlsave"), 134_217_728L, ""));
 
         SnapshotSpace space = counter.count(tree(List.of(withMemory))).get(0);
 
