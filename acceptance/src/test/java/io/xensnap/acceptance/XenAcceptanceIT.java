@@ -7,6 +7,7 @@ import static io.xensnap.acceptance.Acceptance.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
