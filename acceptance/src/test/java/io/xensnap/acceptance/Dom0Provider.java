@@ -45,7 +45,8 @@ final class Dom0Provider implements AutoCloseable {
 
     /**
      * Puts the class path into dom0 and starts the JVM in the background, pinned to one vCPU and with C1 only, as
-     * Karaf runs in the acceptance suite (docs/acceptance.md); {@link #awaitReady} waits for it.
+     * Karaf runs in the acceptance suite (docs/acceptance.md), and niced, so that {@code xl create} and the device
+     * models it starts meanwhile come first; {@link #awaitReady} waits for it.
      */
     static Dom0Provider start(XenBed bed) {
         Set<Path> sources = new LinkedHashSet<>();
@@ -73,7 +74,7 @@ final class Dom0Provider implements AutoCloseable {
         Dom0Provider provider = new Dom0Provider(bed);
         String share = XenBed.DOM0_SHARE + "/xensnap";
         // setsid and every stream redirected: the agent's command returns at once and nothing waits on the JVM
-        Acceptance.sh(bed, Duration.ofMinutes(1), "mkdir -p " + share + " && setsid taskset -c 1 java"
+        Acceptance.sh(bed, Duration.ofMinutes(1), "mkdir -p " + share + " && setsid nice -n 10 taskset -c 1 java"
                 + " -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.showDateTime=true -cp " + String.join(":", entries)
                 + " " + ProviderMain.class.getName() + " serve " + share + " </dev/null >" + share + "/jvm.log 2>&1 &");
         return provider;

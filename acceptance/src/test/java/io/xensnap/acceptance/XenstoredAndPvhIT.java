@@ -64,14 +64,14 @@ class XenstoredAndPvhIT {
         Guest.prepareInitramfs(bed);
         sh(bed, minutes(2), "set -e; qemu-img create -q -f qcow2 " + A + " 64M; qemu-img create -q -f raw " + B
                 + " 64M; qemu-img create -q -f qcow2 " + H + " 64M");
+        // xensnap's JVM starts while the guests are created and boot: each takes minutes under TCG on a busy machine
+        xensnap = Dom0Provider.start(bed);
         pv = new Guest(bed, PV, UUID.randomUUID().toString());
-        pv.create(pv.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
+        create(pv, pv.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
                 List.of("xvda", "xvdb")));
         pvh = new Guest(bed, PVH, UUID.randomUUID().toString(), "pvh");
-        pvh.create(pvh.writeConfig(List.of(qdisk("qcow2", "xvda", H)), List.of("xvda")));
+        create(pvh, pvh.writeConfig(List.of(qdisk("qcow2", "xvda", H)), List.of("xvda")));
         log("both guests created after " + secs(t0));
-        // xensnap's JVM starts while the guests boot: both take minutes under TCG on a busy machine
-        xensnap = Dom0Provider.start(bed);
         pv.awaitReady(1, minutes(4));
         pvh.awaitReady(1, minutes(4));
         log("both guests writing after " + secs(t0));
@@ -173,6 +173,21 @@ class XenstoredAndPvhIT {
         long later = pvh.awaitWritten(pvh.lastWritten().orElseThrow() + 2, minutes(2));
         assertThat(view.recordIn(H, "qcow2", later)).isTrue();
         log("p1 after record " + before + ", merged with record " + inP1);
+    }
+
+    /**
+     * {@code xl create}, once more when libxl gave up on the device model's start: libxl waits 10 s for QEMU's QMP
+     * answers, which a busy machine under TCG can exceed ("device model did not start: -9"); libxl has removed the
+     * half-made domain by then.
+     */
+    private void create(Guest guest, String config) {
+        XenBed.Result r = bed.run(minutes(4), "xl", "create", config);
+        if (r.exitCode() != 0 && r.stderr().contains("device model did not start")) {
+            log("xl create " + guest.name() + " timed out on its device model, once more:\n" + r.stderr());
+            bed.run(minutes(2), "xl", "destroy", guest.name());
+            r = bed.run(minutes(4), "xl", "create", config);
+        }
+        r.orThrow();
     }
 
     private static String qdisk(String format, String vdev, String target) {
