@@ -109,7 +109,8 @@ class XenstoredAndPvhIT {
         XenBed.Result r = xensnap.run(minutes(4), "create", Integer.toString(domid), "s1", "xvda:internal",
                 "xvdb:external:" + B_S1);
         assertThat(r.exitCode()).as("xensnap create:\n" + r.stdout() + r.stderr()).isZero();
-        assertThat(r.stdout()).contains("disk xvda INTERNAL " + A + " QCOW2", "disk xvdb EXTERNAL " + B + " RAW " + B_S1);
+        assertThat(r.stdout()).contains("disk xvda INTERNAL " + A + " QCOW2",
+                "disk xvdb EXTERNAL " + B + " RAW " + B_S1);
 
         assertThat(view.params(domid, XVDA)).isEqualTo("qcow2:" + A);
         assertThat(view.params(domid, XVDB)).as("xenstore follows the overlay").isEqualTo("qcow2:" + B_S1);
@@ -176,9 +177,9 @@ class XenstoredAndPvhIT {
     }
 
     /**
-     * {@code xl create}, once more when libxl gave up on the device model's start: libxl waits 10 s for QEMU's QMP
-     * answers, which a busy machine under TCG can exceed ("device model did not start: -9"); libxl has removed the
-     * half-made domain by then.
+     * {@code xl create}, once more when libxl gave up on the device model's start: libxl waits a fixed time for
+     * QEMU's QMP answers, which a busy machine under TCG can exceed ("device model did not start: -9"); libxl has
+     * removed the half-made domain by then.
      */
     private void create(Guest guest, String config) {
         XenBed.Result r = bed.run(minutes(4), "xl", "create", config);
