@@ -27,15 +27,27 @@ final class Guest {
     private final XenBed bed;
     private final String name;
     private final String uuid;
+    private final String type;
 
     /**
+     * A PV guest.
+     *
      * @param uuid the domain's uuid in its xl config: xl would give every {@code xl create} a new one, and xensnap
      *             keeps a domain's snapshots by uuid, so a domain started again after a revert must keep it
      */
     Guest(XenBed bed, String name, String uuid) {
+        this(bed, name, uuid, "pv");
+    }
+
+    /**
+     * @param type xl's {@code type}: {@code pv}, or {@code pvh} (the same kernel boots through its PVH entry point;
+     *             the bed's CPU offers the hardware paging that needs)
+     */
+    Guest(XenBed bed, String name, String uuid, String type) {
         this.bed = bed;
         this.name = name;
         this.uuid = uuid;
+        this.type = type;
     }
 
     /**
@@ -65,7 +77,7 @@ final class Guest {
         bed.put(String.join("\n",
                 "name = \"" + name + "\"",
                 "uuid = \"" + uuid + "\"",
-                "type = \"pv\"",
+                "type = \"" + type + "\"",
                 "kernel = \"" + KERNEL + "\"",
                 "ramdisk = \"" + INITRD + "\"",
                 "extra = \"console=hvc0 quiet disks=" + String.join(",", vdevs) + "\"",

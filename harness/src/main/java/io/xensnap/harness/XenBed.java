@@ -112,6 +112,34 @@ public final class XenBed implements AutoCloseable {
         }
     }
 
+    /**
+     * Which xenstored serves dom0 in a boot. Chosen on dom0's kernel command line ({@code xenbed.xenstored=...}),
+     * which the image's {@code /etc/default/xen} reads before Debian's init script starts xenstored: the daemon
+     * cannot be replaced under a running dom0, so a test that wants the other one boots a bed of its own.
+     */
+    public enum Xenstored {
+        /** Debian's default, the OCaml one ({@code /usr/sbin/oxenstored}). */
+        OXENSTORED("oxenstored"),
+        /** The C one ({@code /usr/sbin/xenstored}). */
+        CXENSTORED("cxenstored");
+
+        private final String word;
+
+        Xenstored(String word) {
+            this.word = word;
+        }
+
+        /** @return the word on dom0's kernel command line that selects it */
+        public String kernelArgument() {
+            return "xenbed.xenstored=" + word;
+        }
+
+        /** @return the program dom0's init script starts for it */
+        public String program() {
+            return this == CXENSTORED ? "/usr/sbin/xenstored" : "/usr/sbin/oxenstored";
+        }
+    }
+
     /** What a command in dom0 did. */
     public record Result(List<String> argv, int exitCode, String stdout, String stderr) {
         public Result {
@@ -151,11 +179,23 @@ public final class XenBed implements AutoCloseable {
     }
 
     /**
-     * Boots {@code image} and waits until dom0's agent reports that {@code xl} answers.
+     * Boots {@code image} with Debian's default xenstored (oxenstored) and waits until dom0's agent reports that
+     * {@code xl} answers.
      *
      * @param readyTimeout how long to wait for dom0; about a minute on an idle 2-core machine, twice that when busy
      */
     public static XenBed boot(Image image, Duration readyTimeout) {
+        return boot(image, readyTimeout, Xenstored.OXENSTORED);
+    }
+
+    /**
+     * Boots {@code image} with {@code xenstored} serving dom0 and waits until dom0's agent reports that {@code xl}
+     * answers.
+     *
+     * @param readyTimeout how long to wait for dom0; about a minute on an idle 2-core machine, twice that when busy
+     */
+    public static XenBed boot(Image image, Duration readyTimeout, Xenstored xenstored) {
+        Objects.requireNonNull(xenstored, "xenstored");
         TempRoot dir = TempRoot.create("xenbed-");
         ManagedProcess qemu = null;
         try {
@@ -166,7 +206,7 @@ public final class XenBed implements AutoCloseable {
             Files.createDirectories(share.resolve("req"));
             Files.createDirectories(share.resolve("run"));
             long start = System.nanoTime();
-            qemu = ManagedProcess.start("xenbed-qemu", argv(image, dir.path()), Map.of(),
+            qemu = ManagedProcess.start("xenbed-qemu", argv(image, dir.path(), xenstored), Map.of(),
                     dir.path().resolve("qemu.log"));
             Path ready = share.resolve("ready");
             long deadline = start + readyTimeout.toNanos();
@@ -192,7 +232,7 @@ public final class XenBed implements AutoCloseable {
         }
     }
 
-    private static List<String> argv(Image image, Path run) {
+    private static List<String> argv(Image image, Path run, Xenstored xenstored) {
         Path img = image.dir();
         List<String> a = new ArrayList<>(List.of(
                 "nice", "-n", "19", Prerequisite.QEMU_SYSTEM.require().toString(),
@@ -205,7 +245,9 @@ public final class XenBed implements AutoCloseable {
                 "-append", "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 bootscrub=0"
                         + " loglvl=all guest_loglvl=all console_timestamps=boot noreboot",
                 // loglevel=4, not quiet: quiet would keep dom0's whole boot out of the serial log
-                "-initrd", img.resolve("vmlinuz") + " console=hvc0 root=/dev/vda rw loglevel=4,"
+                // the xenstored word is read by the image's /etc/default/xen before xen.service starts xenstored
+                "-initrd", img.resolve("vmlinuz") + " console=hvc0 root=/dev/vda rw loglevel=4 "
+                        + xenstored.kernelArgument() + ","
                         + img.resolve("initrd.img"),
                 // cache=unsafe: the overlay is thrown away after the boot, so flushes need not reach the disk
                 "-drive", "file=" + run.resolve("dom0.qcow2") + ",if=virtio,format=qcow2,cache=unsafe",
