@@ -1,6 +1,7 @@
 package io.xensnap.api;
 
 import java.util.List;
+import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -76,4 +77,16 @@ public interface DiskSnapshotProvider {
      * @since 1.3
      */
     List<SnapshotSpace> space(DomainRef domain) throws SnapshotException;
+
+    /**
+     * libxl's config of the domain as it was when the snapshot was taken (libxl's own JSON, as in its userdata file),
+     * kept with every snapshot of a running domain: for a disk an external snapshot moved, it still names the image
+     * the snapshot froze. A snapshot of a shut-off domain, or of a domain libxl keeps no config of, has none.
+     *
+     * @return the JSON text, or empty when the snapshot keeps none
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INVALID_STATE} (a damaged save
+     *                           image), {@code INTERNAL}
+     * @since 1.3
+     */
+    Optional<String> domainConfig(DomainRef domain, String snapshot) throws SnapshotException;
 }

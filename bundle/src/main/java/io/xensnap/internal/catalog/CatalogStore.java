@@ -78,6 +78,14 @@ public final class CatalogStore {
         return dir.resolveSibling("memory").resolve(uuid).resolve(snapshot + ".xlsave");
     }
 
+    /**
+     * @return where libxl's config of domain {@code uuid} as it was when {@code snapshot} was taken is kept: in the
+     *         state directory, beside the save images, one directory per domain, readable by root only
+     */
+    public Path domainConfig(String uuid, String snapshot) {
+        return dir.resolveSibling("config").resolve(uuid).resolve(snapshot + ".libxl-json");
+    }
+
     /** @return the temporary file a write of {@code uuid}'s catalog goes through before its rename */
     public Path tempFile(String uuid) {
         return dir.resolve("." + uuid + ".json.tmp");

@@ -166,6 +166,13 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                 "domain " + uuid + " has no snapshot named " + snapshot));
     }
 
+    /** Reads files only: the one a live create wrote, or the save image's header. */
+    @Override
+    public Optional<String> domainConfig(DomainRef domain, String snapshot) throws SnapshotException {
+        String uuid = known(domain);
+        return KeptConfigReader.read(peers.catalogs(), uuid, get(domain, snapshot));
+    }
+
     /** Takes no lock of xensnap's or libxl's and opens no QMP session: the images are only read ({@link SpaceCounter}). */
     @Override
     public List<SnapshotSpace> space(DomainRef domain) throws SnapshotException {

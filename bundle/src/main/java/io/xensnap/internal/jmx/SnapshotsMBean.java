@@ -100,6 +100,12 @@ public interface SnapshotsMBean {
     CompositeData getSnapshot(String domain, String name) throws MBeanException;
 
     /**
+     * @return libxl's config of the domain (its JSON) as it was when the snapshot was taken; empty when the snapshot
+     *         keeps none. It may hold secrets of the domain's config: an admin's operation.
+     */
+    String getDomainConfig(String domain, String name) throws MBeanException;
+
+    /**
      * Checks one domain after a crash: settles an interrupted create or delete where the disks prove the outcome,
      * removes empty overlays of xensnap's that nothing uses, and reports everything else without touching it.
      *

@@ -72,22 +72,25 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
                     {"description", "free text, may be empty"},
                     {"disks", "empty: every writable disk (internal for qcow2, an overlay beside the image for raw);"
                             + " or e.g. xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.qcow2"},
-                    {"memory", "true: a domain snapshot, the running domain's memory saved too (internal disk"
-                            + " snapshots only); a revert then resumes the domain"}},
+                    {"memory", "true: a domain snapshot, the running domain's memory saved too; a revert then"
+                            + " resumes the domain"}},
             "revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")},
             "deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")},
             "listSnapshots", new String[][] {domainParam()},
             "getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")},
+            "getDomainConfig", new String[][] {domainParam(), nameParam("the snapshot")},
             "reconcile", new String[][] {domainParam()},
             "runSchedule", new String[][] {{"name", "the schedule's name (see the attribute Schedules)"}});
 
     private static final Map<String, String> OPERATIONS = Map.of(
             "createSnapshot", "Snapshots the disks of a domain, all at once. Returns the new snapshot.",
-            "revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot. Returns the image each"
-                    + " disk must be started from.",
+            "revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot, or a whole domain back"
+                    + " running to a snapshot with memory. Returns the image each disk must be started from (runs on).",
             "deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as it is.",
             "listSnapshots", "Lists the snapshots of a domain and the space each holds; 'parent' gives the tree.",
             "getSnapshot", "Shows one snapshot, its disks and the space it holds on each.",
+            "getDomainConfig", "libxl's config of the domain (JSON) as it was when the snapshot was taken; empty"
+                    + " when the snapshot keeps none (taken of a shut-off domain).",
             "reconcile", "After a crash: checks one domain, finishes or rolls back an interrupted create or delete"
                     + " where the disks prove the outcome, and reports the rest. One line per finding; 'clean' when"
                     + " all agree.",
@@ -173,6 +176,11 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             DomainRef ref = UserInput.domain(domain);
             return JmxSnapshots.snapshots(snapshots.list(ref), snapshots.space(ref));
         });
+    }
+
+    @Override
+    public String getDomainConfig(String domain, String name) throws MBeanException {
+        return call(() -> snapshots.domainConfig(UserInput.domain(domain), UserInput.snapshotName(name)).orElse(""));
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
@@ -50,6 +51,24 @@ public final class DomainConfigStore {
      */
     public LibxlDomain find(int domid) throws LibxlConfigException {
         return files.find(domid);
+    }
+
+    /**
+     * The domain's config as libxl stored it, read without libxl's lock: libxl and xensnap both replace the file by a
+     * rename, so a reader sees one whole version or the other.
+     *
+     * @return the JSON without libxl's trailing NUL
+     * @throws LibxlConfigException NOT_FOUND, MALFORMED (not a JSON object), IO
+     */
+    public byte[] readConfig(LibxlDomain domain) throws LibxlConfigException {
+        Path config = existingConfig(domain);
+        byte[] bytes = read(config);
+        DomainConfigJson.parse(bytes, config.toString());
+        int end = bytes.length;
+        while (end > 0 && bytes[end - 1] == 0) {
+            end--;
+        }
+        return Arrays.copyOf(bytes, end);
     }
 
     /** @throws LibxlConfigException NOT_FOUND, MALFORMED, NO_SUCH_DISK, LOCK_TIMEOUT, INTERRUPTED, IO */
@@ -189,14 +208,16 @@ public final class DomainConfigStore {
 
     // Read again under the lock: the domain may have been destroyed (and its userdata removed) while we waited.
     private static ObjectNode load(Path config) throws LibxlConfigException {
-        byte[] bytes;
+        return DomainConfigJson.parse(read(config), config.toString());
+    }
+
+    private static byte[] read(Path config) throws LibxlConfigException {
         try {
-            bytes = Files.readAllBytes(config);
+            return Files.readAllBytes(config);
         } catch (NoSuchFileException e) {
             throw new LibxlConfigException(LibxlConfigException.Reason.NOT_FOUND, config + " disappeared", e);
         } catch (IOException e) {
             throw new LibxlConfigException(LibxlConfigException.Reason.IO, "cannot read " + config, e);
         }
-        return DomainConfigJson.parse(bytes, config.toString());
     }
 }

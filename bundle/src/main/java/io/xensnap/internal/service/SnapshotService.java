@@ -3,6 +3,7 @@ package io.xensnap.internal.service;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -165,6 +166,11 @@ public final class SnapshotService implements SnapshotOperations {
     @Override
     public List<SnapshotSpace> space(DomainRef domain) throws SnapshotException {
         return engine.space(domain);
+    }
+
+    @Override
+    public Optional<String> domainConfig(DomainRef domain, String snapshot) throws SnapshotException {
+        return engine.domainConfig(domain, snapshot);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.util.Optional;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
@@ -26,14 +27,21 @@ import io.xensnap.internal.surface.Visible;
                 + " only the snapshot keeps there ('Holds') and what deleting it would give back ('Frees'), read from"
                 + " the images now without a lock; '~' marks an estimate (the note says why), '?' a figure that"
                 + " could not be read.\n\n"
+                + "With --config it also prints libxl's config of the domain (JSON) as it was when the snapshot was"
+                + " taken, kept with every snapshot of a running domain.\n\n"
                 + "Example:\n"
-                + "  snapshot:info 7 before-upgrade")
+                + "  snapshot:info 7 before-upgrade\n"
+                + "  snapshot:info --config 7 before-upgrade")
 @Service
 public class SnapshotInfoCommand extends SnapshotCommandSupport {
 
     @Argument(index = 0, name = "domain", required = true, description = DOMAIN_HELP)
     @Completion(DomainCompleter.class)
     String domain;
+
+    @Option(name = "--config", description = "Also print libxl's config of the domain as it was when the snapshot was"
+            + " taken (JSON).")
+    boolean config;
 
     @Argument(index = 1, name = "name", required = true, description = "The snapshot.")
     @Completion(SnapshotNameCompleter.class)
@@ -80,5 +88,12 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
                     ds.map(x -> x.note().isEmpty() ? "-" : Visible.text(x.note())).orElse("-"));
         }
         disks.print(out, true);
+        if (config) {
+            Optional<String> json = snapshots.domainConfig(ref, snapshot);
+            out.println(json.isPresent() ? "Domain config (libxl's, when the snapshot was taken):" : "Domain config"
+                    + "  - (none kept: the snapshot was taken of a shut-off domain, or libxl kept no config of it)");
+            // line by line: each line is escaped like every text the console prints, the line breaks stay
+            json.ifPresent(j -> j.strip().lines().map(Visible::text).forEach(out::println));
+        }
     }
 }

@@ -3,10 +3,13 @@ package io.xensnap.internal.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -91,6 +94,28 @@ class SnapshotEngineTest {
         assertThat(tree.current()).isEqualTo("s1");
         assertThat(tree.snapshots()).containsExactly(s1);
         assertThat(engine.get(DOM, "s1").description()).isEqualTo("before upgrade");
+    }
+
+    @Test
+    void aSnapshotOfARunningDomainKeepsLibxlsConfigAsItWasThenAndItsDeleteRemovesIt() throws Exception {
+        byte[] file = Files.readAllBytes(dom0.host.userdataPath(DOMID));
+        String before = new String(file, 0, file.length - 1, StandardCharsets.UTF_8);
+
+        engine.create(SnapshotRequest.allDisks(DOM, "s1", ""));
+
+        Optional<String> kept = engine.domainConfig(DOM, "s1");
+        assertThat(kept).as("libxl's JSON before the snapshot changed it").hasValue(before);
+        assertThat(kept.get()).as("names the image the snapshot froze").contains("\"" + image(2) + "\"")
+                .doesNotContain("disk2.s1.qcow2");
+        assertThat(dom0.libxlDisk(DOMID, "xvdc").get("pdev_path").asText()).endsWith("disk2.s1.qcow2");
+        Path keptFile = dom0.state.resolve("config").resolve(Dom0.uuid(DOMID)).resolve("s1.libxl-json");
+        assertThat(Files.getPosixFilePermissions(keptFile)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getPosixFilePermissions(keptFile.getParent()))
+                .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        expect(SnapshotError.NO_SUCH_SNAPSHOT, () -> engine.domainConfig(DOM, "s2"));
+
+        engine.delete(DOM, "s1");
+        assertThat(keptFile).doesNotExist();
     }
 
     @Test
@@ -319,6 +344,7 @@ class SnapshotEngineTest {
                 new DiskImage("xvdc", image(2), DiskFormat.RAW)));
 
         SnapshotInfo s = engine.create(SnapshotRequest.allDisks(off, "cold", ""));
+        assertThat(engine.domainConfig(off, "cold")).as("a shut-off domain has no config of libxl's").isEmpty();
         Path ov = image(2).resolveSibling("disk2.cold.qcow2");
         assertThat(s.disks()).extracting(d -> d.vdev() + ":" + d.kind()).containsExactly("xvda:INTERNAL", "xvdc:EXTERNAL");
         assertThat(Dom0.chain(ov)).containsExactly(ov.toString(), image(2).toString());

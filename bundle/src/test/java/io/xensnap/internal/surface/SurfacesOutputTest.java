@@ -169,6 +169,26 @@ class SurfacesOutputTest {
                 + raw.resolveSibling(stem + ".s2.qcow2") + " (qcow2)");
     }
 
+    /** The config kept with a snapshot of a running domain, on the console (an option of info) and the MBean. */
+    @Test
+    void theDomainConfigKeptWithASnapshotIsShownOnRequest() throws Exception {
+        byte[] userdata = Files.readAllBytes(dom0.host.userdataPath(RUNNING));
+        String json = new String(userdata, 0, userdata.length - 1, StandardCharsets.UTF_8);
+        run("snapshot:create --disks xvda:internal " + RUNNING + " kc");
+        try {
+            String plain = run("snapshot:info " + RUNNING + " kc");
+            String info = run("snapshot:info --config " + RUNNING + " kc");
+
+            assertThat(plain).doesNotContain("\"pdev_path\"");
+            assertThat(info).contains("Domain config (libxl's, when the snapshot was taken):")
+                    .contains(json.strip().replace("\n", System.lineSeparator()));
+            assertThat(surfaces.mbean("getDomainConfig", Integer.toString(RUNNING), "kc")).isEqualTo(json);
+            assertThat(error("snapshot:info --config " + RUNNING + " nope")).contains("NO_SUCH_SNAPSHOT");
+        } finally {
+            run("snapshot:delete " + RUNNING + " kc");
+        }
+    }
+
     private interface Failing {
         String run() throws Exception;
     }

@@ -85,57 +85,64 @@ public final class LiveCreate {
     }
 
     public SnapshotInfo run(CreatePlan plan) throws SnapshotException {
-        DomainView domain = plan.domain();
-        int domid = domain.domid().getAsInt();
         UndoLog undo = new UndoLog();
-        DomainConfigStore.Session libxl = null;
         List<OverlayFiles.Made> made = new ArrayList<>();
-        LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(domain.uuid()));
-        boolean changesDisks = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
-        MemorySave memory = plan.memory() == null ? null : new MemorySave(peers.domains().orElseThrow(),
-                domain.label(), domid, plan.memory());
         try {
-            DomainCatalog marked = null;
-            if (memory != null) {
-                // the mark names the image before it exists; xl save runs before the QMP socket's lock is taken,
-                // because libxl's save of an HVM or PVH domain talks to QEMU through that socket under that lock
-                marked = markPending(plan, undo);
-                memory.save(undo);
-            }
-            // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock
-            // (docs/xen-host.md)
-            try (UserdataLock deviceChanges = changesDisks
-                    ? peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES) : null;
-                 QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
-                QmpConnection qmp = session.qmp();
-                Targets targets = targets(plan, qmp);
-                if (changesDisks) {
-                    libxl = peers.libxl().hold(libxlDomain);
-                }
-                if (marked == null) {
-                    marked = markPending(plan, undo);
-                }
-                makeOverlays(plan, targets.devices(), made, undo);
-                EngineHooks.call(() -> hooks.beforeTransaction(plan));
-                transaction(plan, qmp, targets.actions(), undo, memory);
-
-                // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing
-                // that would need another transaction that can fail too. From here on we go forward: let a domain
-                // paused for its memory run again, make libxl's config, xenstore and the catalog say what QEMU does,
-                // and if one of them fails, leave the pending mark so reconcile can finish the job.
-                undo.commit();
-                Optional<String> resumeFailure = memory == null ? Optional.empty() : memory.resume();
-                EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
-                return finish(plan, libxl, marked, resumeFailure);
-            }
+            return run(plan, undo, made);
         } catch (QmpException | QemuImgException | IOException | LibxlConfigException | CatalogException
                 | DomainControlException | SnapshotException e) {
-            throw Errors.rolledBack(undo, domain.label(), "snapshot " + plan.name(), e);
+            throw Errors.rolledBack(undo, plan.domain().label(), "snapshot " + plan.name(), e);
         } catch (RuntimeException e) {
             undo.rollback(e);
             throw e;
         } finally {
             made.forEach(OverlayFiles.Made::close);
+        }
+    }
+
+    private SnapshotInfo run(CreatePlan plan, UndoLog undo, List<OverlayFiles.Made> made) throws QmpException,
+            QemuImgException, IOException, LibxlConfigException, CatalogException, DomainControlException,
+            SnapshotException {
+        DomainView domain = plan.domain();
+        int domid = domain.domid().getAsInt();
+        LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(domain.uuid()));
+        boolean changesDisks = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
+        MemorySave memory = plan.memory() == null ? null : new MemorySave(peers.domains().orElseThrow(),
+                domain.label(), domid, plan.memory());
+        DomainCatalog marked = null;
+        if (memory != null) {
+            // the mark names the image before it exists; xl save runs before the QMP socket's lock is taken,
+            // because libxl's save of an HVM or PVH domain talks to QEMU through that socket under that lock
+            marked = markPending(plan, libxlDomain, undo);
+            memory.save(undo);
+        }
+        DomainConfigStore.Session libxl = null;
+        // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock
+        // (docs/xen-host.md)
+        try (UserdataLock deviceChanges = changesDisks
+                ? peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES) : null;
+             QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
+            QmpConnection qmp = session.qmp();
+            Targets targets = targets(plan, qmp);
+            if (changesDisks) {
+                libxl = peers.libxl().hold(libxlDomain);
+            }
+            if (marked == null) {
+                marked = markPending(plan, libxlDomain, undo);
+            }
+            makeOverlays(plan, targets.devices(), made, undo);
+            EngineHooks.call(() -> hooks.beforeTransaction(plan));
+            transaction(plan, qmp, targets.actions(), undo, memory);
+
+            // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing
+            // that would need another transaction that can fail too. From here on we go forward: let a domain
+            // paused for its memory run again, make libxl's config, xenstore and the catalog say what QEMU does,
+            // and if one of them fails, leave the pending mark so reconcile can finish the job.
+            undo.commit();
+            Optional<String> resumeFailure = memory == null ? Optional.empty() : memory.resume();
+            EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
+            return finish(plan, libxl, marked, resumeFailure);
+        } finally {
             if (libxl != null) {
                 libxl.close();
             }
@@ -168,9 +175,11 @@ public final class LiveCreate {
 
     /**
      * The catalog's pending mark, with the plan, before anything changes: after a crash reconcile learns from it what
-     * was under way. Undone by putting the catalog back as it was (or removing it if there was none).
+     * was under way. Undone by putting the catalog back as it was (or removing it if there was none). Then libxl's
+     * config as it is at this instant, kept with the snapshot (its path follows from the mark, so reconcile finds it).
      */
-    private DomainCatalog markPending(CreatePlan plan, UndoLog undo) throws CatalogException {
+    private DomainCatalog markPending(CreatePlan plan, LibxlDomain libxlDomain, UndoLog undo) throws CatalogException,
+            IOException, LibxlConfigException, SnapshotException {
         DomainCatalog before = plan.catalog();
         boolean existed = peers.catalogs().exists(before.uuid());
         DomainCatalog marked = before.withName(plan.domain().name())
@@ -179,6 +188,8 @@ public final class LiveCreate {
         peers.catalogs().save(marked);
         undo.done("mark create of " + plan.name() + " in the catalog",
                 () -> peers.catalogs().restore(before, existed));
+        KeptConfig.keep(peers.libxl(), libxlDomain, peers.catalogs().domainConfig(before.uuid(), plan.name()), undo,
+                plan.domain().label());
         return marked;
     }
 

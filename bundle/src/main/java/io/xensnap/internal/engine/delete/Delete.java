@@ -82,10 +82,23 @@ public final class Delete {
         } else {
             withoutMerge(domain, catalog, snap, progress);
         }
+        removeKeptConfig(domain, snap);
         if (snap.memory() != null) {
             removeMemoryImage(domain, snap);
         }
         LOG.info("{}: snapshot {} deleted", domain.label(), name);
+    }
+
+    /** After the catalog forgot the snapshot: the domain config kept with it goes too (said, not undone, if it fails). */
+    private void removeKeptConfig(DomainView domain, SnapshotInfo snap) throws SnapshotException {
+        Path kept = peers.catalogs().domainConfig(domain.uuid(), snap.name());
+        try {
+            Files.deleteIfExists(kept);
+        } catch (IOException e) {
+            throw new SnapshotException(SnapshotError.INTERNAL, domain.label() + ": snapshot " + snap.name()
+                    + " is deleted, but the domain config kept with it, " + kept + ", could not be removed: "
+                    + e.getMessage() + "; remove it by hand", e);
+        }
     }
 
     /**

@@ -278,16 +278,9 @@ final class CreateRecovery {
     private boolean rollBack(DomainCatalog catalog, PendingOperation p, Set<Path> inUse, String why)
             throws QemuImgException {
         List<Path> removed = new ArrayList<>();
-        if (p.memory() != null) {
-            try {
-                if (Files.deleteIfExists(p.memory())) {
-                    removed.add(p.memory());
-                }
-            } catch (IOException e) {
-                findings.reported(Code.REPAIR_FAILED, p.memory().toString(), "cannot remove the save image left by"
-                        + " the create of " + p.snapshot() + ": " + e.getMessage() + "; the pending mark stays");
-                return false;
-            }
+        if (!removeFile(peers.catalogs().domainConfig(catalog.uuid(), p.snapshot()), "the domain config kept by",
+                p, removed) || p.memory() != null && !removeFile(p.memory(), "the save image left by", p, removed)) {
+            return false;
         }
         for (DiskSnapshot d : externals(p)) {
             Path overlay = d.overlay();
@@ -324,6 +317,20 @@ final class CreateRecovery {
         findings.repaired(Code.CREATE_ROLLED_BACK, "snapshot " + p.snapshot(), why + "; removed "
                 + (removed.isEmpty() ? "no file" : removed) + " and cleared the pending mark");
         return true;
+    }
+
+    /** @return false when {@code file} is there and cannot be removed (reported: the pending mark stays) */
+    private boolean removeFile(Path file, String what, PendingOperation p, List<Path> removed) {
+        try {
+            if (Files.deleteIfExists(file)) {
+                removed.add(file);
+            }
+            return true;
+        } catch (IOException e) {
+            findings.reported(Code.REPAIR_FAILED, file.toString(), "cannot remove " + what + " the create of "
+                    + p.snapshot() + ": " + e.getMessage() + "; the pending mark stays");
+            return false;
+        }
     }
 
     private static List<DiskSnapshot> externals(PendingOperation p) {
