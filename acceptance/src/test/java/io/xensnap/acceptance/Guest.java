@@ -90,8 +90,18 @@ final class Guest {
         return path;
     }
 
+    /**
+     * {@code xl create}, once more when libxl gave up waiting for the device model: libxl waits a fixed time for QEMU to
+     * start, which a loaded 2-core host running Xen under TCG can exceed; xl destroy clears what such a try left.
+     */
     void create(String config) {
-        bed.run(Acceptance.minutes(4), "xl", "create", config).orThrow();
+        XenBed.Result r = bed.run(Acceptance.minutes(4), "xl", "create", config);
+        if (r.exitCode() != 0 && r.stderr().contains("device model did not start")) {
+            Acceptance.log("xl create " + name + " timed out on its device model, once more:\n" + r.stderr());
+            bed.run(Acceptance.minutes(2), "xl", "destroy", name);
+            r = bed.run(Acceptance.minutes(4), "xl", "create", config);
+        }
+        r.orThrow();
     }
 
     int domid() {

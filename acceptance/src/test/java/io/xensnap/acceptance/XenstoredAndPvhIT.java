@@ -69,10 +69,10 @@ class XenstoredAndPvhIT {
         // xensnap's JVM starts while the guests are created and boot: each takes minutes under TCG on a busy machine
         xensnap = Dom0Provider.start(bed);
         pv = new Guest(bed, PV, UUID.randomUUID().toString());
-        create(pv, pv.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
+        pv.create(pv.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
                 List.of("xvda", "xvdb")));
         pvh = new Guest(bed, PVH, UUID.randomUUID().toString(), "pvh");
-        create(pvh, pvh.writeConfig(List.of(qdisk("qcow2", "xvda", H)), List.of("xvda")));
+        pvh.create(pvh.writeConfig(List.of(qdisk("qcow2", "xvda", H)), List.of("xvda")));
         log("both guests created after " + secs(t0));
         pv.awaitReady(1, minutes(4));
         log("the PV guest writing after " + secs(t0));
@@ -185,16 +185,6 @@ class XenstoredAndPvhIT {
      * QEMU's QMP answers, which a busy machine under TCG can exceed ("device model did not start: -9"); libxl has
      * removed the half-made domain by then.
      */
-    private void create(Guest guest, String config) {
-        XenBed.Result r = bed.run(minutes(4), "xl", "create", config);
-        if (r.exitCode() != 0 && r.stderr().contains("device model did not start")) {
-            log("xl create " + guest.name() + " timed out on its device model, once more:\n" + r.stderr());
-            bed.run(minutes(2), "xl", "destroy", guest.name());
-            r = bed.run(minutes(4), "xl", "create", config);
-        }
-        r.orThrow();
-    }
-
     private static String qdisk(String format, String vdev, String target) {
         return "format=" + format + ",vdev=" + vdev + ",access=rw,backendtype=qdisk,target=" + target;
     }
