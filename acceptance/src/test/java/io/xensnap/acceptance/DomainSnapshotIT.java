@@ -244,7 +244,8 @@ class DomainSnapshotIT {
         assertThat(view.exists(image("m2") + ".restore")).as("the copy xl restored from").isFalse();
 
         long first = firstWrittenAfter(consoleBefore, written);
-        assertThat(first).as("the guest goes on from m2's instant").isGreaterThan(before).isLessThanOrEqualTo(after + 1);
+        assertThat(first).as("the guest goes on from m2's instant").isGreaterThan(before)
+                .isLessThanOrEqualTo(after + 1);
         long next = guest.awaitWritten(guest.lastWritten().orElseThrow() + 2, minutes(2));
         assertThat(view.recordIn(top, "qcow2", next)).as("its new writes land in the fresh overlay").isTrue();
         assertThat(view.sha256(B)).as("the frozen image, untouched by the restored domain").isEqualTo(frozen);

@@ -92,7 +92,8 @@ final class Guest {
 
     /**
      * {@code xl create}, once more when libxl gave up waiting for the device model: libxl waits a fixed time for QEMU to
-     * start, which a loaded 2-core host running Xen under TCG can exceed; xl destroy clears what such a try left.
+     * start, which a loaded 2-core host running Xen under TCG can exceed; xl destroy clears what such a try
+     * left.
      */
     void create(String config) {
         XenBed.Result r = bed.run(Acceptance.minutes(4), "xl", "create", config);

@@ -92,9 +92,9 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
                 out.add(setAside(d.overlay()));
             }
         }
-        if (memory != null) {
-            out.add(memory);
-        }
+        // not the save image of a create with memory: it is no disk image, the orphan scan of overlays has nothing
+        // to do with it, and reconcile settles it from this mark (removed with a rolled-back create, kept by a
+        // finished one)
         return out;
     }
 

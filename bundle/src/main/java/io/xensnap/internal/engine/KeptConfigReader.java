@@ -16,8 +16,8 @@ import io.xensnap.internal.xl.SaveImageException;
 import io.xensnap.internal.xl.SaveImageHeader;
 
 /**
- * The libxl config a snapshot keeps: the file a live create wrote, or — for a snapshot with memory whose file is gone —
- * the config in its save image's header, which libxl wrote at the same instant.
+ * The libxl config a snapshot keeps: the file a live create wrote, or — for a snapshot with memory whose file is
+ * gone — the config in its save image's header, which libxl wrote at the same instant.
  */
 final class KeptConfigReader {
 
