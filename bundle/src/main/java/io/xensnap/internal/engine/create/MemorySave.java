@@ -34,6 +34,7 @@ final class MemorySave {
     private final int domid;
     private final Path image;
     private boolean paused;
+    private long saveStarted;
 
     MemorySave(DomainControl xl, String label, int domid, Path image) {
         this.xl = xl;
@@ -71,6 +72,7 @@ final class MemorySave {
             undo.done("domain " + domid + " paused by xl save -p", this::resumeIfPaused);
             paused = true;
         }
+        saveStarted = System.nanoTime();
         xl.save(domid, image, true);
         LOG.info("{}: memory saved to {} ({} bytes), domain paused", label, image, Files.size(image));
     }
@@ -88,6 +90,9 @@ final class MemorySave {
         try {
             xl.unpause(domid);
             paused = false;
+            // from the start of xl's save (the guest suspends early in it) until the domain runs again
+            LOG.info("{}: domain {} runs again, {} ms after xl save -p began", label, domid,
+                    (System.nanoTime() - saveStarted) / 1_000_000);
             return Optional.empty();
         } catch (DomainControlException e) {
             return Optional.of("domain " + domid + " stays paused: " + e.getMessage());
