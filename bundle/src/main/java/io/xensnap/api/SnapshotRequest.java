@@ -15,8 +15,12 @@ import java.util.Set;
  *                    shown on terminals and in JMX clients, where those would act instead of being read
  * @param disks       what to do per disk; empty means every disk, internal for qcow2 and external beside the image
  *                    for raw
+ * @param quiesce     whether to freeze the guest's file systems through its agent while the disks are snapshotted;
+ *                    {@code null} for xensnap's configured default (key {@code quiesce}). Only a running domain is
+ *                    frozen; a shut-off domain has nothing to freeze. Since 1.3.
  */
-public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
+public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks,
+                              QuiescePolicy quiesce) {
 
     /**
      * @throws IllegalArgumentException for a bad name, a too long description, one with a control or format
@@ -37,6 +41,19 @@ public record SnapshotRequest(DomainRef domain, String name, String description,
                 throw new IllegalArgumentException("disk " + d.vdev() + " is given twice");
             }
         }
+    }
+
+    /** A request with the configured quiesce policy, as before 1.3. */
+    public SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
+        this(domain, name, description, disks, null);
+    }
+
+    /**
+     * @return this request with quiesce policy {@code policy} ({@code null}: the configured default)
+     * @since 1.3
+     */
+    public SnapshotRequest withQuiesce(QuiescePolicy policy) {
+        return new SnapshotRequest(domain, name, description, disks, policy);
     }
 
     /** @return a request for every disk of {@code domain}, with the defaults */

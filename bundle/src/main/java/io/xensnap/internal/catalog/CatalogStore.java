@@ -222,6 +222,9 @@ public final class CatalogStore {
                 pn.put("description", p.description());
                 diskSnapshots(pn.putArray("disks"), p.disks());
             }
+            if (p.agent() != null) {
+                pn.put("agent", p.agent().toString());
+            }
         }
         if (!c.made().isEmpty()) {
             ArrayNode made = root.putArray("made");
@@ -233,6 +236,10 @@ public final class CatalogStore {
             n.put("name", s.name()).put("description", s.description()).put("created", s.created().toString())
                     .put("parent", s.parent());
             diskSnapshots(n.putArray("disks"), s.disks());
+            // written only for a frozen guest, so that the catalogs of snapshots without a freeze stay as they were
+            if (s.quiesced() || !s.frozen().isZero()) {
+                n.put("quiesced", s.quiesced()).put("frozenMs", s.frozen().toMillis());
+            }
         }
         return root;
     }
@@ -275,14 +282,16 @@ public final class CatalogStore {
             pending = Optional.of(new PendingOperation(PendingOperation.Kind.valueOf(text(p, "kind")),
                     text(p, "snapshot"), Instant.parse(text(p, "started")),
                     p.hasNonNull("description") ? text(p, "description") : "",
-                    planned == null || planned.isNull() ? List.of() : diskSnapshots(planned)));
+                    planned == null || planned.isNull() ? List.of() : diskSnapshots(planned),
+                    p.hasNonNull("agent") ? Path.of(text(p, "agent")) : null));
         }
         List<SnapshotInfo> snaps = new ArrayList<>();
         for (JsonNode s : req(root, "snapshots")) {
             List<DiskSnapshot> sd = diskSnapshots(req(s, "disks"));
             JsonNode parent = s.get("parent");
             snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
-                    parent == null || parent.isNull() ? null : parent.asText(), sd));
+                    parent == null || parent.isNull() ? null : parent.asText(), sd,
+                    s.path("quiesced").asBoolean(false), java.time.Duration.ofMillis(s.path("frozenMs").asLong(0))));
         }
         // written since xensnap records the files it makes; an older catalog records none
         List<Path> made = new ArrayList<>();

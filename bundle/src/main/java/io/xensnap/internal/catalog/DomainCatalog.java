@@ -90,7 +90,8 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
                 continue;
             }
             all.add(snapshotName.equals(s.parent())
-                    ? new SnapshotInfo(s.domainUuid(), s.name(), s.description(), s.created(), gone.parent(), s.disks())
+                    ? new SnapshotInfo(s.domainUuid(), s.name(), s.description(), s.created(), gone.parent(), s.disks(),
+                            s.quiesced(), s.frozen())
                     : s);
         }
         String cur = snapshotName.equals(current) ? gone.parent() : current;

@@ -34,9 +34,11 @@ import io.xensnap.internal.engine.OwnNames;
  *                    disk's new top) and, once they all hold their undo snapshot, the internal disks; revert cleanup:
  *                    the internal disks whose undo snapshot and the external disks whose set-aside overlay
  *                    ({@link #setAside(Path)}) is to be removed
+ * @param agent       create only: the guest agent's socket when the create freezes the guest, so that reconcile
+ *                    thaws a guest a dead xensnap left frozen; null otherwise
  */
 public record PendingOperation(Kind kind, String snapshot, Instant started, String description,
-                               List<DiskSnapshot> disks) {
+                               List<DiskSnapshot> disks, Path agent) {
 
     /** What was being done. */
     public enum Kind {
@@ -54,6 +56,15 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
         Objects.requireNonNull(started, "started");
         description = description == null ? "" : description;
         disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+        if (agent != null && !agent.isAbsolute()) {
+            throw new IllegalArgumentException("agent socket is not absolute: " + agent);
+        }
+    }
+
+    /** An operation that does not freeze the guest. */
+    public PendingOperation(Kind kind, String snapshot, Instant started, String description,
+                            List<DiskSnapshot> disks) {
+        this(kind, snapshot, started, description, disks, null);
     }
 
     /** An operation whose plan is the catalog's own entry and that has not begun on any disk (delete, revert). */

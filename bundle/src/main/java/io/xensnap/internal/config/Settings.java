@@ -7,6 +7,7 @@ import java.util.Objects;
 
 import io.xensnap.internal.engine.SocketOwnerGuard;
 import io.xensnap.internal.engine.create.CreateLimits;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
@@ -28,11 +29,12 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param socketsAnyOwner  whether QMP and xenstored sockets of any owner are trusted, not only root's
  * @param mergeSpeed       QEMU's speed limit of a merge job, bytes a second; 0 for unlimited
  * @param limits           what create checks before it changes anything: chain length, free space, internal snapshots
+ * @param quiesce          the default quiesce policy and the bounds of a guest's freeze
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                        Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
-                       boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
+                       boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits, QuiesceSettings quiesce) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -47,12 +49,23 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         Objects.requireNonNull(libxlLockTimeout, "libxlLockTimeout");
         Objects.requireNonNull(domainBusyWait, "domainBusyWait");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(quiesce, "quiesce");
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
         }
         if (mergeSpeed < 0) {
             throw new IllegalArgumentException("mergeSpeed must not be negative: " + mergeSpeed);
         }
+    }
+
+    /** Settings with the default quiesce policy and bounds. */
+    public Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
+                    List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
+                    Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
+                    boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
+        this(xenRunDir, xenLibDir, xenstoredSocket, qemuImg, stateDir, overlayRoots, qmp, qemuImgTimeout,
+                xenstoreTimeout, libxlLockTimeout, domainBusyWait, parallelism, socketsAnyOwner, mergeSpeed, limits,
+                QuiesceSettings.defaults());
     }
 
     /** @return the check of socket owners these settings ask for */

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -58,6 +59,22 @@ public final class DomainConfigStore {
         try (UserdataLock lock = locker.lock(files.lock(domain, LibxlLockKind.DOMAIN_USERDATA))) {
             LOG.trace("[{}] holding {}", domain.domid(), lock);
             return DomainConfigDisks.read(load(config), vdev, config.toString());
+        }
+    }
+
+    /**
+     * The UNIX socket of the domain's channel {@code name} ({@code channel=["name=…,connection=socket,path=…"]} in
+     * xl.cfg): libxl records it in the domain's config as {@code channels[].connection.socket.path}, and the domain's
+     * device model listens there.
+     *
+     * @return the socket, empty when the domain has no such channel or it is not a socket channel
+     * @throws LibxlConfigException NOT_FOUND, MALFORMED, LOCK_TIMEOUT, INTERRUPTED, IO
+     */
+    public Optional<Path> channelSocket(LibxlDomain domain, String name) throws LibxlConfigException {
+        Path config = existingConfig(domain);
+        try (UserdataLock lock = locker.lock(files.lock(domain, LibxlLockKind.DOMAIN_USERDATA))) {
+            LOG.trace("[{}] holding {}", domain.domid(), lock);
+            return DomainConfigChannels.socket(load(config), name, config.toString());
         }
     }
 

@@ -74,6 +74,7 @@ public final class SnapshotService implements SnapshotOperations {
                 .parallelism(settings.parallelism())
                 .jobTimeout(settings.qmp().job())
                 .mergeSpeed(settings.mergeSpeed())
+                .quiesce(settings.quiesce())
                 .build();
         this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
     }

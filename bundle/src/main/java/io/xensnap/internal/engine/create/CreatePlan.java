@@ -2,6 +2,7 @@ package io.xensnap.internal.engine.create;
 
 import java.util.List;
 
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.DomainView;
 
@@ -13,14 +14,21 @@ import io.xensnap.internal.engine.DomainView;
  * @param name        the snapshot's name
  * @param description its description
  * @param disks       one plan per disk, all live (QMP) for a running domain or all offline (qemu-img)
+ * @param quiesce     the request's quiesce policy, null for the configured one
  */
 public record CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
-        List<DiskPlan> disks) {
+        List<DiskPlan> disks, QuiescePolicy quiesce) {
 
     public CreatePlan {
         disks = List.copyOf(disks);
         if (disks.isEmpty()) {
             throw new IllegalArgumentException("nothing to snapshot");
         }
+    }
+
+    /** A plan with the configured quiesce policy. */
+    public CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
+                      List<DiskPlan> disks) {
+        this(domain, catalog, name, description, disks, null);
     }
 }

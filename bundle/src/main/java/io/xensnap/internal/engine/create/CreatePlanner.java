@@ -61,7 +61,7 @@ public final class CreatePlanner {
         if (plans.isEmpty()) {
             throw new SnapshotException(SnapshotError.NO_SUCH_DISK, domain.label() + " has no disk to snapshot");
         }
-        return new CreatePlan(domain, catalog, request.name(), request.description(), plans);
+        return new CreatePlan(domain, catalog, request.name(), request.description(), plans, request.quiesce());
     }
 
     /** Every writable disk: internal for qcow2, external beside the image for raw. */

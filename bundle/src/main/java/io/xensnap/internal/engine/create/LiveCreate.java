@@ -35,6 +35,7 @@ import io.xensnap.internal.engine.Parallel;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.UndoLog;
+import io.xensnap.internal.engine.quiesce.GuestQuiescer;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
@@ -72,15 +73,24 @@ public final class LiveCreate {
     private final Peers peers;
     private final int parallelism;
     private final EngineHooks hooks;
+    private final GuestQuiescer quiescer;
 
     /** @param parallelism how many overlays are formatted at once (qemu-img runs) */
-    public LiveCreate(Peers peers, int parallelism, EngineHooks hooks) {
+    public LiveCreate(Peers peers, int parallelism, EngineHooks hooks, GuestQuiescer quiescer) {
         this.peers = peers;
         this.parallelism = Math.max(1, parallelism);
         this.hooks = hooks;
+        this.quiescer = quiescer;
     }
 
     public SnapshotInfo run(CreatePlan plan) throws SnapshotException {
+        // the agent first: a create that requires a freeze and cannot have one is refused before anything changes
+        try (GuestQuiescer.Agent agent = quiescer.prepare(plan.domain(), plan.name(), plan.quiesce())) {
+            return run(plan, agent);
+        }
+    }
+
+    private SnapshotInfo run(CreatePlan plan, GuestQuiescer.Agent agent) throws SnapshotException {
         DomainView domain = plan.domain();
         int domid = domain.domid().getAsInt();
         UndoLog undo = new UndoLog();
@@ -97,10 +107,20 @@ public final class LiveCreate {
             if (changesDisks) {
                 libxl = peers.libxl().hold(libxlDomain);
             }
-            DomainCatalog marked = markPending(plan, undo);
+            DomainCatalog marked = markPending(plan, undo, agent.socket().orElse(null));
             makeOverlays(plan, targets.devices(), made, undo);
             EngineHooks.call(() -> hooks.beforeTransaction(plan));
-            transaction(plan, qmp, targets.actions(), undo);
+            // the guest is frozen for the transaction alone, and thawed whatever its outcome
+            GuestQuiescer.Agent.Freeze freeze = agent.freeze();
+            try {
+                if (freeze.frozen()) {
+                    EngineHooks.call(() -> hooks.whileFrozen(plan));
+                }
+                transaction(plan, qmp, targets.actions(), undo);
+                freeze.transactionDone();
+            } finally {
+                freeze.close();
+            }
 
             // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
             // would need another transaction that can fail too. From here on we go forward: make libxl's config,
@@ -108,7 +128,7 @@ public final class LiveCreate {
             // reconcile can finish the job.
             undo.commit();
             EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
-            return finish(plan, libxl, marked);
+            return finish(plan, libxl, marked, freeze);
         } catch (QmpException | QemuImgException | IOException | LibxlConfigException | CatalogException
                 | SnapshotException e) {
             throw Errors.rolledBack(undo, domain.label(), "snapshot " + plan.name(), e);
@@ -151,12 +171,12 @@ public final class LiveCreate {
      * The catalog's pending mark, with the plan, before anything changes: after a crash reconcile learns from it what
      * was under way. Undone by putting the catalog back as it was (or removing it if there was none).
      */
-    private DomainCatalog markPending(CreatePlan plan, UndoLog undo) throws CatalogException {
+    private DomainCatalog markPending(CreatePlan plan, UndoLog undo, Path agent) throws CatalogException {
         DomainCatalog before = plan.catalog();
         boolean existed = peers.catalogs().exists(before.uuid());
         DomainCatalog marked = before.withName(plan.domain().name())
                 .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
-                        peers.clock().instant(), plan.description(), planned(plan))));
+                        peers.clock().instant(), plan.description(), planned(plan), agent)));
         peers.catalogs().save(marked);
         undo.done("mark create of " + plan.name() + " in the catalog",
                 () -> peers.catalogs().restore(before, existed));
@@ -262,15 +282,17 @@ public final class LiveCreate {
         }
     }
 
-    private SnapshotInfo finish(CreatePlan plan, DomainConfigStore.Session libxl, DomainCatalog marked)
-            throws SnapshotException {
+    private SnapshotInfo finish(CreatePlan plan, DomainConfigStore.Session libxl, DomainCatalog marked,
+            GuestQuiescer.Agent.Freeze freeze) throws SnapshotException {
         Outcome outcome = Outcome.of(plan);
         List<String> failures = new ArrayList<>();
+        // an unconfirmed thaw keeps the pending mark: reconcile then asks the agent and thaws the guest
+        freeze.thawProblem().ifPresent(failures::add);
         if (!outcome.libxlDisks().isEmpty()) {
             followOverlays(plan, libxl, outcome.libxlDisks(), failures);
         }
         SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
-                peers.clock().instant(), marked.current(), outcome.taken());
+                peers.clock().instant(), marked.current(), outcome.taken(), freeze.quiesced(), freeze.frozenFor());
         DomainCatalog done = marked.withSnapshot(info, outcome.after());
         if (failures.isEmpty()) {
             done = done.withPending(Optional.empty());
@@ -288,8 +310,9 @@ public final class LiveCreate {
                     : SnapshotError.INTERNAL, plan.domain().label() + ": snapshot " + plan.name()
                     + " was taken and QEMU uses it, but " + String.join("; ", failures));
         }
-        LOG.info("{}: snapshot {} created on {}", plan.domain().label(), plan.name(),
-                plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());
+        LOG.info("{}: snapshot {} created on {}{}", plan.domain().label(), plan.name(),
+                plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList(),
+                info.quiesced() ? ", quiesced (guest frozen " + info.frozen().toMillis() + " ms)" : "");
         return info;
     }
 
