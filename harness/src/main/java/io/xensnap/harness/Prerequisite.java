@@ -30,7 +30,9 @@ public enum Prerequisite {
     APT_CACHE("apt-cache", "apt"),
     DPKG_DEB("dpkg-deb", "dpkg"),
     /** Lists the libraries the agent guest's qemu-ga needs (this machine's, the same Debian release). */
-    LDD("ldd", "libc-bin");
+    LDD("ldd", "libc-bin"),
+    /** Reads a file from an ext2/3/4 image without mounting it: what a snapshot of the agent guest's disk holds. */
+    DEBUGFS("debugfs", "e2fsprogs");
 
     private final String program;
     private final String debianPackage;
