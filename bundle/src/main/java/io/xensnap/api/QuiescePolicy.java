@@ -28,12 +28,12 @@ public enum QuiescePolicy {
 
     /**
      * @param text {@code never}, {@code try} or {@code require}, in any case
-     * @throws IllegalArgumentException for anything else
+     * @throws IllegalArgumentException for anything else (surrounding white space or control characters included)
      */
     public static QuiescePolicy of(String text) {
         if (text != null) {
             for (QuiescePolicy p : values()) {
-                if (p.name().equalsIgnoreCase(text.trim()) && !text.isBlank()) {
+                if (p.name().equalsIgnoreCase(text)) {
                     return p;
                 }
             }

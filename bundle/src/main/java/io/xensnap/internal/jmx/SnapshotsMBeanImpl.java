@@ -121,6 +121,15 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
     }
 
     @Override
+    public CompositeData createSnapshot(String domain, String name, String description, String disks, String quiesce)
+            throws MBeanException {
+        return call(() -> {
+            SnapshotRequest request = UserInput.request(domain, name, description, disks, quiesce);
+            return JmxSnapshots.snapshot(snapshots.create(request), true);
+        });
+    }
+
+    @Override
     public TabularData revertSnapshot(String domain, String name) throws MBeanException {
         return call(() -> {
             DomainRef ref = UserInput.domain(domain);

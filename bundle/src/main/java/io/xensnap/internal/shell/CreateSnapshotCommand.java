@@ -35,7 +35,8 @@ import io.xensnap.internal.surface.UserInput;
                 + "Examples:\n"
                 + "  snapshot:create 7 before-upgrade\n"
                 + "  snapshot:create -d \"nightly\" --disks xvda:internal,xvdb:external 7 nightly-1\n"
-                + "  snapshot:create --disks xvdb:external:/var/lib/xen/images/b-1.qcow2 7 s1")
+                + "  snapshot:create --disks xvdb:external:/var/lib/xen/images/b-1.qcow2 7 s1\n"
+                + "  snapshot:create --quiesce require 7 consistent-1")
 @Service
 public class CreateSnapshotCommand extends SnapshotCommandSupport {
 
@@ -55,12 +56,18 @@ public class CreateSnapshotCommand extends SnapshotCommandSupport {
             + " for raw).")
     String disks = "";
 
+    @Option(name = "--quiesce", description = "Freeze the guest's file systems through its agent (qemu-ga on the"
+            + " libxl channel org.qemu.guest_agent.0) while the disks are snapshotted: never; try (freeze when the"
+            + " agent answers, otherwise snapshot without); require (refuse the snapshot unless the guest is frozen)."
+            + " Default: the configuration key quiesce (try).")
+    String quiesce;
+
     @Override
     void run(PrintStream out) throws SnapshotException {
-        SnapshotRequest request = UserInput.request(domain, name, description, disks);
+        SnapshotRequest request = UserInput.request(domain, name, description, disks, quiesce);
         SnapshotInfo info = snapshots.create(request);
         out.println("Created snapshot " + info.name() + " of domain " + domain.trim() + " (" + info.domainUuid()
-                + "):");
+                + "), quiesced: " + Describe.quiesced(info) + ":");
         for (DiskSnapshot d : info.disks()) {
             out.println("  " + Describe.disk(d));
         }

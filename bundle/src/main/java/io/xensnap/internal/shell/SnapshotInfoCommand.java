@@ -51,6 +51,7 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         out.println("Created      " + Describe.time(s.created()));
         out.println("Parent       " + (s.parent() == null ? "-" : s.parent()));
         out.println("Description  " + (s.description().isEmpty() ? "-" : Visible.text(s.description())));
+        out.println("Quiesced     " + Describe.quiesced(s));
         Optional<SnapshotSpace> space = snapshots.space(ref).stream().filter(sp -> sp.snapshot().equals(snapshot))
                 .findFirst();
         space.ifPresent(sp -> {

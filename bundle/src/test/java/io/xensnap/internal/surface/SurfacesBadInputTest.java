@@ -150,8 +150,15 @@ class SurfacesBadInputTest {
     private static Refusal throughTheMBean(Case c) throws Exception {
         try {
             switch (c.op()) {
-                case CREATE -> surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
-                        spec(c).orElseThrow());
+                case CREATE -> {
+                    if (c.quiesce() == null) {
+                        surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
+                                spec(c).orElseThrow());
+                    } else {
+                        surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
+                                spec(c).orElseThrow(), c.quiesce());
+                    }
+                }
                 case REVERT -> surfaces.mbean("revertSnapshot", c.domain(), c.name());
                 case DELETE -> surfaces.mbean("deleteSnapshot", c.domain(), c.name());
                 case GET -> surfaces.mbean("getSnapshot", c.domain(), c.name());
@@ -174,6 +181,7 @@ class SurfacesBadInputTest {
                 words.add("snapshot:create");
                 option(words, "-d", "description", c.description());
                 option(words, "--disks", "disks", spec(c).orElseThrow());
+                option(words, "--quiesce", "quiesce", c.quiesce());
             }
             case REVERT -> words.add("snapshot:revert");
             case DELETE -> words.add("snapshot:delete");
