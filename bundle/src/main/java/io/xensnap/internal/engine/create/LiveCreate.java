@@ -110,17 +110,7 @@ public final class LiveCreate {
             DomainCatalog marked = markPending(plan, undo, agent.socket().orElse(null));
             makeOverlays(plan, targets.devices(), made, undo);
             EngineHooks.call(() -> hooks.beforeTransaction(plan));
-            // the guest is frozen for the transaction alone, and thawed whatever its outcome
-            GuestQuiescer.Agent.Freeze freeze = agent.freeze();
-            try {
-                if (freeze.frozen()) {
-                    EngineHooks.call(() -> hooks.whileFrozen(plan));
-                }
-                transaction(plan, qmp, targets.actions(), undo);
-                freeze.transactionDone();
-            } finally {
-                freeze.close();
-            }
+            GuestQuiescer.Agent.Freeze freeze = frozenTransaction(plan, agent, qmp, targets.actions(), undo);
 
             // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing that
             // would need another transaction that can fail too. From here on we go forward: make libxl's config,
@@ -181,6 +171,22 @@ public final class LiveCreate {
         undo.done("mark create of " + plan.name() + " in the catalog",
                 () -> peers.catalogs().restore(before, existed));
         return marked;
+    }
+
+    /** The transaction with the guest frozen for it alone (when it is frozen at all), thawed whatever its outcome. */
+    private GuestQuiescer.Agent.Freeze frozenTransaction(CreatePlan plan, GuestQuiescer.Agent agent, QmpConnection qmp,
+            List<TransactionAction> actions, UndoLog undo) throws SnapshotException {
+        GuestQuiescer.Agent.Freeze freeze = agent.freeze();
+        try {
+            if (freeze.frozen()) {
+                EngineHooks.call(() -> hooks.whileFrozen(plan));
+            }
+            transaction(plan, qmp, actions, undo);
+            freeze.transactionDone();
+        } finally {
+            freeze.close();
+        }
+        return freeze;
     }
 
     /** The one transaction and its three outcomes: applied (returns), refused by QEMU, or unknown (no answer). */
