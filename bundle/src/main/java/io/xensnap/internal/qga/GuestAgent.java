@@ -131,6 +131,23 @@ public final class GuestAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads and drops {@code count} answers, within {@code within}: the answers to commands sent without waiting
+     * ({@link #send}) or whose wait timed out. The agent must be read until it has answered: an agent whose answer
+     * finds the client gone stops reading the channel until the next client connects, and would leave a queued thaw
+     * unread.
+     */
+    public synchronized void drain(int count, Duration within) throws AgentException {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            for (int i = 0; i < count; i++) {
+                channel.readLine(deadline);
+            }
+        } catch (IOException e) {
+            throw failure(count + " outstanding answer(s)", e);
+        }
+    }
+
     private JsonNode execute(String command) throws AgentException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {

@@ -232,6 +232,38 @@ class QuiesceTest {
         assertThat(status()).isEqualTo(FreezeStatus.THAWED);
     }
 
+    /**
+     * The agent answers the sync and is stopped before the freeze: the freeze times out, but the agent carries it out
+     * once it runs again, and the thaw xensnap queued behind it undoes it at once.
+     */
+    @Test
+    void aFreezeThatTimesOutIsUndoneWhenTheAgentRunsAgainUnderTryAndRequire() throws Exception {
+        SnapshotEngine engine = dom0.engine(new EngineHooks() {
+            @Override
+            public void beforeTransaction(CreatePlan plan) {
+                guest.stopAgent();
+            }
+        }, settings(Duration.ofSeconds(2), Duration.ofSeconds(10)));
+
+        SnapshotInfo t = engine.create(internal("t1", QuiescePolicy.TRY));
+        assertThat(t.quiesced()).isFalse();
+        guest.continueAgent();
+        guest.awaitWriteAfter(guest.lastWrite() + 2, Duration.ofSeconds(20));
+        assertThat(status()).isEqualTo(FreezeStatus.THAWED);
+
+        byte[] catalog = Files.readAllBytes(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)));
+        assertThatThrownBy(() -> engine.create(internal("r1", QuiescePolicy.REQUIRE)))
+                .isInstanceOfSatisfying(SnapshotException.class,
+                        e -> assertThat(e.code()).isEqualTo(SnapshotError.QUIESCE_FAILED))
+                .hasMessageContaining("guest-fsfreeze-freeze");
+        assertThat(Files.readAllBytes(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)))).isEqualTo(catalog);
+        assertThat(ShortCommand.ok("qemu-img", "snapshot", "-U", "-l", image().toString()).output())
+                .doesNotContain("r1");
+        guest.continueAgent();
+        guest.awaitWriteAfter(guest.lastWrite() + 2, Duration.ofSeconds(20));
+        assertThat(status()).isEqualTo(FreezeStatus.THAWED);
+    }
+
     @Test
     void aGuestLeftFrozenByADeadXensnapIsThawedByReconcile() throws Exception {
         SnapshotEngine dying = dom0.engine(Faults.crashAt(Faults.Point.BEFORE_TRANSACTION),

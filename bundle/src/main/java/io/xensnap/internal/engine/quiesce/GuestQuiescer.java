@@ -114,6 +114,7 @@ public final class GuestQuiescer {
         private final String snapshot;
         private final Path socket;
         private final GuestAgent conversation;
+        private boolean handedOver;
 
         private Agent(QuiescePolicy policy, String label, String snapshot, Path socket, GuestAgent conversation) {
             this.policy = policy;
@@ -158,12 +159,17 @@ public final class GuestQuiescer {
             }
         }
 
-        // A freeze that timed out may still happen when the agent runs again (it was stopped, or slow): a thaw queued
-        // behind it on the same stream undoes it at once. After an error answer the agent has thawed what it froze.
+        // A freeze that timed out may still happen when the agent gets to it (it is slow in the freeze, or stopped): a
+        // thaw queued behind it on the same stream undoes it at once. The conversation stays open until both are
+        // answered, in the background: an agent whose answer finds the client gone stops reading the channel until
+        // the next client comes, and would leave the thaw unread with the guest frozen. After an error answer the
+        // agent has thawed what it froze.
         private void undoLateFreeze(AgentException e) {
             try {
                 if (e.kind() == AgentException.Kind.TIMEOUT) {
                     conversation.send("guest-fsfreeze-thaw");
+                    handedOver = true;
+                    watchdog.arm(Duration.ZERO, this::awaitLateThaw);
                 } else if (e.kind() == AgentException.Kind.ERROR_REPLY) {
                     conversation.thaw();
                 }
@@ -174,9 +180,25 @@ public final class GuestQuiescer {
             }
         }
 
+        private void awaitLateThaw() {
+            Duration within = settings.maxFreeze().plus(settings.timeout());
+            try {
+                conversation.drain(2, within);
+                LOG.info("{}: the late freeze for snapshot {} was answered and undone", label, snapshot);
+            } catch (AgentException e) {
+                LOG.error("{}: the guest agent answered neither the freeze for snapshot {} nor the thaw behind it"
+                        + " within {}; the guest's file systems may be frozen once the agent runs again: connect to"
+                        + " the agent (any client makes it read the queued thaw) or thaw them in the guest"
+                        + " (fsfreeze -u): {}", label, snapshot, within, e.getMessage());
+            } finally {
+                conversation.close();
+            }
+        }
+
         @Override
         public void close() {
-            if (conversation != null) {
+            // a conversation handed to the late thaw is closed by it
+            if (conversation != null && !handedOver) {
                 conversation.close();
             }
         }
