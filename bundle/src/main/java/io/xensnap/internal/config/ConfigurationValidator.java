@@ -88,6 +88,12 @@ final class ConfigurationValidator {
         }
         Duration timeout = timeout(problems, "quiesce.timeout.ms", c::quiesce_timeout_ms);
         Duration maxFreeze = timeout(problems, "quiesce.max.freeze.ms", c::quiesce_max_freeze_ms);
+        if (timeout != null && maxFreeze != null && maxFreeze.compareTo(timeout) <= 0) {
+            problems.add(new Problem("quiesce.max.freeze.ms", "quiesce.max.freeze.ms = " + maxFreeze.toMillis()
+                    + ": must be longer than quiesce.timeout.ms (" + timeout.toMillis() + "), or the watchdog would"
+                    + " thaw while the freeze's answer may still come"));
+            return null;
+        }
         return policy == null || timeout == null || maxFreeze == null ? null
                 : new QuiesceSettings(policy, timeout, maxFreeze);
     }

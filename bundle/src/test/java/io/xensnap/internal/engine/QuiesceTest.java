@@ -169,7 +169,7 @@ class QuiesceTest {
                 guest.awaitWriteAfter(frozenAt + 1, Duration.ofSeconds(15));
                 resumedAfterMs.set((System.nanoTime() - t0) / 1_000_000);
             }
-        }, settings(Duration.ofSeconds(5), Duration.ofSeconds(2)));
+        }, settings(Duration.ofMillis(1500), Duration.ofSeconds(2)));
 
         SnapshotInfo s1 = engine.create(internal("s1", QuiescePolicy.REQUIRE));
 

@@ -8,7 +8,9 @@ import io.xensnap.api.QuiescePolicy;
 /**
  * @param policy    what a request without its own policy gets
  * @param timeout   the bound of each step of the agent's conversation (connect, sync, freeze, thaw, status)
- * @param maxFreeze the longest the guest stays frozen: the watchdog thaws it then, whatever the create is doing
+ * @param maxFreeze the longest the guest stays frozen: the watchdog thaws it then, whatever the create is doing; longer
+ *                  than {@code timeout}, so that the watchdog never thaws on a conversation still waiting for the
+ *                  freeze's answer
  */
 public record QuiesceSettings(QuiescePolicy policy, Duration timeout, Duration maxFreeze) {
 
@@ -16,6 +18,10 @@ public record QuiesceSettings(QuiescePolicy policy, Duration timeout, Duration m
         Objects.requireNonNull(policy, "policy");
         positive(timeout, "timeout");
         positive(maxFreeze, "maxFreeze");
+        if (maxFreeze.compareTo(timeout) <= 0) {
+            throw new IllegalArgumentException("the longest freeze (" + maxFreeze + ") must be longer than the step"
+                    + " timeout (" + timeout + ")");
+        }
     }
 
     public static QuiesceSettings defaults() {
