@@ -75,13 +75,14 @@ public interface SnapshotsMBean {
     CompositeData createSnapshot(String domain, String name, String description, String disks) throws MBeanException;
 
     /**
-     * As {@link #createSnapshot(String, String, String, String)}, with the quiesce policy.
+     * As {@link #createSnapshot(String, String, String, String)}, with the quiesce policy. A name of its own, not an
+     * overload: Jolokia and other clients that call an operation by name alone refuse an overloaded one.
      *
      * @param quiesce {@code never}, {@code try} or {@code require} (freeze the guest's file systems through its agent
      *                while the disks are snapshotted); empty for the configured default
      */
-    CompositeData createSnapshot(String domain, String name, String description, String disks, String quiesce)
-            throws MBeanException;
+    CompositeData createSnapshotWithQuiesce(String domain, String name, String description, String disks,
+                                            String quiesce) throws MBeanException;
 
     /**
      * Brings the disks of a shut-off domain back to a snapshot.

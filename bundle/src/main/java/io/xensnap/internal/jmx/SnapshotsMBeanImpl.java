@@ -121,8 +121,8 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
     }
 
     @Override
-    public CompositeData createSnapshot(String domain, String name, String description, String disks, String quiesce)
-            throws MBeanException {
+    public CompositeData createSnapshotWithQuiesce(String domain, String name, String description, String disks,
+                                                   String quiesce) throws MBeanException {
         return call(() -> {
             SnapshotRequest request = UserInput.request(domain, name, description, disks, quiesce);
             return JmxSnapshots.snapshot(snapshots.create(request), true);

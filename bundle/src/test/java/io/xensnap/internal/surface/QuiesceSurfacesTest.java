@@ -61,10 +61,10 @@ class QuiesceSurfacesTest {
 
     @Test
     void theMBeanTakesThePolicyAndShowsTheFreeze() throws Exception {
-        CompositeData required = (CompositeData) surfaces.mbean("createSnapshot", "9", "jmx1", "", "", "require");
+        CompositeData required = (CompositeData) surfaces.mbean("createSnapshotWithQuiesce", "9", "jmx1", "", "", "require");
         assertThat(required.get(SnapshotsMBean.QUIESCED)).isEqualTo(true);
         assertThat((Long) required.get(SnapshotsMBean.FROZEN_MS)).isPositive();
-        CompositeData never = (CompositeData) surfaces.mbean("createSnapshot", "9", "jmx0", "", "", "never");
+        CompositeData never = (CompositeData) surfaces.mbean("createSnapshotWithQuiesce", "9", "jmx0", "", "", "never");
         assertThat(never.get(SnapshotsMBean.QUIESCED)).isEqualTo(false);
         assertThat(never.get(SnapshotsMBean.FROZEN_MS)).isEqualTo(0L);
 

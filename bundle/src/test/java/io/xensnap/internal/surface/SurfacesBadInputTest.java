@@ -155,7 +155,7 @@ class SurfacesBadInputTest {
                         surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
                                 spec(c).orElseThrow());
                     } else {
-                        surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
+                        surfaces.mbean("createSnapshotWithQuiesce", c.domain(), c.name(), c.description(),
                                 spec(c).orElseThrow(), c.quiesce());
                     }
                 }
