@@ -98,6 +98,11 @@ public final class Bench {
                 schedule.run();
                 schedule.report(report);
             }
+            if (items.contains("10")) {
+                QuiesceBench quiesce = new QuiesceBench(host, quick ? new Runs(2, 5) : new Runs(3, 15));
+                quiesce.run();
+                quiesce.report(report);
+            }
             if (items.contains("5")) {
                 CatalogBench catalog = new CatalogBench(host, runs);
                 catalog.run(1_000, 10_000);

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.xensnap.api.DiskFormat;
 import io.xensnap.api.DiskImage;
+import io.xensnap.harness.AgentGuest;
 import io.xensnap.harness.Dom0Fixture;
 import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.RealQemu;
@@ -143,6 +144,18 @@ final class BenchHost implements AutoCloseable {
                 .jobTimeout(Duration.ofMinutes(2))
                 .hooks(hooks)
                 .build();
+    }
+
+    /**
+     * A running domain whose device model boots the agent guest (Debian's qemu-ga in a TCG guest that appends to its
+     * one qcow2 disk), with the agent on the libxl channel {@code org.qemu.guest_agent.0}.
+     */
+    AgentGuest agentDomain(int domid) throws IOException {
+        AgentGuest guest = fixture.startAgentGuest(domid, images.resolve("vm" + domid),
+                b -> b.formats(RealQemu.Format.QCOW2));
+        fixture.addDomain(domid, "vm" + domid, uuid(domid), guest.qemu(), List.of(),
+                List.of(new XenHost.Channel("org.qemu.guest_agent.0", fixture.agentSocket(domid))));
+        return guest;
     }
 
     /** Stops one domain's QEMU early, to free memory between sections. */

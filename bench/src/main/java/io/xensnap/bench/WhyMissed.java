@@ -41,7 +41,8 @@ final class WhyMissed {
             new Topic("concurrent", "Concurrent domains against raw throughput", false),
             new Topic("list of 10,000", "Listing a large catalog", false),
             new Topic("heap", "Heap of a large catalog", false),
-            new Topic("libvirt", "Create against libvirt", true));
+            new Topic("libvirt", "Create against libvirt", true),
+            new Topic("quiesced create", "A quiesced create in a TCG guest", false));
 
     private WhyMissed() {
     }

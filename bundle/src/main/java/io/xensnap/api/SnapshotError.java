@@ -65,6 +65,14 @@ public enum SnapshotError {
      * @since 1.2
      */
     TOO_MANY_SNAPSHOTS,
+    /**
+     * A snapshot with quiesce policy {@link QuiescePolicy#REQUIRE} could not freeze the guest's file systems: the
+     * guest agent did not answer within the configured time (key {@code quiesce.timeout.ms}; is {@code qemu-ga}
+     * running in the guest?) or refused to freeze. Nothing was changed, and the guest is not left frozen.
+     *
+     * @since 1.3
+     */
+    QUIESCE_FAILED,
     /** A defect or an unexpected condition inside xensnap. */
     INTERNAL
 }

@@ -1,5 +1,6 @@
 package io.xensnap.api;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -14,12 +15,36 @@ import java.util.Objects;
  * @param parent      the snapshot the domain was at when this one was taken, or {@code null} for a root
  * @param disks       one entry per disk the snapshot covers
  * @param memory      a domain snapshot's saved memory, or {@code null} for a disk snapshot; since 1.3
+ * @param quiesced    whether the guest's file systems were frozen through its agent for the whole time the disks were
+ *                    snapshotted (application-consistent); {@code false} for a crash-consistent snapshot. Since 1.3.
+ * @param frozen      how long the guest's file systems were frozen for this snapshot, from the freeze request to the
+ *                    thaw's answer; zero when they were not frozen. Since 1.3.
  */
 public record SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
-                           List<DiskSnapshot> disks, MemoryImage memory) {
+                           List<DiskSnapshot> disks, MemoryImage memory, boolean quiesced, Duration frozen) {
 
-    /** @throws IllegalArgumentException for bad names */
+    /** A disk snapshot that was not quiesced, as before 1.3. */
+    public SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
+                        List<DiskSnapshot> disks) {
+        this(domainUuid, name, description, created, parent, disks, null, false, Duration.ZERO);
+    }
+
+    /**
+     * A snapshot without memory, quiesced or not.
+     *
+     * @since 1.3
+     */
+    public SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
+                        List<DiskSnapshot> disks, boolean quiesced, Duration frozen) {
+        this(domainUuid, name, description, created, parent, disks, null, quiesced, frozen);
+    }
+
+    /** @throws IllegalArgumentException for bad names, or a negative frozen time */
     public SnapshotInfo {
+        Objects.requireNonNull(frozen, "frozen");
+        if (frozen.isNegative()) {
+            throw new IllegalArgumentException("frozen time is negative: " + frozen);
+        }
         Names.uuid(domainUuid);
         Names.snapshot(name);
         description = description == null ? "" : description;
@@ -33,17 +58,11 @@ public record SnapshotInfo(String domainUuid, String name, String description, I
         }
     }
 
-    /** A disk snapshot, without memory. */
-    public SnapshotInfo(String domainUuid, String name, String description, Instant created, String parent,
-                        List<DiskSnapshot> disks) {
-        this(domainUuid, name, description, created, parent, disks, null);
-    }
-
     /**
      * @return this snapshot with its saved memory
      * @since 1.3
      */
     public SnapshotInfo withMemory(MemoryImage image) {
-        return new SnapshotInfo(domainUuid, name, description, created, parent, disks, image);
+        return new SnapshotInfo(domainUuid, name, description, created, parent, disks, image, quiesced, frozen);
     }
 }

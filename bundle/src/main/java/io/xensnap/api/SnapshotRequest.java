@@ -19,9 +19,12 @@ import java.util.Set;
  *                    instant as its disks (the domain is paused from the save until the disks are snapshotted), so
  *                    that a revert brings the domain back running at that instant. Needs a running domain and every
  *                    disk covered; since 1.3
+ * @param quiesce     whether to freeze the guest's file systems through its agent while the disks are snapshotted;
+ *                    {@code null} for xensnap's configured default (key {@code quiesce}). Only a running domain is
+ *                    frozen; a shut-off domain has nothing to freeze. Since 1.3.
  */
 public record SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks,
-                              boolean memory) {
+                              boolean memory, QuiescePolicy quiesce) {
 
     /**
      * @throws IllegalArgumentException for a bad name, a too long description, one with a control or format
@@ -44,9 +47,37 @@ public record SnapshotRequest(DomainRef domain, String name, String description,
         }
     }
 
-    /** A disk snapshot: the disks only, the domain's memory is not saved. */
+    /** A disk snapshot with the configured quiesce policy, as before 1.3. */
     public SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks) {
-        this(domain, name, description, disks, false);
+        this(domain, name, description, disks, false, null);
+    }
+
+    /**
+     * A snapshot with memory or without, with the configured quiesce policy.
+     *
+     * @since 1.3
+     */
+    public SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks,
+                           boolean memory) {
+        this(domain, name, description, disks, memory, null);
+    }
+
+    /**
+     * A disk snapshot with quiesce policy {@code quiesce} ({@code null}: the configured default).
+     *
+     * @since 1.3
+     */
+    public SnapshotRequest(DomainRef domain, String name, String description, List<DiskSpec> disks,
+                           QuiescePolicy quiesce) {
+        this(domain, name, description, disks, false, quiesce);
+    }
+
+    /**
+     * @return this request with quiesce policy {@code policy} ({@code null}: the configured default)
+     * @since 1.3
+     */
+    public SnapshotRequest withQuiesce(QuiescePolicy policy) {
+        return new SnapshotRequest(domain, name, description, disks, memory, policy);
     }
 
     /** @return a request for every disk of {@code domain}, with the defaults */

@@ -100,6 +100,36 @@ public final class Dom0Fixture implements AutoCloseable {
     }
 
     /**
+     * Starts domain {@code domid}'s device model as {@link #startQemu} does, but booting the agent guest
+     * ({@link AgentGuest}) on its disks, with the agent's channel served on {@link #agentSocket(int)}; waits for the
+     * guest's boot. Register the domain with {@link #addDomain(int, String, String, RealQemu, List, List)} and that
+     * socket as its channel {@code org.qemu.guest_agent.0}.
+     */
+    public AgentGuest startAgentGuest(int domid, Path directory, Consumer<RealQemu.Builder> disks) throws IOException {
+        RealQemu.Builder b = RealQemu.builder(RealQemu.Profile.XEN_QDISK)
+                .directory(Files.createDirectories(directory))
+                .libxlQmpSocket(host.root(), domid)
+                .agentGuest(AgentGuestImage.cached(), agentSocket(domid));
+        disks.accept(b);
+        RealQemu qemu = b.start();
+        qemus.add(qemu);
+        return AgentGuest.awaitBoot(qemu);
+    }
+
+    /** @return where the agent guest of {@code domid} serves its agent channel, as an xl.cfg would put it */
+    public Path agentSocket(int domid) {
+        return host.root().resolve("var/run/xen/qga-" + domid + ".sock");
+    }
+
+    /** As {@link #addDomain(int, String, String, RealQemu, List)}, with libxl channels in the domain's config. */
+    public void addDomain(int domid, String name, String uuid, RealQemu qemu, List<XenHost.Disk> extra,
+                          List<XenHost.Channel> channels) {
+        List<XenHost.Disk> disks = new ArrayList<>(disksOf(qemu));
+        disks.addAll(extra);
+        host.addDomain(new XenHost.Domain(domid, name, uuid, disks, channels));
+    }
+
+    /**
      * Registers a running domain in xenstore and libxl's userdata: the qdisks {@code qemu} serves, then {@code extra}
      * (disks no QEMU serves, such as phy disks on blkback).
      */

@@ -24,7 +24,15 @@ public enum Prerequisite {
     /** An immutable directory: root ignores permission bits, so a read-only directory needs chattr +i. */
     CHATTR("chattr", "e2fsprogs"),
     /** libxenlight's headers and link library, for the libxl oracle (LibxlOracle) the tests compare configs with. */
-    LIBXL_DEV("/usr/include/libxl.h", "libxen-dev");
+    LIBXL_DEV("/usr/include/libxl.h", "libxen-dev"),
+    /** Fetches the agent guest's Debian packages (kernel, qemu-guest-agent, busybox-static) without installing them. */
+    APT_GET("apt-get", "apt"),
+    APT_CACHE("apt-cache", "apt"),
+    DPKG_DEB("dpkg-deb", "dpkg"),
+    /** Lists the libraries the agent guest's qemu-ga needs (this machine's, the same Debian release). */
+    LDD("ldd", "libc-bin"),
+    /** Reads a file from an ext2/3/4 image without mounting it: what a snapshot of the agent guest's disk holds. */
+    DEBUGFS("debugfs", "e2fsprogs");
 
     private final String program;
     private final String debianPackage;

@@ -70,14 +70,21 @@ public final class RealQemu implements AutoCloseable {
     private final Path qmpSocket;
     private final List<Disk> disks;
     private final TempRoot ownedDir;
+    private final GuestFiles guest;
     private boolean closed;
 
-    private RealQemu(Profile profile, ManagedProcess process, Path qmpSocket, List<Disk> disks, TempRoot ownedDir) {
+    /** Where a booted agent guest's console, agent socket and control socket are; null for a paused machine. */
+    record GuestFiles(Path console, Path agentSocket, Path controlSocket) {
+    }
+
+    private RealQemu(Profile profile, ManagedProcess process, Path qmpSocket, List<Disk> disks, TempRoot ownedDir,
+                     GuestFiles guest) {
         this.profile = profile;
         this.process = process;
         this.qmpSocket = qmpSocket;
         this.disks = disks;
         this.ownedDir = ownedDir;
+        this.guest = guest;
     }
 
     public static Builder builder(Profile profile) {
@@ -127,6 +134,11 @@ public final class RealQemu implements AutoCloseable {
 
     public List<Disk> disks() {
         return disks;
+    }
+
+    /** @return the agent guest's files when this QEMU boots one ({@link Builder#agentGuest}), else null */
+    GuestFiles guestFiles() {
+        return guest;
     }
 
     public Disk disk(int index) {
@@ -186,6 +198,8 @@ public final class RealQemu implements AutoCloseable {
         private Path directory;
         private Path qmpSocket;
         private Duration readyTimeout = Duration.ofSeconds(10);
+        private AgentGuestImage guestImage;
+        private Path agentSocket;
 
         private Builder(Profile profile) {
             this.profile = Objects.requireNonNull(profile, "profile");
@@ -258,6 +272,20 @@ public final class RealQemu implements AutoCloseable {
             return this;
         }
 
+        /**
+         * XEN_QDISK only: instead of a paused machine without a guest, boot the agent guest ({@link AgentGuest}) on
+         * these disks (the first one is its data disk), with qemu-ga's virtio-serial port served on {@code socket}
+         * as a domain's device model serves a libxl channel.
+         */
+        public Builder agentGuest(AgentGuestImage image, Path socket) {
+            if (profile != Profile.XEN_QDISK) {
+                throw new IllegalArgumentException("an agent guest needs the XEN_QDISK profile");
+            }
+            this.guestImage = Objects.requireNonNull(image, "image");
+            this.agentSocket = Objects.requireNonNull(socket, "socket");
+            return this;
+        }
+
         public RealQemu start() {
             Path qemu = Prerequisite.QEMU_SYSTEM.require();
             if (!images.isEmpty() && images.size() != formats.size()) {
@@ -274,8 +302,14 @@ public final class RealQemu implements AutoCloseable {
                 Path socket = qmpSocket != null ? qmpSocket : dir.resolve("qmp.sock");
                 Files.createDirectories(socket.toAbsolutePath().getParent());
                 List<Disk> disks = prepareDisks(dir);
-                process = ManagedProcess.start("qemu", argv(qemu, socket, disks), Map.of(), dir.resolve("qemu.log"));
-                RealQemu started = new RealQemu(profile, process, socket, List.copyOf(disks), owned);
+                GuestFiles guest = null;
+                if (guestImage != null) {
+                    Files.createDirectories(agentSocket.toAbsolutePath().getParent());
+                    guest = new GuestFiles(dir.resolve("console.log"), agentSocket, dir.resolve("control.sock"));
+                }
+                process = ManagedProcess.start("qemu", argv(qemu, socket, disks, guest), Map.of(),
+                        dir.resolve("qemu.log"));
+                RealQemu started = new RealQemu(profile, process, socket, List.copyOf(disks), owned, guest);
                 awaitReady(started);
                 return started;
             } catch (IOException | RuntimeException e) {
@@ -336,7 +370,7 @@ public final class RealQemu implements AutoCloseable {
             }
         }
 
-        private List<String> argv(Path qemu, Path socket, List<Disk> disks) {
+        private List<String> argv(Path qemu, Path socket, List<Disk> disks, GuestFiles guest) {
             List<String> a = new ArrayList<>(List.of(qemu.toString()));
             if (profile == Profile.PLAIN) {
                 a.addAll(List.of("-machine", "none", "-nodefaults", "-no-user-config", "-display", "none",
@@ -346,8 +380,22 @@ public final class RealQemu implements AutoCloseable {
                             + d.format().driver() + ",file=" + optionValue(d.image())));
                 }
             } else {
-                a.addAll(List.of("-machine", "pc", "-S", "-m", "16", "-nodefaults", "-no-user-config",
-                        "-display", "none",
+                if (guest == null) {
+                    a.addAll(List.of("-machine", "pc", "-S", "-m", "16"));
+                } else {
+                    // TCG (no KVM on the test machines); the guest's console goes to a file the tests read
+                    a.addAll(List.of("-machine", "pc", "-m", "256", "-no-reboot",
+                            "-kernel", guestImage.kernel().toString(), "-initrd", guestImage.initramfs().toString(),
+                            "-append", "console=ttyS0 quiet panic=-1",
+                            "-serial", "file:" + optionValue(guest.console()),
+                            "-device", "virtio-serial-pci",
+                            "-chardev", "socket,id=qga,path=" + optionValue(guest.agentSocket()) + ",server=on,wait=off",
+                            "-device", "virtserialport,chardev=qga,name=org.qemu.guest_agent.0",
+                            "-chardev", "socket,id=control,path=" + optionValue(guest.controlSocket())
+                                    + ",server=on,wait=off",
+                            "-device", "virtserialport,chardev=control,name=org.xensnap.control.0"));
+                }
+                a.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none",
                         "-chardev", "socket,id=libxl-cmd,path=" + optionValue(socket) + ",server=on,wait=off",
                         "-mon", "chardev=libxl-cmd,mode=control"));
                 for (Disk d : disks) {

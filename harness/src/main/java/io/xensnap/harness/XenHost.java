@@ -116,9 +116,25 @@ public final class XenHost implements AutoCloseable {
         }
     }
 
-    /** A running PVH domain. */
-    public record Domain(int domid, String name, String uuid, List<Disk> disks) {
+    /**
+     * A libxl channel with {@code connection=socket}: libxl records it in the domain's config, and the domain's device
+     * model serves it on {@code socket}.
+     */
+    public record Channel(String name, Path socket) {
+        public Channel {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(socket, "socket");
+        }
+    }
+
+    /** A running PVH domain; {@code channels} as xl.cfg's {@code channel=[…]} gives them. */
+    public record Domain(int domid, String name, String uuid, List<Disk> disks, List<Channel> channels) {
+        public Domain(int domid, String name, String uuid, List<Disk> disks) {
+            this(domid, name, uuid, disks, List.of());
+        }
+
         public Domain {
+            channels = List.copyOf(channels);
             if (domid <= 0 || domid >= 0x7ff0) {
                 throw new IllegalArgumentException("a guest domid is 1..32751: " + domid);
             }
@@ -340,6 +356,19 @@ public final class XenHost implements AutoCloseable {
                 disks.add(j);
             }
             config.put("disks", disks);
+        }
+        if (!d.channels().isEmpty()) {
+            // the connection type is the key of a keyed union; devids counted from 1 as a fixed xl gives them
+            List<Object> channels = new ArrayList<>();
+            for (int i = 0; i < d.channels().size(); i++) {
+                Channel c = d.channels().get(i);
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("devid", (long) (i + 1));
+                j.put("name", c.name());
+                j.put("connection.socket", Map.of("path", c.socket().toString()));
+                channels.add(j);
+            }
+            config.put("channels", channels);
         }
         return config;
     }

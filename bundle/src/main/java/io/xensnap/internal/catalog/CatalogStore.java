@@ -242,6 +242,9 @@ public final class CatalogStore {
             if (p.memory() != null) {
                 pn.put("memory", p.memory().toString());
             }
+            if (p.agent() != null) {
+                pn.put("agent", p.agent().toString());
+            }
         }
         if (!c.made().isEmpty()) {
             ArrayNode made = root.putArray("made");
@@ -256,6 +259,10 @@ public final class CatalogStore {
             if (s.memory() != null) {
                 n.putObject("memory").put("image", s.memory().image().toString())
                         .put("size", s.memory().sizeBytes()).put("sha256", s.memory().sha256());
+            }
+            // written only for a frozen guest, so that the catalogs of snapshots without a freeze stay as they were
+            if (s.quiesced() || !s.frozen().isZero()) {
+                n.put("quiesced", s.quiesced()).put("frozenMs", s.frozen().toMillis());
             }
         }
         return root;
@@ -300,7 +307,8 @@ public final class CatalogStore {
                     text(p, "snapshot"), Instant.parse(text(p, "started")),
                     p.hasNonNull("description") ? text(p, "description") : "",
                     planned == null || planned.isNull() ? List.of() : diskSnapshots(planned),
-                    p.hasNonNull("memory") ? absolute(p.get("memory"), "pending.memory") : null));
+                    p.hasNonNull("memory") ? absolute(p.get("memory"), "pending.memory") : null,
+                    p.hasNonNull("agent") ? Path.of(text(p, "agent")) : null));
         }
         List<SnapshotInfo> snaps = new ArrayList<>();
         for (JsonNode s : req(root, "snapshots")) {
@@ -311,7 +319,8 @@ public final class CatalogStore {
                     parent == null || parent.isNull() ? null : parent.asText(), sd,
                     mem == null || mem.isNull() ? null
                             : new MemoryImage(absolute(req(mem, "image"), "memory.image"), req(mem, "size").asLong(),
-                                    mem.hasNonNull("sha256") ? mem.get("sha256").asText() : "")));
+                                    mem.hasNonNull("sha256") ? mem.get("sha256").asText() : ""),
+                    s.path("quiesced").asBoolean(false), java.time.Duration.ofMillis(s.path("frozenMs").asLong(0))));
         }
         // written since xensnap records the files it makes; an older catalog records none
         List<Path> made = new ArrayList<>();

@@ -91,7 +91,7 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
             }
             all.add(snapshotName.equals(s.parent())
                     ? new SnapshotInfo(s.domainUuid(), s.name(), s.description(), s.created(), gone.parent(), s.disks(),
-                            s.memory())
+                            s.memory(), s.quiesced(), s.frozen())
                     : s);
         }
         String cur = snapshotName.equals(current) ? gone.parent() : current;

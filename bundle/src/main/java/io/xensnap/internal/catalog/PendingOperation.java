@@ -36,9 +36,11 @@ import io.xensnap.internal.engine.OwnNames;
  *                    ({@link #setAside(Path)}) is to be removed
  * @param memory      create of a domain snapshot: the save image it makes; while this mark stands the domain may be
  *                    paused by xensnap, and reconcile lets it run again; {@code null} otherwise
+ * @param agent       create only: the guest agent's socket when the create freezes the guest, so that reconcile
+ *                    thaws a guest a dead xensnap left frozen; null otherwise
  */
 public record PendingOperation(Kind kind, String snapshot, Instant started, String description,
-                               List<DiskSnapshot> disks, Path memory) {
+                               List<DiskSnapshot> disks, Path memory, Path agent) {
 
     /** What was being done. */
     public enum Kind {
@@ -56,12 +58,15 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
         Objects.requireNonNull(started, "started");
         description = description == null ? "" : description;
         disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+        if (agent != null && !agent.isAbsolute()) {
+            throw new IllegalArgumentException("agent socket is not absolute: " + agent);
+        }
     }
 
-    /** An operation that saves no memory. */
+    /** An operation that saves no memory and freezes no guest. */
     public PendingOperation(Kind kind, String snapshot, Instant started, String description,
                             List<DiskSnapshot> disks) {
-        this(kind, snapshot, started, description, disks, null);
+        this(kind, snapshot, started, description, disks, null, null);
     }
 
     /** An operation whose plan is the catalog's own entry and that has not begun on any disk (delete, revert). */

@@ -14,7 +14,9 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import io.xensnap.internal.config.InvalidConfigurationException.Problem;
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.internal.engine.create.CreateLimits;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.xenstore.XenstoreSocketPath;
 
@@ -67,12 +69,35 @@ final class ConfigurationValidator {
         int parallelism = parallelism(problems, c::parallelism);
         boolean anyOwner = flag(problems, "sockets.any.owner", c::sockets_any_owner);
         CreateLimits limits = limits(problems, c);
+        QuiesceSettings quiesce = quiesce(problems, c);
         if (!problems.isEmpty()) {
             throw new InvalidConfigurationException(problems);
         }
         return new Settings(runDir, libDir, xenstored, qemuImg, stateDir, roots,
                 new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism,
-                anyOwner, mergeSpeed, limits, xl == null ? Optional.empty() : xl, xlTimeout);
+                anyOwner, mergeSpeed, limits, xl == null ? Optional.empty() : xl, xlTimeout, quiesce);
+    }
+
+    private static QuiesceSettings quiesce(List<Problem> problems, XensnapConfiguration c) {
+        QuiescePolicy policy = null;
+        String text = read(problems, "quiesce", c::quiesce);
+        if (text != null) {
+            try {
+                policy = QuiescePolicy.of(text);
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem("quiesce", e.getMessage()));
+            }
+        }
+        Duration timeout = timeout(problems, "quiesce.timeout.ms", c::quiesce_timeout_ms);
+        Duration maxFreeze = timeout(problems, "quiesce.max.freeze.ms", c::quiesce_max_freeze_ms);
+        if (timeout != null && maxFreeze != null && maxFreeze.compareTo(timeout) <= 0) {
+            problems.add(new Problem("quiesce.max.freeze.ms", "quiesce.max.freeze.ms = " + maxFreeze.toMillis()
+                    + ": must be longer than quiesce.timeout.ms (" + timeout.toMillis() + "), or the watchdog would"
+                    + " thaw while the freeze's answer may still come"));
+            return null;
+        }
+        return policy == null || timeout == null || maxFreeze == null ? null
+                : new QuiesceSettings(policy, timeout, maxFreeze);
     }
 
     private static CreateLimits limits(List<Problem> problems, XensnapConfiguration c) {

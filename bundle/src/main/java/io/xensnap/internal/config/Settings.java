@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import io.xensnap.internal.engine.SocketOwnerGuard;
 import io.xensnap.internal.engine.create.CreateLimits;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.qmp.QmpTimeouts;
 
 /**
@@ -31,12 +32,13 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param limits           what create checks before it changes anything: chain length, free space, internal snapshots
  * @param xl               libxl's xl, a program only root can change; empty when not configured: no domain snapshots
  * @param xlTimeout        bound of one xl run
+ * @param quiesce          the default quiesce policy and the bounds of a guest's freeze
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                        Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
                        boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits, Optional<Path> xl,
-                       Duration xlTimeout) {
+                       Duration xlTimeout, QuiesceSettings quiesce) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -53,6 +55,7 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(xl, "xl");
         Objects.requireNonNull(xlTimeout, "xlTimeout");
+        Objects.requireNonNull(quiesce, "quiesce");
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1: " + parallelism);
         }
@@ -61,14 +64,14 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         }
     }
 
-    /** Settings without xl: disk snapshots only. */
+    /** Settings without xl (disk snapshots only), with the default quiesce policy and bounds. */
     public Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                     List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                     Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
                     boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
         this(xenRunDir, xenLibDir, xenstoredSocket, qemuImg, stateDir, overlayRoots, qmp, qemuImgTimeout,
                 xenstoreTimeout, libxlLockTimeout, domainBusyWait, parallelism, socketsAnyOwner, mergeSpeed, limits,
-                Optional.empty(), Duration.ofMinutes(10));
+                Optional.empty(), Duration.ofMinutes(10), QuiesceSettings.defaults());
     }
 
     /** @return the check of socket owners these settings ask for */

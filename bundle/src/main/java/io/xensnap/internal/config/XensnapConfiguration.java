@@ -2,6 +2,7 @@ package io.xensnap.internal.config;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * The configuration {@code io.xensnap} ({@code etc/io.xensnap.cfg}). Method names map to keys with {@code _} as
@@ -108,6 +109,25 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "Internal snapshots per image", min = "1", max = "65536", description = "The most"
             + " internal snapshots one image may hold; a create beyond it is refused with TOO_MANY_SNAPSHOTS.")
     int internal_snapshots_max() default 100;
+
+    @AttributeDefinition(name = "Quiesce", options = {
+            @Option(label = "never", value = "never"), @Option(label = "try", value = "try"),
+            @Option(label = "require", value = "require")}, description = "Whether a snapshot of a running domain"
+            + " freezes the guest's file systems through its agent (qemu-ga on the libxl channel"
+            + " org.qemu.guest_agent.0) for the snapshot's transaction, when the request does not say: never; try (the"
+            + " guest is frozen when the domain has the channel and its agent answers, otherwise the snapshot is taken"
+            + " without a freeze and a warning logged); require (a snapshot that cannot freeze the guest is refused).")
+    String quiesce() default "try";
+
+    @AttributeDefinition(name = "Quiesce step timeout (ms)", min = "1", description = "How long xensnap waits for"
+            + " the guest agent at each step (connect, sync, freeze, thaw): an agent that does not answer in time makes"
+            + " a 'try' snapshot go on without a freeze and a 'require' one fail.")
+    long quiesce_timeout_ms() default 5_000;
+
+    @AttributeDefinition(name = "Longest freeze (ms)", min = "1", description = "A watchdog thaws the guest this"
+            + " long after the freeze was requested, whatever the snapshot is doing; a snapshot whose transaction had"
+            + " not returned by then is recorded as not quiesced.")
+    long quiesce_max_freeze_ms() default 10_000;
 
     @AttributeDefinition(name = "Sockets of any owner", description = "false: the QMP and xenstored sockets must be"
             + " owned by root, since xensnap acts on what they say. true: trust sockets of any owner, for peers run"

@@ -10,6 +10,8 @@ import java.util.Optional;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.engine.create.CreateLimits;
 import io.xensnap.internal.engine.create.OverlayPolicy;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
+import io.xensnap.internal.engine.quiesce.Watchdog;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.xl.DomainControl;
@@ -35,6 +37,8 @@ public final class EngineBuilder {
     private long mergeSpeed;
     private EngineHooks hooks = EngineHooks.NONE;
     private Optional<DomainControl> domains = Optional.empty();
+    private QuiesceSettings quiesce = QuiesceSettings.defaults();
+    private Watchdog watchdog = Watchdog.threads();
 
     /**
      * @param xenstore opens a xenstore connection per operation
@@ -131,6 +135,18 @@ public final class EngineBuilder {
         return this;
     }
 
+    /** @param quiesce the default policy and the bounds of freezing a guest; the defaults unless given */
+    public EngineBuilder quiesce(QuiesceSettings quiesce) {
+        this.quiesce = quiesce;
+        return this;
+    }
+
+    /** @param watchdog what thaws a guest after the longest freeze; a daemon thread per freeze unless given */
+    public EngineBuilder watchdog(Watchdog watchdog) {
+        this.watchdog = watchdog;
+        return this;
+    }
+
     /** @return the engine; a part left out is a programming error, said by name */
     public SnapshotEngine build() {
         if (parallelism < 1) {
@@ -141,6 +157,7 @@ public final class EngineBuilder {
                 Objects.requireNonNull(overlays, "overlayRoots"), Objects.requireNonNull(limits, "limits"),
                 Objects.requireNonNull(locks, "locks"),
                 Objects.requireNonNull(clock, "clock"), parallelism, Objects.requireNonNull(jobTimeout, "jobTimeout"),
-                mergeSpeed, Objects.requireNonNull(hooks, "hooks"), domains);
+                mergeSpeed, Objects.requireNonNull(hooks, "hooks"), domains, Objects.requireNonNull(quiesce, "quiesce"),
+                Objects.requireNonNull(watchdog, "watchdog"));
     }
 }

@@ -22,6 +22,13 @@ public interface EngineHooks {
     default void beforeTransaction(CreatePlan plan) throws Exception {
     }
 
+    /**
+     * Live create: the guest agent answered the freeze (the guest's file systems are frozen), the QMP transaction is
+     * sent next. Not called when the create does not freeze.
+     */
+    default void whileFrozen(CreatePlan plan) throws Exception {
+    }
+
     /** Just after the point of no return of a live create, before libxl's config, xenstore and the catalog. */
     default void afterPointOfNoReturn(CreatePlan plan) throws Exception {
     }

@@ -6,6 +6,7 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.libxl.LibxlConfigException;
+import io.xensnap.internal.qga.AgentException;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.QmpException;
 import io.xensnap.internal.xenstore.XenstoreException;
@@ -70,6 +71,11 @@ public final class Errors {
             default -> SnapshotError.TOOL_FAILED;
         };
         return new SnapshotException(code, context + ": " + e.getMessage(), e);
+    }
+
+    /** The guest agent could not freeze the guest (or did not answer): only a create that requires it fails. */
+    public static SnapshotException agent(String context, AgentException e) {
+        return new SnapshotException(SnapshotError.QUIESCE_FAILED, context + ": guest agent: " + e.getMessage(), e);
     }
 
     public static SnapshotException catalog(CatalogException e) {

@@ -27,6 +27,9 @@ import io.xensnap.internal.engine.create.LiveCreate;
 import io.xensnap.internal.engine.create.OfflineCreate;
 import io.xensnap.internal.engine.create.OverlayPolicy;
 import io.xensnap.internal.engine.delete.Delete;
+import io.xensnap.internal.engine.quiesce.GuestQuiescer;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
+import io.xensnap.internal.engine.quiesce.Watchdog;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.engine.reconcile.Reconciler;
 import io.xensnap.internal.engine.revert.ResumingRevert;
@@ -60,18 +63,19 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, CreateLimits limits, DomainLocks locks, Clock clock,
                    int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks,
-                   Optional<DomainControl> domains) {
+                   Optional<DomainControl> domains, QuiesceSettings quiesce, Watchdog watchdog) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
                 new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays), domains);
         this.resolver = new DomainResolver(xenstore);
         this.planner = new CreatePlanner(overlays, limits, catalogs::memoryImage);
         this.locks = locks;
-        this.liveCreate = new LiveCreate(peers, parallelism, hooks);
+        GuestQuiescer quiescer = new GuestQuiescer(quiesce, libxl, watchdog, clock);
+        this.liveCreate = new LiveCreate(peers, parallelism, hooks, quiescer);
         this.offlineCreate = new OfflineCreate(peers);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.resumingRevert = new ResumingRevert(peers, resolver, revert);
         this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
-        this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed);
+        this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed, quiescer.connector());
         this.space = new SpaceCounter(clock);
     }
 

@@ -22,7 +22,8 @@ import io.xensnap.api.SnapshotInfo;
  *
  * <p>Properties: {@code domain} (the uuid; for FAILED the domain as the caller named it), {@code domid} (Integer, when
  * the caller named a running domain), {@code snapshot}, {@code disks} (String[] of vdevs), {@code operation}; FAILED
- * adds {@code error.code} (a {@code SnapshotError} name) and {@code message}. A schedule's run ends with
+ * adds {@code error.code} (a {@code SnapshotError} name) and {@code message}; CREATED adds {@code quiesced} (Boolean:
+ * the guest was frozen through its agent for the whole snapshot) and {@code frozen.ms} (Long: how long it was frozen). A schedule's run ends with
  * {@code io/xensnap/schedule/RAN|FAILED}: {@code schedule}, {@code created}, {@code deleted}, {@code failures}
  * (String[] each).
  */
@@ -47,6 +48,10 @@ public final class EventAdminPublisher implements SnapshotEvents {
         Map<String, Object> p = common(operation, domain, snapshot.name());
         p.put("domain", snapshot.domainUuid());
         p.put("disks", snapshot.disks().stream().map(DiskSnapshot::vdev).toArray(String[]::new));
+        if (operation == Operation.CREATE) {
+            p.put("quiesced", snapshot.quiesced());
+            p.put("frozen.ms", snapshot.frozen().toMillis());
+        }
         // asynchronous: a slow handler must not hold the domain's lock
         eventAdmin.postEvent(new Event(TOPIC_PREFIX + operation.outcome(), p));
     }

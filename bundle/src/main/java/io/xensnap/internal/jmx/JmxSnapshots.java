@@ -2,6 +2,8 @@ package io.xensnap.internal.jmx;
 
 import static io.xensnap.internal.jmx.SnapshotsMBean.CREATED;
 import static io.xensnap.internal.jmx.SnapshotsMBean.CURRENT;
+import static io.xensnap.internal.jmx.SnapshotsMBean.FROZEN_MS;
+import static io.xensnap.internal.jmx.SnapshotsMBean.QUIESCED;
 import static io.xensnap.internal.jmx.SnapshotsMBean.DESCRIPTION;
 import static io.xensnap.internal.jmx.SnapshotsMBean.DISKS;
 import static io.xensnap.internal.jmx.SnapshotsMBean.DOMAIN;
@@ -69,6 +71,9 @@ final class JmxSnapshots {
     static final CompositeType IMAGE_TYPE;
     static final TabularType IMAGE_TABLE;
     static final CompositeType OPERATION_TYPE;
+    private static final String QUIESCED_HELP = "whether the guest's file systems were frozen through its agent for"
+            + " the whole snapshot (application-consistent)";
+    private static final String FROZEN_HELP = "how long the guest was frozen for the snapshot, ms; 0 when it was not";
 
     static {
         try {
@@ -88,7 +93,7 @@ final class JmxSnapshots {
             DISK_TABLE = new TabularType("xensnap.DiskSnapshots", "the disks of a snapshot", DISK, new String[] {VDEV});
             SNAPSHOT_TYPE = type("xensnap.Snapshot", "a snapshot of a domain",
                     new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS, HELD, FREED,
-                            SPACE_ACCURACY, SPACE_READ_AT, MEMORY_IMAGE, MEMORY_BYTES},
+                            SPACE_ACCURACY, SPACE_READ_AT, MEMORY_IMAGE, MEMORY_BYTES, QUIESCED, FROZEN_MS},
                     new String[] {"the domain's uuid", "the snapshot's name", "free text", "when it was taken"
                             + " (ISO-8601, UTC)", "the snapshot it was taken on top of; empty for a root",
                             "whether the domain's disks are at this snapshot", "its disks",
@@ -96,23 +101,25 @@ final class JmxSnapshots {
                             "exact, estimate or unknown (the least of its disks'); empty when not counted",
                             "when its images were read (ISO-8601, UTC); empty when not counted",
                             "a domain snapshot's save image (memory); empty for a disk snapshot",
-                            "the save image's size in bytes; 0 for a disk snapshot"},
+                            "the save image's size in bytes; 0 for a disk snapshot", QUIESCED_HELP, FROZEN_HELP},
                     new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.STRING,
                             SimpleType.STRING, SimpleType.BOOLEAN, DISK_TABLE, SimpleType.LONG, SimpleType.LONG,
-                            SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.LONG});
+                            SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.LONG,
+                            SimpleType.BOOLEAN, SimpleType.LONG});
             SNAPSHOT_ROW = type("xensnap.SnapshotRow", "a snapshot in a domain's list",
                     new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION, HELD, FREED, SPACE_ACCURACY,
-                            SPACE_READ_AT, MEMORY_BYTES},
+                            SPACE_READ_AT, MEMORY_BYTES, QUIESCED, FROZEN_MS},
                     new String[] {"the snapshot's name", "the snapshot it was taken on top of; empty for a root",
                             "when it was taken (ISO-8601, UTC)", "whether the domain's disks are at this snapshot",
                             "its disks, e.g. xvda:internal,xvdb:external:/path/overlay.qcow2", "free text",
                             "bytes only this snapshot holds", "bytes deleting it would give back",
                             "exact, estimate or unknown (the least of its disks')",
                             "when its images were read (ISO-8601, UTC)",
-                            "a domain snapshot's save image size in bytes; 0 for a disk snapshot"},
+                            "a domain snapshot's save image size in bytes; 0 for a disk snapshot", QUIESCED_HELP,
+                            FROZEN_HELP},
                     new OpenType<?>[] {SimpleType.STRING, SimpleType.STRING, SimpleType.STRING, SimpleType.BOOLEAN,
                             SimpleType.STRING, SimpleType.STRING, SimpleType.LONG, SimpleType.LONG, SimpleType.STRING,
-                            SimpleType.STRING, SimpleType.LONG});
+                            SimpleType.STRING, SimpleType.LONG, SimpleType.BOOLEAN, SimpleType.LONG});
             SNAPSHOT_TABLE = new TabularType("xensnap.Snapshots", "the snapshots of a domain", SNAPSHOT_ROW,
                     new String[] {NAME});
             IMAGE_TYPE = type("xensnap.DiskImage", "the image a disk must be started from",
@@ -155,13 +162,13 @@ final class JmxSnapshots {
                     ds == null ? "" : accuracy(ds.accuracy()), ds == null ? "" : Visible.text(ds.note())));
         }
         return data(SNAPSHOT_TYPE, new String[] {DOMAIN, NAME, DESCRIPTION, CREATED, PARENT, CURRENT, DISKS, HELD,
-                        FREED, SPACE_ACCURACY, SPACE_READ_AT, MEMORY_IMAGE, MEMORY_BYTES},
+                        FREED, SPACE_ACCURACY, SPACE_READ_AT, MEMORY_IMAGE, MEMORY_BYTES, QUIESCED, FROZEN_MS},
                 s.domainUuid(), s.name(), Visible.text(s.description()), s.created().toString(), orEmpty(s.parent()),
                 current, disks, space.map(SnapshotSpace::held).orElse(0L), space.map(SnapshotSpace::freed).orElse(0L),
                 space.map(sp -> accuracy(sp.accuracy())).orElse(""),
                 space.map(sp -> sp.readAt().toString()).orElse(""),
                 s.memory() == null ? "" : Visible.text(s.memory().image()),
-                s.memory() == null ? 0L : s.memory().sizeBytes());
+                s.memory() == null ? 0L : s.memory().sizeBytes(), s.quiesced(), s.frozen().toMillis());
     }
 
     /** @param spaces the space of each snapshot, by name; a snapshot without one shows 0 and empty strings */
@@ -172,13 +179,13 @@ final class JmxSnapshots {
         for (SnapshotInfo s : tree.snapshots()) {
             Optional<SnapshotSpace> space = Optional.ofNullable(byName.get(s.name()));
             rows.put(data(SNAPSHOT_ROW, new String[] {NAME, PARENT, CREATED, CURRENT, DISKS, DESCRIPTION, HELD, FREED,
-                            SPACE_ACCURACY, SPACE_READ_AT, MEMORY_BYTES},
+                            SPACE_ACCURACY, SPACE_READ_AT, MEMORY_BYTES, QUIESCED, FROZEN_MS},
                     s.name(), orEmpty(s.parent()), s.created().toString(), s.name().equals(tree.current()),
                     Visible.text(UserInput.describe(s.disks())), Visible.text(s.description()),
                     space.map(SnapshotSpace::held).orElse(0L), space.map(SnapshotSpace::freed).orElse(0L),
                     space.map(sp -> accuracy(sp.accuracy())).orElse(""),
                     space.map(sp -> sp.readAt().toString()).orElse(""),
-                    s.memory() == null ? 0L : s.memory().sizeBytes()));
+                    s.memory() == null ? 0L : s.memory().sizeBytes(), s.quiesced(), s.frozen().toMillis()));
         }
         return rows;
     }

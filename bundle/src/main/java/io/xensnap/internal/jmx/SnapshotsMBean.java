@@ -47,6 +47,10 @@ public interface SnapshotsMBean {
     String SPACE_READ_AT = "spaceReadAt";
     /** A disk's note: why its space is an estimate or unknown; empty when exact. */
     String SPACE_NOTE = "spaceNote";
+    /** Whether the guest was frozen through its agent for the whole snapshot. */
+    String QUIESCED = "quiesced";
+    /** How long the guest was frozen for the snapshot, in milliseconds; 0 when it was not. */
+    String FROZEN_MS = "frozenMs";
 
     /** Items of a disk: of a snapshot's disk table, and of the table {@link #revertSnapshot} returns. */
     String VDEV = "vdev";
@@ -74,11 +78,22 @@ public interface SnapshotsMBean {
     CompositeData createSnapshot(String domain, String name, String description, String disks) throws MBeanException;
 
     /**
-     * As {@link #createSnapshot(String, String, String, String)}; with {@code memory} a domain snapshot: the running
-     * domain's memory is saved too, at the same instant as its disks, so that a revert resumes it.
+     * As {@link #createSnapshot(String, String, String, String)}, as a domain snapshot: the running domain's memory is
+     * saved too, at the same instant as its disks, so that a revert resumes it. A name of its own, not an overload:
+     * Jolokia and other clients that call an operation by name alone refuse an overloaded one.
      */
-    CompositeData createSnapshot(String domain, String name, String description, String disks, boolean memory)
+    CompositeData createSnapshotWithMemory(String domain, String name, String description, String disks)
             throws MBeanException;
+
+    /**
+     * As {@link #createSnapshot(String, String, String, String)}, with the quiesce policy. A name of its own, not an
+     * overload: Jolokia and other clients that call an operation by name alone refuse an overloaded one.
+     *
+     * @param quiesce {@code never}, {@code try} or {@code require} (freeze the guest's file systems through its agent
+     *                while the disks are snapshotted); empty for the configured default
+     */
+    CompositeData createSnapshotWithQuiesce(String domain, String name, String description, String disks,
+                                            String quiesce) throws MBeanException;
 
     /**
      * Brings the disks of a shut-off domain back to a snapshot.

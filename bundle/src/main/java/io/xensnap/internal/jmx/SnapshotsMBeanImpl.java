@@ -66,36 +66,39 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
                     "a schedule's run ended: its summary")};
 
     /** Parameter names and descriptions JConsole shows, per operation. */
-    private static final Map<String, String[][]> PARAMETERS = Map.of(
-            "createSnapshot", new String[][] {domainParam(), nameParam("the new snapshot's name: 1 to 64 of"
-                    + " A-Z a-z 0-9 . _ - (not all digits, not starting with . or -)"),
-                    {"description", "free text, may be empty"},
-                    {"disks", "empty: every writable disk (internal for qcow2, an overlay beside the image for raw);"
-                            + " or e.g. xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.qcow2"},
-                    {"memory", "true: a domain snapshot, the running domain's memory saved too; a revert then"
-                            + " resumes the domain"}},
-            "revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")},
-            "deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")},
-            "listSnapshots", new String[][] {domainParam()},
-            "getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")},
-            "getDomainConfig", new String[][] {domainParam(), nameParam("the snapshot")},
-            "reconcile", new String[][] {domainParam()},
-            "runSchedule", new String[][] {{"name", "the schedule's name (see the attribute Schedules)"}});
+    private static final Map<String, String[][]> PARAMETERS = Map.ofEntries(
+            Map.entry("createSnapshot", createParams()),
+            Map.entry("createSnapshotWithMemory", createParams()),
+            Map.entry("createSnapshotWithQuiesce", withQuiesce(createParams())),
+            Map.entry("revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")}),
+            Map.entry("deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")}),
+            Map.entry("listSnapshots", new String[][] {domainParam()}),
+            Map.entry("getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")}),
+            Map.entry("getDomainConfig", new String[][] {domainParam(), nameParam("the snapshot")}),
+            Map.entry("reconcile", new String[][] {domainParam()}),
+            Map.entry("runSchedule", new String[][] {{"name", "the schedule's name (see the attribute Schedules)"}}));
 
-    private static final Map<String, String> OPERATIONS = Map.of(
-            "createSnapshot", "Snapshots the disks of a domain, all at once. Returns the new snapshot.",
-            "revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot, or a whole domain back"
-                    + " running to a snapshot with memory. Returns the image each disk must be started from (runs on).",
-            "deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as it is.",
-            "listSnapshots", "Lists the snapshots of a domain and the space each holds; 'parent' gives the tree.",
-            "getSnapshot", "Shows one snapshot, its disks and the space it holds on each.",
-            "getDomainConfig", "libxl's config of the domain (JSON) as it was when the snapshot was taken; empty"
-                    + " when the snapshot keeps none (taken of a shut-off domain).",
-            "reconcile", "After a crash: checks one domain, finishes or rolls back an interrupted create or delete"
-                    + " where the disks prove the outcome, and reports the rest. One line per finding; 'clean' when"
-                    + " all agree.",
-            "reconcileAll", "As reconcile, for every domain with a snapshot catalog.",
-            "runSchedule", "Runs a schedule now and returns its summary; its next time stays as it was.");
+    private static final Map<String, String> OPERATIONS = Map.ofEntries(
+            Map.entry("createSnapshot", "Snapshots the disks of a domain, all at once. Returns the new snapshot."),
+            Map.entry("createSnapshotWithMemory", "Snapshots a RUNNING domain's memory and its disks at one instant"
+                    + " (a domain snapshot): a revert to it resumes the domain. Returns the new snapshot."),
+            Map.entry("createSnapshotWithQuiesce", "As createSnapshot, freezing the guest's file systems through its"
+                    + " agent for the disks' transaction (never, try or require)."),
+            Map.entry("revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot, or a whole domain"
+                    + " back running to a snapshot with memory. Returns the image each disk must be started from (runs"
+                    + " on)."),
+            Map.entry("deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as"
+                    + " it is."),
+            Map.entry("listSnapshots", "Lists the snapshots of a domain and the space each holds; 'parent' gives the"
+                    + " tree."),
+            Map.entry("getSnapshot", "Shows one snapshot, its disks and the space it holds on each."),
+            Map.entry("getDomainConfig", "libxl's config of the domain (JSON) as it was when the snapshot was taken;"
+                    + " empty when the snapshot keeps none (taken of a shut-off domain)."),
+            Map.entry("reconcile", "After a crash: checks one domain, finishes or rolls back an interrupted create or"
+                    + " delete where the disks prove the outcome, and reports the rest. One line per finding; 'clean'"
+                    + " when all agree."),
+            Map.entry("reconcileAll", "As reconcile, for every domain with a snapshot catalog."),
+            Map.entry("runSchedule", "Runs a schedule now and returns its summary; its next time stays as it was."));
 
     private final SnapshotOperations snapshots;
     private final ObjectName name;
@@ -126,10 +129,19 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
     }
 
     @Override
-    public CompositeData createSnapshot(String domain, String name, String description, String disks,
-                                        boolean memory) throws MBeanException {
+    public CompositeData createSnapshotWithMemory(String domain, String name, String description, String disks)
+            throws MBeanException {
         return call(() -> {
-            SnapshotRequest request = UserInput.request(domain, name, description, disks, memory);
+            SnapshotRequest request = UserInput.request(domain, name, description, disks, true);
+            return JmxSnapshots.snapshot(snapshots.create(request), true);
+        });
+    }
+
+    @Override
+    public CompositeData createSnapshotWithQuiesce(String domain, String name, String description, String disks,
+                                                   String quiesce) throws MBeanException {
+        return call(() -> {
+            SnapshotRequest request = UserInput.request(domain, name, description, disks, quiesce);
             return JmxSnapshots.snapshot(snapshots.create(request), true);
         });
     }
@@ -291,6 +303,21 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
     protected int getImpact(MBeanOperationInfo info) {
         return info.getName().startsWith("list") || info.getName().startsWith("get") ? MBeanOperationInfo.INFO
                 : MBeanOperationInfo.ACTION;
+    }
+
+    private static String[][] createParams() {
+        return new String[][] {domainParam(), nameParam("the new snapshot's name: 1 to 64 of"
+                + " A-Z a-z 0-9 . _ - (not all digits, not starting with . or -)"),
+                {"description", "free text, may be empty"},
+                {"disks", "empty: every writable disk (internal for qcow2, an overlay beside the image for raw);"
+                        + " or e.g. xvda:internal,xvdb:external,xvdc:external:/var/lib/xen/images/c.qcow2"}};
+    }
+
+    private static String[][] withQuiesce(String[][] params) {
+        String[][] all = java.util.Arrays.copyOf(params, params.length + 1);
+        all[params.length] = new String[] {"quiesce", "never, try or require: freeze the guest's file systems through"
+                + " its agent for the disks' transaction; empty for the configured default"};
+        return all;
     }
 
     private static String[] domainParam() {

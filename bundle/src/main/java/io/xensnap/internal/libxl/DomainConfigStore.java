@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -78,6 +79,22 @@ public final class DomainConfigStore {
             LOG.trace("[{}] holding {}", domain.domid(), lock);
             return DomainConfigDisks.read(load(config), vdev, config.toString());
         }
+    }
+
+    /**
+     * The UNIX socket of the domain's channel {@code name} ({@code channel=["name=…,connection=socket,path=…"]} in
+     * xl.cfg): libxl records it in the domain's config as {@code channels[].connection.socket.path}, and the domain's
+     * device model listens there.
+     *
+     * <p>Read without libxl's lock: libxl (and xensnap) replace the file by a rename, so a read sees one whole version,
+     * and a create that only asks for the channel must not wait behind an xl command holding the lock.
+     *
+     * @return the socket, empty when the domain has no such channel or it is not a socket channel
+     * @throws LibxlConfigException NOT_FOUND, MALFORMED, IO
+     */
+    public Optional<Path> channelSocket(LibxlDomain domain, String name) throws LibxlConfigException {
+        Path config = existingConfig(domain);
+        return DomainConfigChannels.socket(load(config), name, config.toString());
     }
 
     /**

@@ -79,6 +79,7 @@ public final class SnapshotService implements SnapshotOperations {
                 .mergeSpeed(settings.mergeSpeed())
                 .domains(settings.xl().map(xl -> new XlDomainControl(new JdkProcessRunner(), xl,
                         settings.xlTimeout())))
+                .quiesce(settings.quiesce())
                 .build();
         this.startupReconcile = new StartupReconcile(engine::reconcileAll).start();
     }

@@ -34,13 +34,14 @@ import io.xensnap.internal.surface.UserInput;
                 + " snapshot moves the disk to its overlay, so update the domain's config.\n\n"
                 + "With --memory the snapshot is a domain snapshot: the running domain's memory and device state are"
                 + " saved with its disks, at one instant (xl save -p; the domain is paused from the save until its"
-                + " disks are snapshotted), and a revert brings the domain back running at that instant. Its disks"
-                + " must all get internal snapshots; the save image is kept in the state directory (state.dir).\n\n"
+                + " disks are snapshotted), and a revert brings the domain back running at that instant. Every"
+                + " writable disk must be in it; the save image is kept in the state directory (state.dir).\n\n"
                 + "Examples:\n"
                 + "  snapshot:create 7 before-upgrade\n"
                 + "  snapshot:create -d \"nightly\" --disks xvda:internal,xvdb:external 7 nightly-1\n"
                 + "  snapshot:create --disks xvdb:external:/var/lib/xen/images/b-1.qcow2 7 s1\n"
-                + "  snapshot:create --memory 7 before-upgrade")
+                + "  snapshot:create --memory 7 before-upgrade\n"
+                + "  snapshot:create --quiesce require 7 consistent-1")
 @Service
 public class CreateSnapshotCommand extends SnapshotCommandSupport {
 
@@ -61,15 +62,22 @@ public class CreateSnapshotCommand extends SnapshotCommandSupport {
     String disks = "";
 
     @Option(name = "--memory", description = "A domain snapshot: the running domain's memory too, so that a revert"
-            + " resumes it where it was. Internal disk snapshots only.")
+            + " resumes it where it was. Not frozen through the agent: the memory holds what the guest has not"
+            + " written yet.")
     boolean memory;
+
+    @Option(name = "--quiesce", description = "Freeze the guest's file systems through its agent (qemu-ga on the"
+            + " libxl channel org.qemu.guest_agent.0) while the disks are snapshotted: never; try (freeze when the"
+            + " agent answers, otherwise snapshot without); require (refuse the snapshot unless the guest is frozen)."
+            + " Default: the configuration key quiesce (try).")
+    String quiesce;
 
     @Override
     void run(PrintStream out) throws SnapshotException {
-        SnapshotRequest request = UserInput.request(domain, name, description, disks, memory);
+        SnapshotRequest request = UserInput.request(domain, name, description, disks, memory, quiesce);
         SnapshotInfo info = snapshots.create(request);
         out.println("Created snapshot " + info.name() + " of domain " + domain.trim() + " (" + info.domainUuid()
-                + "):");
+                + "), quiesced: " + Describe.quiesced(info) + ":");
         for (DiskSnapshot d : info.disks()) {
             out.println("  " + Describe.disk(d));
         }

@@ -56,6 +56,20 @@ final class Describe {
     }
 
     /** @return e.g. {@code xvda internal} or {@code xvdb external → /img/b.s1.qcow2} */
+    /** @return {@code yes (guest frozen 12 ms)} or {@code no}, with the frozen time of a freeze that did not cover it */
+    static String quiesced(io.xensnap.api.SnapshotInfo s) {
+        if (s.quiesced()) {
+            return "yes (guest frozen " + s.frozen().toMillis() + " ms)";
+        }
+        return s.frozen().isZero() ? "no" : "no (the guest was thawed during the snapshot after "
+                + s.frozen().toMillis() + " ms)";
+    }
+
+    /** @return the frozen time in ms for a quiesced snapshot, {@code -} otherwise: the list's column */
+    static String frozen(io.xensnap.api.SnapshotInfo s) {
+        return s.quiesced() ? s.frozen().toMillis() + " ms" : "-";
+    }
+
     static String disk(DiskSnapshot d) {
         return d.kind() == SnapshotKind.INTERNAL ? d.vdev() + " internal"
                 : d.vdev() + " external → " + Visible.text(d.overlay());

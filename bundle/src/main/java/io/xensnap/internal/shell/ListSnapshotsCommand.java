@@ -54,6 +54,7 @@ public class ListSnapshotsCommand extends SnapshotCommandSupport {
         table.column("Disks");
         table.column("Holds").alignRight();
         table.column("Frees").alignRight();
+        table.column("Frozen").alignRight();
         table.column("Description");
         for (TreeRows.Row row : TreeRows.of(tree)) {
             table.addRow().addContent(row.label(), row.info().name().equals(tree.current()) ? "*" : "",
@@ -62,7 +63,7 @@ public class ListSnapshotsCommand extends SnapshotCommandSupport {
                             + (row.info().memory() == null ? "" : ", memory " + row.info().memory().sizeBytes()
                             + " bytes"),
                     held(space.get(row.info().name())), freed(space.get(row.info().name())),
-                    Visible.text(row.info().description()));
+                    Describe.frozen(row.info()), Visible.text(row.info().description()));
         }
         table.print(out, !noFormat);
         space.values().stream().findFirst().ifPresent(s -> out.println("Space read at " + Describe.time(s.readAt())

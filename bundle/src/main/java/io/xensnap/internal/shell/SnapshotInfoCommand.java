@@ -62,6 +62,7 @@ public class SnapshotInfoCommand extends SnapshotCommandSupport {
         out.println("Memory       " + (s.memory() == null ? "- (a disk snapshot)"
                 : s.memory().sizeBytes() + " bytes in " + Visible.text(s.memory().image())
                         + (s.memory().sha256().isEmpty() ? "" : " (SHA-256 " + s.memory().sha256() + ")")));
+        out.println("Quiesced     " + Describe.quiesced(s));
         Optional<SnapshotSpace> space = snapshots.space(ref).stream().filter(sp -> sp.snapshot().equals(snapshot))
                 .findFirst();
         space.ifPresent(sp -> {

@@ -15,6 +15,7 @@ import io.xensnap.api.Names;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotKind;
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.api.SnapshotRequest;
 
 /**
@@ -135,16 +136,44 @@ public final class UserInput {
     /** @return a create request from text; {@code disks} in the disk spec syntax */
     public static SnapshotRequest request(String domain, String name, String description, String disks)
             throws SnapshotException {
-        return request(domain, name, description, disks, false);
+        return request(domain, name, description, disks, false, null);
     }
 
     /** @return a create request from text; {@code memory}: a domain snapshot, the running domain's memory too */
     public static SnapshotRequest request(String domain, String name, String description, String disks,
                                           boolean memory) throws SnapshotException {
+        return request(domain, name, description, disks, memory, null);
+    }
+
+    /**
+     * @param quiesce {@code never}, {@code try} or {@code require}; null or blank for the configured default
+     * @return a create request from text; {@code disks} in the disk spec syntax
+     */
+    public static SnapshotRequest request(String domain, String name, String description, String disks,
+                                          String quiesce) throws SnapshotException {
+        return request(domain, name, description, disks, false, quiesce);
+    }
+
+    /**
+     * @param memory  a domain snapshot: the running domain's memory too
+     * @param quiesce {@code never}, {@code try} or {@code require}; null or blank for the configured default
+     * @return a create request from text; {@code disks} in the disk spec syntax
+     */
+    public static SnapshotRequest request(String domain, String name, String description, String disks,
+                                          boolean memory, String quiesce) throws SnapshotException {
         DomainRef ref = domain(domain);
         String n = snapshotName(name);
         List<DiskSpec> specs = disks(disks);
-        return valid(() -> new SnapshotRequest(ref, n, description, specs, memory));
+        QuiescePolicy policy = quiesce(quiesce);
+        return valid(() -> new SnapshotRequest(ref, n, description, specs, memory, policy));
+    }
+
+    /** @return the policy, null for null or an empty text (the configured default) */
+    public static QuiescePolicy quiesce(String text) throws SnapshotException {
+        if (text == null || spaces(text).isEmpty()) {
+            return null;
+        }
+        return valid(() -> QuiescePolicy.of(spaces(text)));
     }
 
     /** @return the disks of a snapshot in the disk spec syntax, e.g. {@code xvda:internal,xvdb:external:/img/o.qcow2} */

@@ -105,7 +105,7 @@ class CatalogStoreTest {
         List<DiskSnapshot> plan = List.of(
                 new DiskSnapshot("xvda", SnapshotKind.INTERNAL, Path.of("/img/a.qcow2"), DiskFormat.QCOW2, null));
         DomainCatalog marked = DomainCatalog.empty(UUID).withPending(Optional.of(new PendingOperation(
-                PendingOperation.Kind.CREATE, "m1", Instant.parse("2026-12-06T05:00:00Z"), "", plan, image)));
+                PendingOperation.Kind.CREATE, "m1", Instant.parse("2026-12-06T05:00:00Z"), "", plan, image, null)));
         CatalogStore store = new CatalogStore(state);
         store.save(marked);
         DomainCatalog back = new CatalogStore(state).load(UUID);

@@ -108,6 +108,29 @@ class ConfigurationValidatorTest {
     }
 
     @Test
+    void theQuiesceKeysBecomeTheSettingsAndBadOnesAreNamed() throws Exception {
+        TestConfiguration c = new TestConfiguration();
+        c.quiesce = "require";
+        c.quiesceTimeout = 2_000L;
+        c.quiesceMaxFreeze = 3_000L;
+        assertThat(NO_ENV.validate(c).quiesce()).isEqualTo(new io.xensnap.internal.engine.quiesce.QuiesceSettings(
+                io.xensnap.api.QuiescePolicy.REQUIRE, java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(3)));
+
+        c.quiesce = "always";
+        c.quiesceTimeout = 0L;
+        InvalidConfigurationException e = catchThrowableOfType(InvalidConfigurationException.class,
+                () -> NO_ENV.validate(c));
+        assertThat(e.keys()).containsExactlyInAnyOrder("quiesce", "quiesce.timeout.ms");
+
+        c.quiesce = "try";
+        c.quiesceTimeout = 10_000L;
+        c.quiesceMaxFreeze = 10_000L;
+        e = catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c));
+        assertThat(e.keys()).containsExactly("quiesce.max.freeze.ms");
+        assertThat(e.getMessage()).contains("must be longer than quiesce.timeout.ms (10000)");
+    }
+
+    @Test
     void socketsAnyOwnerThatIsNoBooleanIsNamed() {
         TestConfiguration c = new TestConfiguration();
         c.socketsAnyOwner = "maybe";

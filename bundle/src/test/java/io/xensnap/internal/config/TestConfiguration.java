@@ -34,6 +34,9 @@ final class TestConfiguration implements XensnapConfiguration {
     Object freeSpaceMinBytes = 1_073_741_824L;
     Object freeSpaceMinPercent = 5;
     Object internalSnapshotsMax = 100;
+    String quiesce = "try";
+    Object quiesceTimeout = 5_000L;
+    Object quiesceMaxFreeze = 10_000L;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -88,6 +91,21 @@ final class TestConfiguration implements XensnapConfiguration {
     @Override
     public long job_timeout_ms() {
         return number(job);
+    }
+
+    @Override
+    public String quiesce() {
+        return text(quiesce);
+    }
+
+    @Override
+    public long quiesce_timeout_ms() {
+        return number(quiesceTimeout);
+    }
+
+    @Override
+    public long quiesce_max_freeze_ms() {
+        return number(quiesceMaxFreeze);
     }
 
     @Override

@@ -27,6 +27,7 @@ import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
@@ -70,9 +71,15 @@ public final class BadInputCorpus {
      * @param description create only
      * @param disks    create only; empty means every disk with the defaults
      * @param expected the code the case must give
+     * @param quiesce  create only: the quiesce policy as typed; null when not given
      */
     public record Case(String id, Op op, String domain, String name, String description, List<Disk> disks,
-                       SnapshotError expected) {
+                       SnapshotError expected, String quiesce) {
+        public Case(String id, Op op, String domain, String name, String description, List<Disk> disks,
+                    SnapshotError expected) {
+            this(id, op, domain, name, description, disks, expected, null);
+        }
+
         public Case {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(op, "op");
@@ -86,7 +93,8 @@ public final class BadInputCorpus {
             for (Disk d : disks) {
                 ds.add(new Disk(sub(d.vdev(), vars), sub(d.kind(), vars), sub(d.overlay(), vars), sub(d.format(), vars)));
             }
-            return new Case(id, op, sub(domain, vars), sub(name, vars), sub(description, vars), ds, expected);
+            return new Case(id, op, sub(domain, vars), sub(name, vars), sub(description, vars), ds, expected,
+                    quiesce);
         }
 
         @Override
@@ -135,6 +143,12 @@ public final class BadInputCorpus {
                     INVALID_ARGUMENT),
             new Case("description-newline", Op.CREATE, "7", "ok1", "one\n7 [REPAIRED] forged", List.of(),
                     INVALID_ARGUMENT),
+            // quiesce policies: a word the surfaces do not know, and require on a domain without an agent channel
+            quiesce("quiesce-unknown-word", "sometimes", INVALID_ARGUMENT),
+            quiesce("quiesce-two-words", "try require", INVALID_ARGUMENT),
+            quiesce("quiesce-newline", "try\nrequire", INVALID_ARGUMENT),
+            quiesce("quiesce-nul", "try\0", INVALID_ARGUMENT),
+            quiesce("quiesce-require-without-agent-channel", "require", UNSUPPORTED),
             // domains
             create("domain-empty", "", "ok1", INVALID_ARGUMENT),
             create("domain-null", null, "ok1", INVALID_ARGUMENT),
@@ -279,6 +293,10 @@ public final class BadInputCorpus {
         return new Case(id, Op.CREATE_WITH_MEMORY, domain, name, "", Arrays.asList(disks), expected);
     }
 
+    private static Case quiesce(String id, String quiesce, SnapshotError expected) {
+        return new Case(id, Op.CREATE, "7", "ok1", "", List.of(), expected, quiesce);
+    }
+
     private static Case on(Op op, String id, String domain, String name, SnapshotError expected) {
         return new Case(id, op, domain, name, null, List.of(), expected);
     }
@@ -418,8 +436,9 @@ public final class BadInputCorpus {
                 for (Disk d : c.disks()) {
                     specs.add(UserInput.disk(d.vdev(), d.kind(), d.overlay(), d.format()));
                 }
+                QuiescePolicy policy = UserInput.quiesce(c.quiesce());
                 request = UserInput.valid(() -> new SnapshotRequest(ref, c.name(), c.description(), specs,
-                        c.op() == Op.CREATE_WITH_MEMORY));
+                        c.op() == Op.CREATE_WITH_MEMORY, policy));
             }
         } catch (SnapshotException e) {
             return new Outcome(Optional.of(e.code()), true);

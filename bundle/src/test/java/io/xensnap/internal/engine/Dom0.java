@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.xensnap.harness.AgentGuest;
 import io.xensnap.harness.Devid;
 import io.xensnap.harness.Dom0Fixture;
 import io.xensnap.harness.RawQmp;
@@ -24,6 +25,8 @@ import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
 import io.xensnap.internal.engine.create.CreateLimits;
+import io.xensnap.internal.engine.quiesce.GuestQuiescer;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -179,6 +182,37 @@ public final class Dom0 implements AutoCloseable {
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed,
                                   CreateLimits limits) {
+        return engine(hooks, lockWait, xenstoreTimeout, libxlLockTimeout, jobTimeout, mergeSpeed, limits,
+                QuiesceSettings.defaults());
+    }
+
+    /** @param quiesce the default policy and the bounds of freezing a guest */
+    public SnapshotEngine engine(EngineHooks hooks, QuiesceSettings quiesce) {
+        return engine(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2),
+                Duration.ofMinutes(2), 0, CreateLimits.defaults(), quiesce);
+    }
+
+    /**
+     * A running domain whose QEMU boots the agent guest ({@link AgentGuest}) on one qcow2 disk xvda (the file system
+     * the guest writes to), with its agent on the libxl channel {@code org.qemu.guest_agent.0}.
+     */
+    public AgentGuest agentDomain(int domid) throws IOException {
+        AgentGuest guest = fixture.startAgentGuest(domid, images.resolve("vm" + domid),
+                b -> b.formats(RealQemu.Format.QCOW2));
+        fixture.addDomain(domid, "vm" + domid, uuid(domid), guest.qemu(), List.of(),
+                List.of(new XenHost.Channel("placeholder.devid0", fixture.root().resolve("var/run/xen/unused.sock")),
+                        new XenHost.Channel(GuestQuiescer.CHANNEL, fixture.agentSocket(domid))));
+        return guest;
+    }
+
+    /** @return where the agent guest of {@code domid} serves its agent channel */
+    public Path agentSocketOf(int domid) {
+        return fixture.agentSocket(domid);
+    }
+
+    private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
+                                  Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed,
+                                  CreateLimits limits, QuiesceSettings quiesce) {
         return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
@@ -192,6 +226,7 @@ public final class Dom0 implements AutoCloseable {
                 .jobTimeout(jobTimeout)
                 .mergeSpeed(mergeSpeed)
                 .hooks(hooks)
+                .quiesce(quiesce)
                 .build();
     }
 

@@ -149,13 +149,6 @@ final class Surfaces implements AutoCloseable {
         return mbeans.invoke(snapshotsMBean, operation, args, signature);
     }
 
-    /** Invokes an MBean operation whose arguments are all texts and then one flag. */
-    Object mbean(String operation, String a, String b, String c, String d, boolean flag) throws Exception {
-        return mbeans.invoke(snapshotsMBean, operation, new Object[] {a, b, c, d, flag},
-                new String[] {String.class.getName(), String.class.getName(), String.class.getName(),
-                        String.class.getName(), boolean.class.getName()});
-    }
-
     /** Everything the console printed so far. */
     ByteArrayOutputStream console() {
         return console;

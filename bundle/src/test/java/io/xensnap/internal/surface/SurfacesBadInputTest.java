@@ -150,10 +150,17 @@ class SurfacesBadInputTest {
     private static Refusal throughTheMBean(Case c) throws Exception {
         try {
             switch (c.op()) {
-                case CREATE -> surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
-                        spec(c).orElseThrow());
-                case CREATE_WITH_MEMORY -> surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
-                        spec(c).orElseThrow(), true);
+                case CREATE -> {
+                    if (c.quiesce() == null) {
+                        surfaces.mbean("createSnapshot", c.domain(), c.name(), c.description(),
+                                spec(c).orElseThrow());
+                    } else {
+                        surfaces.mbean("createSnapshotWithQuiesce", c.domain(), c.name(), c.description(),
+                                spec(c).orElseThrow(), c.quiesce());
+                    }
+                }
+                case CREATE_WITH_MEMORY -> surfaces.mbean("createSnapshotWithMemory", c.domain(), c.name(),
+                        c.description(), spec(c).orElseThrow());
                 case REVERT -> surfaces.mbean("revertSnapshot", c.domain(), c.name());
                 case DELETE -> surfaces.mbean("deleteSnapshot", c.domain(), c.name());
                 case GET -> surfaces.mbean("getSnapshot", c.domain(), c.name());
@@ -179,6 +186,7 @@ class SurfacesBadInputTest {
                 }
                 option(words, "-d", "description", c.description());
                 option(words, "--disks", "disks", spec(c).orElseThrow());
+                option(words, "--quiesce", "quiesce", c.quiesce());
             }
             case REVERT -> words.add("snapshot:revert");
             case DELETE -> words.add("snapshot:delete");

@@ -3,6 +3,7 @@ package io.xensnap.internal.engine.create;
 import java.nio.file.Path;
 import java.util.List;
 
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.DomainView;
 
@@ -15,9 +16,10 @@ import io.xensnap.internal.engine.DomainView;
  * @param description its description
  * @param disks       one plan per disk, all live (QMP) for a running domain or all offline (qemu-img)
  * @param memory      a domain snapshot's save image, to be made; {@code null} for a disk snapshot
+ * @param quiesce     the request's quiesce policy, null for the configured one
  */
 public record CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
-        List<DiskPlan> disks, Path memory) {
+        List<DiskPlan> disks, Path memory, QuiescePolicy quiesce) {
 
     public CreatePlan {
         disks = List.copyOf(disks);
@@ -26,9 +28,9 @@ public record CreatePlan(DomainView domain, DomainCatalog catalog, String name, 
         }
     }
 
-    /** A plan of a disk snapshot. */
+    /** A plan of a disk snapshot with the configured quiesce policy. */
     public CreatePlan(DomainView domain, DomainCatalog catalog, String name, String description,
                       List<DiskPlan> disks) {
-        this(domain, catalog, name, description, disks, null);
+        this(domain, catalog, name, description, disks, null, null);
     }
 }

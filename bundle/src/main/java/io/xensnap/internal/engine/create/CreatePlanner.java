@@ -68,11 +68,8 @@ public final class CreatePlanner {
         if (plans.isEmpty()) {
             throw new SnapshotException(SnapshotError.NO_SUCH_DISK, domain.label() + " has no disk to snapshot");
         }
-        if (!request.memory()) {
-            return new CreatePlan(domain, catalog, request.name(), request.description(), plans);
-        }
         return new CreatePlan(domain, catalog, request.name(), request.description(), plans,
-                memoryImage(request, domain, plans));
+                request.memory() ? memoryImage(request, domain, plans) : null, request.quiesce());
     }
 
     /**

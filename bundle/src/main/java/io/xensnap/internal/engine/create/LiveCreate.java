@@ -22,6 +22,7 @@ import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.MemoryImage;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
 import io.xensnap.internal.catalog.CatalogException;
@@ -37,6 +38,7 @@ import io.xensnap.internal.engine.Parallel;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.UndoLog;
+import io.xensnap.internal.engine.quiesce.GuestQuiescer;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
@@ -76,33 +78,41 @@ public final class LiveCreate {
     private final Peers peers;
     private final int parallelism;
     private final EngineHooks hooks;
+    private final GuestQuiescer quiescer;
 
     /** @param parallelism how many overlays are formatted at once (qemu-img runs) */
-    public LiveCreate(Peers peers, int parallelism, EngineHooks hooks) {
+    public LiveCreate(Peers peers, int parallelism, EngineHooks hooks, GuestQuiescer quiescer) {
         this.peers = peers;
         this.parallelism = Math.max(1, parallelism);
         this.hooks = hooks;
+        this.quiescer = quiescer;
     }
 
     public SnapshotInfo run(CreatePlan plan) throws SnapshotException {
-        UndoLog undo = new UndoLog();
-        List<OverlayFiles.Made> made = new ArrayList<>();
-        try {
-            return run(plan, undo, made);
-        } catch (QmpException | QemuImgException | IOException | LibxlConfigException | CatalogException
-                | DomainControlException | SnapshotException e) {
-            throw Errors.rolledBack(undo, plan.domain().label(), "snapshot " + plan.name(), e);
-        } catch (RuntimeException e) {
-            undo.rollback(e);
-            throw e;
-        } finally {
-            made.forEach(OverlayFiles.Made::close);
+        // the agent first: a create that requires a freeze and cannot have one is refused before anything changes.
+        // A snapshot with memory is not frozen: its memory image holds what the guest has not written yet, and the
+        // guest is paused through its disks' transaction, where no agent could answer.
+        QuiescePolicy policy = plan.memory() != null ? QuiescePolicy.NEVER : plan.quiesce();
+        try (GuestQuiescer.Agent agent = quiescer.prepare(plan.domain(), plan.name(), policy)) {
+            UndoLog undo = new UndoLog();
+            List<OverlayFiles.Made> made = new ArrayList<>();
+            try {
+                return run(plan, agent, undo, made);
+            } catch (QmpException | QemuImgException | IOException | LibxlConfigException | CatalogException
+                    | DomainControlException | SnapshotException e) {
+                throw Errors.rolledBack(undo, plan.domain().label(), "snapshot " + plan.name(), e);
+            } catch (RuntimeException e) {
+                undo.rollback(e);
+                throw e;
+            } finally {
+                made.forEach(OverlayFiles.Made::close);
+            }
         }
     }
 
-    private SnapshotInfo run(CreatePlan plan, UndoLog undo, List<OverlayFiles.Made> made) throws QmpException,
-            QemuImgException, IOException, LibxlConfigException, CatalogException, DomainControlException,
-            SnapshotException {
+    private SnapshotInfo run(CreatePlan plan, GuestQuiescer.Agent agent, UndoLog undo, List<OverlayFiles.Made> made)
+            throws QmpException, QemuImgException, IOException, LibxlConfigException, CatalogException,
+            DomainControlException, SnapshotException {
         DomainView domain = plan.domain();
         int domid = domain.domid().getAsInt();
         LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(domain.uuid()));
@@ -113,7 +123,7 @@ public final class LiveCreate {
         if (memory != null) {
             // the mark names the image before it exists; xl save runs before the QMP socket's lock is taken,
             // because libxl's save of an HVM or PVH domain talks to QEMU through that socket under that lock
-            marked = markPending(plan, libxlDomain, undo);
+            marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
             memory.save(undo);
         }
         DomainConfigStore.Session libxl = null;
@@ -128,11 +138,11 @@ public final class LiveCreate {
                 libxl = peers.libxl().hold(libxlDomain);
             }
             if (marked == null) {
-                marked = markPending(plan, libxlDomain, undo);
+                marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
             }
             makeOverlays(plan, targets.devices(), made, undo);
             EngineHooks.call(() -> hooks.beforeTransaction(plan));
-            transaction(plan, qmp, targets.actions(), undo, memory);
+            GuestQuiescer.Agent.Freeze freeze = frozenTransaction(plan, agent, qmp, targets.actions(), undo, memory);
 
             // POINT OF NO RETURN. QEMU now holds the internal snapshots and writes to the new overlays; undoing
             // that would need another transaction that can fail too. From here on we go forward: let a domain
@@ -141,7 +151,7 @@ public final class LiveCreate {
             undo.commit();
             Optional<String> resumeFailure = memory == null ? Optional.empty() : memory.resume();
             EngineHooks.call(() -> hooks.afterPointOfNoReturn(plan));
-            return finish(plan, libxl, marked, resumeFailure);
+            return finish(plan, libxl, marked, resumeFailure, freeze);
         } finally {
             if (libxl != null) {
                 libxl.close();
@@ -178,19 +188,35 @@ public final class LiveCreate {
      * was under way. Undone by putting the catalog back as it was (or removing it if there was none). Then libxl's
      * config as it is at this instant, kept with the snapshot (its path follows from the mark, so reconcile finds it).
      */
-    private DomainCatalog markPending(CreatePlan plan, LibxlDomain libxlDomain, UndoLog undo) throws CatalogException,
-            IOException, LibxlConfigException, SnapshotException {
+    private DomainCatalog markPending(CreatePlan plan, LibxlDomain libxlDomain, UndoLog undo, Path agent)
+            throws CatalogException, IOException, LibxlConfigException, SnapshotException {
         DomainCatalog before = plan.catalog();
         boolean existed = peers.catalogs().exists(before.uuid());
         DomainCatalog marked = before.withName(plan.domain().name())
                 .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
-                        peers.clock().instant(), plan.description(), planned(plan), plan.memory())));
+                        peers.clock().instant(), plan.description(), planned(plan), plan.memory(), agent)));
         peers.catalogs().save(marked);
         undo.done("mark create of " + plan.name() + " in the catalog",
                 () -> peers.catalogs().restore(before, existed));
         KeptConfig.keep(peers.libxl(), libxlDomain, peers.catalogs().domainConfig(before.uuid(), plan.name()), undo,
                 plan.domain().label());
         return marked;
+    }
+
+    /** The transaction with the guest frozen for it alone (when it is frozen at all), thawed whatever its outcome. */
+    private GuestQuiescer.Agent.Freeze frozenTransaction(CreatePlan plan, GuestQuiescer.Agent agent, QmpConnection qmp,
+            List<TransactionAction> actions, UndoLog undo, MemorySave memory) throws SnapshotException {
+        GuestQuiescer.Agent.Freeze freeze = agent.freeze();
+        try {
+            if (freeze.frozen()) {
+                EngineHooks.call(() -> hooks.whileFrozen(plan));
+            }
+            transaction(plan, qmp, actions, undo, memory);
+            freeze.transactionDone();
+        } finally {
+            freeze.close();
+        }
+        return freeze;
     }
 
     /** The one transaction and its three outcomes: applied (returns), refused by QEMU, or unknown (no answer). */
@@ -295,15 +321,19 @@ public final class LiveCreate {
     }
 
     private SnapshotInfo finish(CreatePlan plan, DomainConfigStore.Session libxl, DomainCatalog marked,
-                                Optional<String> resumeFailure) throws SnapshotException {
+                                Optional<String> resumeFailure, GuestQuiescer.Agent.Freeze freeze)
+            throws SnapshotException {
         Outcome outcome = Outcome.of(plan);
         List<String> failures = new ArrayList<>();
         resumeFailure.ifPresent(failures::add);
+        // an unconfirmed thaw keeps the pending mark: reconcile then asks the agent and thaws the guest
+        freeze.thawProblem().ifPresent(failures::add);
         if (!outcome.libxlDisks().isEmpty()) {
             followOverlays(plan, libxl, outcome.libxlDisks(), failures);
         }
         SnapshotInfo info = new SnapshotInfo(plan.domain().uuid(), plan.name(), plan.description(),
-                peers.clock().instant(), marked.current(), outcome.taken(), memoryImage(plan, failures));
+                peers.clock().instant(), marked.current(), outcome.taken(), memoryImage(plan, failures),
+                freeze.quiesced(), freeze.frozenFor());
         DomainCatalog done = marked.withSnapshot(info, outcome.after());
         if (failures.isEmpty()) {
             done = done.withPending(Optional.empty());
@@ -321,8 +351,9 @@ public final class LiveCreate {
                     : SnapshotError.INTERNAL, plan.domain().label() + ": snapshot " + plan.name()
                     + " was taken and QEMU uses it, but " + String.join("; ", failures));
         }
-        LOG.info("{}: snapshot {} created on {}", plan.domain().label(), plan.name(),
-                plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList());
+        LOG.info("{}: snapshot {} created on {}{}", plan.domain().label(), plan.name(),
+                plan.disks().stream().map(p -> p.disk().vdev() + "/" + p.kind()).toList(),
+                info.quiesced() ? ", quiesced (guest frozen " + info.frozen().toMillis() + " ms)" : "");
         return info;
     }
 

@@ -259,7 +259,7 @@ final class CreateRecovery {
     private void commit(DomainCatalog catalog, PendingOperation p, List<DiskImage> after) throws CatalogException {
         DomainCatalog next = catalog.snapshot(p.snapshot()).isPresent() ? catalog.withCurrent(catalog.current(), after)
                 : catalog.withSnapshot(new SnapshotInfo(catalog.uuid(), p.snapshot(), p.description(), p.started(),
-                        catalog.current(), p.disks(), memory(p)), after);
+                        catalog.current(), p.disks()).withMemory(memory(p)), after);
         peers.catalogs().save(next.withPending(Optional.empty()));
     }
 

@@ -29,6 +29,11 @@ public record ReconcileReport(String domainUuid, List<Finding> findings) {
         DOMAIN_PAUSE_UNKNOWN,
         /** Reported: the disks of a pending snapshot do not all tell the same story; nothing was touched. */
         CREATE_AMBIGUOUS,
+        /**
+         * Repaired: a create that xensnap did not finish had frozen the guest's file systems through its agent, and
+         * they were still frozen; they were thawed. (An agent that does not answer is reported as PEER_UNREACHABLE.)
+         */
+        GUEST_THAWED,
         /** Repaired: a pending delete had begun; the remaining disks were merged and the catalog updated. */
         DELETE_FINISHED,
         /** Repaired: a pending delete had not changed any disk; the snapshot stays and the mark is cleared. */

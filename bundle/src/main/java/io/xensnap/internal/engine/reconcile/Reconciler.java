@@ -19,6 +19,7 @@ import io.xensnap.internal.catalog.PendingOperation;
 import io.xensnap.internal.engine.DomainResolver;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.QmpSession;
+import io.xensnap.internal.engine.quiesce.AgentConnector;
 import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
@@ -51,9 +52,12 @@ public final class Reconciler {
     private final DomainResolver resolver;
     private final Duration jobTimeout;
     private final long mergeSpeed;
+    private final AgentConnector agents;
 
     /** @param mergeSpeed QEMU's {@code speed} for a merge reconcile starts itself; 0 for unlimited */
-    public Reconciler(Peers peers, DomainResolver resolver, Duration jobTimeout, long mergeSpeed) {
+    public Reconciler(Peers peers, DomainResolver resolver, Duration jobTimeout, long mergeSpeed,
+                      AgentConnector agents) {
+        this.agents = agents;
         this.peers = peers;
         this.resolver = resolver;
         this.jobTimeout = jobTimeout;
@@ -85,6 +89,8 @@ public final class Reconciler {
         ImageHeaders headers = new ImageHeaders(peers.qemuImg());
         try {
             if (domid.isPresent()) {
+                // first of all: a guest must never stay frozen, whatever else this domain's reconcile finds
+                catalog.pending().ifPresent(p -> GuestThaw.run(p, agents, findings));
                 live(uuid, domid.getAsInt(), catalog, headers, findings);
             } else {
                 offline(catalog, disks, headers, findings);
