@@ -17,13 +17,10 @@ import io.xensnap.harness.XenBed;
  * in its dom0 with xensnap's feature repository and {@code etc/io.xensnap.cfg}, xensnap installed on first use. Under
  * TCG the boot and Karaf's start cost minutes, a class's own guest and steps far less, so a class asks for the host
  * ({@code @BeforeAll void boot(Dom0Host host)} with {@code @ExtendWith(Dom0Host.Shared.class)}), starts its guest
- * while Karaf may still be starting, then calls {@link #karaf()}. The host is closed when the run ends. Classes that
- * share it hold {@code @ResourceLock(Dom0Host.LOCK)}: each one's steps assume nobody else drives Karaf meanwhile.
+ * while Karaf may still be starting, then calls {@link #karaf()}. The host is closed when the run ends. The classes
+ * run one after the other: each one's steps assume nobody else drives Karaf meanwhile.
  */
 final class Dom0Host implements ExtensionContext.Store.CloseableResource {
-
-    /** The lock of every class that uses the shared host: they take it one after the other. */
-    static final String LOCK = "xensnap.acceptance.dom0host";
 
     private final XenBed bed;
     private final Dom0Karaf karaf;

@@ -23,7 +23,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.parallel.ResourceLock;
 
 import io.xensnap.harness.XenBed;
 
@@ -38,7 +37,6 @@ import io.xensnap.harness.XenBed;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(Dom0Host.Shared.class)
-@ResourceLock(Dom0Host.LOCK)
 @Order(1)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class XenAcceptanceIT {

@@ -34,7 +34,7 @@ import io.xensnap.harness.XenBed;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-// first, and beside the classes that share the other host (Dom0Host): its own bed, its own xensnap
+// first: its bed is closed when it ends, before the one the other classes share (Dom0Host) boots
 @Order(0)
 class XenstoredAndPvhIT {
 

@@ -248,7 +248,7 @@ public final class QmpConnection implements AutoCloseable {
         return failure.get() == null;
     }
 
-    /** Closes the socket, fails every pending call and waits for the reader thread to end. */
+    /** Closes the socket, fails every pending call and waits a while for the reader thread to end. */
     @Override
     public void close() {
         fail(QmpException.of(Kind.CONNECTION, domain, "the connection to " + socket + " was closed by xensnap"));
@@ -266,7 +266,11 @@ public final class QmpConnection implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             if (reader.isAlive()) {
-                throw new IllegalStateException("QMP reader thread of " + domain + " did not end after close");
+                // The socket is closed and every call has failed, so the thread can hand nothing to anyone; it ends
+                // when its read returns. Seen in a JVM under heavy CPU emulation: throwing here would replace the
+                // caller's real failure (a greeting that came too late) with one that is no failure of the call.
+                LOG.warn("[{}] the QMP reader thread has not ended {} after close; it ends when its read returns",
+                        domain, READER_JOIN);
             }
         }
     }
