@@ -43,6 +43,16 @@ final class Acceptance {
         System.out.flush();
     }
 
+    /** Sleeps between two looks at something the bed does; an interrupt ends the test. */
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     static Duration minutes(int n) {
         return Duration.ofMinutes(n);
     }

@@ -232,12 +232,7 @@ final class Dom0Karaf implements AutoCloseable {
                 throw new IllegalStateException("Karaf's console did not finish '" + command + "' within "
                         + timeout + "; its last output:\n" + tail(40));
             }
-            try {
-                Thread.sleep(300);
-            } catch (InterruptedException x) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(x);
-            }
+            Acceptance.sleep(300);
         }
     }
 

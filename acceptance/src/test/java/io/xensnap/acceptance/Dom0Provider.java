@@ -88,7 +88,7 @@ final class Dom0Provider implements AutoCloseable {
                 throw new IllegalStateException("xensnap's JVM in dom0 not ready within " + timeout + "; its log:\n"
                         + log());
             }
-            sleep(500);
+            Acceptance.sleep(500);
         }
     }
 
@@ -111,7 +111,7 @@ final class Dom0Provider implements AutoCloseable {
                     throw new IllegalStateException("xensnap in dom0 did not answer " + List.of(words) + " within "
                             + timeout + "; its log:\n" + log());
                 }
-                sleep(200);
+                Acceptance.sleep(200);
             }
             String[] reply = Files.readString(out).split("\n", 2);
             return new XenBed.Result(List.of(words), Integer.parseInt(reply[0].strip()),
@@ -141,14 +141,6 @@ final class Dom0Provider implements AutoCloseable {
         }
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static Path location(String className) {
         try {

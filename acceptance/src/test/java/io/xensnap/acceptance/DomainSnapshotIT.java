@@ -77,8 +77,8 @@ class DomainSnapshotIT {
     /** The host outlives this class; the guest does not. */
     @AfterAll
     void destroyTheGuest() {
-        if (bed != null && bed.isAlive()) {
-            bed.run(minutes(2), "xl", "destroy", DOMU);
+        if (guest != null) {
+            guest.destroy();
         }
     }
 
@@ -291,12 +291,7 @@ class DomainSnapshotIT {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the guest wrote nothing after the revert:\n" + guest.console());
             }
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            Acceptance.sleep(1000);
         }
     }
 

@@ -105,6 +105,13 @@ final class Guest {
         r.orThrow();
     }
 
+    /** Ends the guest when its class is done with the shared host: {@code xl destroy}, if the domain is there. */
+    void destroy() {
+        if (bed.isAlive()) {
+            bed.run(Acceptance.minutes(2), "xl", "destroy", name);
+        }
+    }
+
     int domid() {
         return Integer.parseInt(bed.run(Acceptance.minutes(1), "xl", "domid", name).orThrow().stdout().strip());
     }
@@ -143,7 +150,7 @@ final class Guest {
                 throw new IllegalStateException("guest " + name + " boot " + boot + " not ready within " + timeout
                         + "; its console:\n" + console());
             }
-            sleep(1000);
+            Acceptance.sleep(1000);
         }
     }
 
@@ -169,7 +176,7 @@ final class Guest {
                 throw new IllegalStateException("guest " + name + " did not write record " + n + " within "
                         + timeout + "; its console:\n" + console());
             }
-            sleep(1000);
+            Acceptance.sleep(1000);
         }
     }
 
@@ -188,12 +195,4 @@ final class Guest {
         return (256 + n % 256) * 4096L;
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

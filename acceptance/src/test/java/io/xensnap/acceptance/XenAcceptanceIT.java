@@ -87,8 +87,8 @@ class XenAcceptanceIT {
     /** The host outlives this class (the next one uses it); the guest does not. */
     @AfterAll
     void destroyTheGuest() {
-        if (bed != null && bed.isAlive()) {
-            bed.run(minutes(2), "xl", "destroy", DOMU);
+        if (guest != null) {
+            guest.destroy();
         }
     }
 
