@@ -237,11 +237,15 @@ class DomainSnapshotIT {
         int consoleBefore = guest.console().length();
 
         String reverted = karaf.execute("snapshot:revert " + domid + " m2", minutes(6));
-        assertThat(reverted).contains("Reverted to snapshot m2", "runs again").doesNotContain("Error");
         Matcher fresh = Pattern.compile("xvdb\\s+(/\\S+) \\(qcow2\\)").matcher(reverted);
         assertThat(fresh.find()).as("xvdb's image in: " + reverted).isTrue();
         String top = fresh.group(1);
-        assertThat(top).isNotEqualTo(B).isNotEqualTo(B_M2);
+        // first, before the resumed guest could write that record again: the overlay holds nothing after m2
+        boolean writtenInTop = view.recordIn(top, "qcow2", written);
+        assertThat(reverted).contains("Reverted to snapshot m2", "runs again").doesNotContain("Error");
+        // a revert replaces an overlay no other snapshot froze by a fresh one at the same path
+        assertThat(top).as("never the frozen image").isNotEqualTo(B);
+        assertThat(writtenInTop).as("a fresh overlay: record " + written + " written after m2 is gone").isFalse();
         int now = guest.domid();
         assertThat(state(DOMU)).as("xl list: it runs").doesNotContain("p");
         assertThat(view.params(now, 51728)).as("xenstore: the restored domain's xvdb").isEqualTo("qcow2:" + top);
