@@ -5,11 +5,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -76,7 +78,16 @@ public final class AgentGuestImage {
             Path kernel = dir.resolve("vmlinuz");
             Path initramfs = dir.resolve("initramfs.cpio");
             if (!Files.isRegularFile(initramfs)) {
-                build(cache, dir, versions, init);
+                // test JVMs run side by side: one builds, the others wait and find its result (their own
+                // apt-get downloads of the same .deb into one directory could interleave)
+                try (FileChannel lock = FileChannel.open(cache.resolve(".lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE)) {
+                    // released when the channel closes
+                    lock.lock();
+                    if (!Files.isRegularFile(initramfs)) {
+                        build(cache, dir, versions, init);
+                    }
+                }
             }
             return new AgentGuestImage(kernel, initramfs);
         } catch (IOException e) {
