@@ -26,11 +26,29 @@ public final class SavedDomainConfig {
      * @return the config as libxl would print it, without a trailing NUL; every other field as it was
      */
     public static byte[] withDisks(byte[] json, List<LibxlDisk> disks, String name) throws LibxlConfigException {
+        return withDisks(json, disks, List.of(), name);
+    }
+
+    /**
+     * As {@link #withDisks(byte[], List, String)}, and each disk of {@code qdisks} is also switched to QEMU's backend
+     * (qdisk, its hotplug script removed): a snapshot with memory of a disk that blkback serves restores the domain on
+     * a qcow2 overlay, which only QEMU can serve.
+     */
+    public static byte[] withDisks(byte[] json, List<LibxlDisk> disks, List<LibxlDisk> qdisks, String name)
+            throws LibxlConfigException {
         ObjectNode config = DomainConfigJson.parse(json, name);
         for (LibxlDisk d : disks) {
             DomainConfigDisks.write(config, d, name);
         }
+        for (LibxlDisk d : qdisks) {
+            DomainConfigDisks.writeQdisk(config, d, name);
+        }
         byte[] printed = DomainConfigJson.print(config);
         return Arrays.copyOf(printed, printed.length - 1);
+    }
+
+    /** @return the domain's shape in {@code json} as libxl stored it: what a save and restore of it needs to know */
+    public static DomainShape shape(byte[] json, String name) throws LibxlConfigException {
+        return DomainShape.of(DomainConfigJson.parse(json, name));
     }
 }
