@@ -184,7 +184,8 @@ public final class CreatePlanner {
         }
         OverlayPlace place = overlays.place(overlay);
         Path checked = place.overlay();
-        if (disk.xenstore() != null) {
+        // a blkback disk's new backend is not swapped by xensnap: libxl makes it when it restores the domain
+        if (disk.xenstore() != null && disk.backend() != DiskView.Backend.PHY) {
             // the backend must be able to name the overlay after QEMU switched to it, or the two would disagree
             Optional<String> refusal = DiskImageSwap.refusal(disk.xenstore(),
                     LibxlFormat.QCOW2, checked.toString());

@@ -78,9 +78,14 @@ public final class RestoringCreate {
         } catch (QemuImgException | IOException | LibxlConfigException | CatalogException | DomainControlException
                 | SaveImageException | SnapshotException e) {
             SnapshotException se = translate(plan, e);
-            undo.rollbackUntilFailure(se);
+            boolean undone = undo.rollbackUntilFailure(se);
             for (Throwable t : tolerated.getSuppressed()) {
                 se.addSuppressed(t);
+            }
+            if (!undone) {
+                throw new SnapshotException(se.code(), se.getMessage() + "; undoing it stopped at a step that failed"
+                        + " (below): the domain may be shut off, and its save image " + plan.memory() + " and the"
+                        + " pending mark stay, so that reconcile can restore it", se);
             }
             throw se;
         } catch (RuntimeException e) {
