@@ -313,7 +313,7 @@ class RestoringCreateTest {
         }
     }
 
-    /** The image the stand-in "saves": xl's header as xl_saverestore.c writes it, the domain's libxl config, a stream. */
+    /** What the stand-in "saves": xl's header as xl_saverestore.c writes it, the libxl config, a stream. */
     private Path saved() throws Exception {
         Path file = xlDir.resolve("saved.xlsave");
         if (Files.exists(file)) {
