@@ -67,6 +67,11 @@ final class DomainConfigDisks {
         disk.remove(SCRIPT);
     }
 
+    /** @return the disk's {@code backend} as libxl names it ("phy", "qdisk" ...), empty when the config has none */
+    static Optional<String> backend(ObjectNode config, String vdev, String name) throws LibxlConfigException {
+        return textField(find(config, vdev, name), BACKEND, vdev, name);
+    }
+
     private static ObjectNode find(ObjectNode config, String vdev, String name) throws LibxlConfigException {
         JsonNode disks = config.get("disks");
         if (disks == null || disks.isNull()) {

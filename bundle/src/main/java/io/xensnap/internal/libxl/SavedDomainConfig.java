@@ -20,6 +20,12 @@ public final class SavedDomainConfig {
         return DomainConfigDisks.read(DomainConfigJson.parse(json, name), vdev, name);
     }
 
+    /** @return whether the disk {@code vdev} in {@code json} is served by blkback ({@code "backend": "phy"}) */
+    public static boolean blkback(byte[] json, String vdev, String name) throws LibxlConfigException {
+        return DomainConfigDisks.backend(DomainConfigJson.parse(json, name), vdev, name).filter("phy"::equals)
+                .isPresent();
+    }
+
     /**
      * @param json  the config (without a trailing NUL)
      * @param disks the disks to re-point: each one's path and format replace those of the disk with its vdev

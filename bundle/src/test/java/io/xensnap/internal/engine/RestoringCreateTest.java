@@ -155,6 +155,25 @@ class RestoringCreateTest {
     }
 
     @Test
+    void aRevertToItRestoresTheFormerPhyDiskAsAQdiskOnItsFreshOverlay() throws Exception {
+        SnapshotEngine engine = engine(xl("xl-without-a-hypervisor", "", ""));
+        SnapshotInfo info = engine.create(withMemory(DISKS));
+        Dom0Fixture.removeDomainNodes(dom0.host.cli(), DOMID, Dom0.uuid(DOMID));
+        dom0.host.cli().rm("/local/domain/0/backend/vbd/" + DOMID);
+        Files.delete(xlDir.resolve("calls"));
+
+        engine.revert(DomainRef.shutOff(Dom0.uuid(DOMID), List.of()), "m1");
+
+        Path image = info.memory().image();
+        assertThat(calls()).containsExactly("restore " + image + ".restore");
+        JsonNode xvdd = disk(config(xlDir.resolve("restored.1")), "xvdd");
+        assertThat(xvdd.get("backend").asText()).as("blkback cannot serve the qcow2 overlay").isEqualTo("qdisk");
+        assertThat(xvdd.get("format").asText()).isEqualTo("qcow2");
+        assertThat(xvdd.has("script")).isFalse();
+        assertThat(Dom0.chain(Path.of(xvdd.get("pdev_path").asText()))).endsWith(device.toString());
+    }
+
+    @Test
     void aFailedRestoreOnTheOverlaysRestoresTheDomainAsItWasAndLeavesNothing() throws Exception {
         String before = dom0.fingerprint();
         String deviceBefore = sha(device);
