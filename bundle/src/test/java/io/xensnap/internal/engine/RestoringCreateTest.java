@@ -215,7 +215,8 @@ class RestoringCreateTest {
         String before = dom0.fingerprint();
         SnapshotEngine failing = engine(xl("xl-that-restores-nothing", "",
                 "echo 'libxl: error: out of memory' >&2; exit 1;"));
-        assertThatThrownBy(() -> failing.create(withMemory(DISKS))).isInstanceOf(SnapshotException.class);
+        assertThatThrownBy(() -> failing.create(withMemory(DISKS))).isInstanceOf(SnapshotException.class)
+                .hasMessageContaining("its save image").hasMessageContaining("reconcile " + Dom0.uuid(DOMID));
         Path image = new CatalogStore(dom0.state).memoryImage(Dom0.uuid(DOMID), "m1");
         assertThat(image).as("what brings the domain back stays").exists();
         assertThat(new CatalogStore(dom0.state).load(Dom0.uuid(DOMID)).pending()).get()
