@@ -44,6 +44,14 @@ public final class LibxlOracle {
         return run(List.of("set-disk", file.toString(), vdev, path == null ? "" : path, format));
     }
 
+    /**
+     * As {@link #setDisk(Path, String, String, String)}, and the disk's backend becomes {@code backend} (libxl's name:
+     * {@code phy}, {@code qdisk} ...); a qdisk loses its hotplug script, which libxl refuses with that backend.
+     */
+    public static byte[] setDisk(Path file, String vdev, String path, String format, String backend) {
+        return run(List.of("set-disk", file.toString(), vdev, path == null ? "" : path, format, backend));
+    }
+
     private static byte[] run(List<String> args) {
         try (TempRoot dir = TempRoot.create("libxl-oracle-")) {
             Path out = dir.resolve("out.libxl-json");

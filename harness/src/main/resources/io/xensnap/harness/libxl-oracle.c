@@ -11,6 +11,10 @@
  *   libxl-oracle round-trip IN OUT                     parse IN, write it back
  *   libxl-oracle set-disk IN OUT VDEV PATH FORMAT      parse IN, give disk VDEV the PATH ("" for none) and the FORMAT
  *                                                      (libxl's name: raw, qcow2, empty ...), write it back
+ *   libxl-oracle set-disk IN OUT VDEV PATH FORMAT BACKEND
+ *                                                      the same, and the disk's BACKEND (libxl's name: phy, qdisk
+ *                                                      ...); a qdisk loses its hotplug script, which libxl refuses
+ *                                                      with that backend (disk_try_backend)
  * Exit: 0 done; 2 usage; 3 libxl refused the input (its log on stderr); 4 no disk VDEV; 5 I/O error.
  *
  * Build: gcc -O2 -Wall -Werror -o libxl-oracle libxl-oracle.c -lxenlight -lxentoollog
@@ -83,7 +87,8 @@ static int write_all(const char *path, const char *json)
     return 0;
 }
 
-static int set_disk(libxl_domain_config *config, const char *vdev, const char *path, const char *format)
+static int set_disk(libxl_domain_config *config, const char *vdev, const char *path, const char *format,
+                    const char *backend)
 {
     for (int i = 0; i < config->num_disks; i++) {
         libxl_device_disk *disk = &config->disks[i];
@@ -96,6 +101,18 @@ static int set_disk(libxl_domain_config *config, const char *vdev, const char *p
             free(disk->pdev_path);
             disk->pdev_path = path[0] ? strdup(path) : NULL;
             disk->format = parsed;
+            if (backend) {
+                libxl_disk_backend b;
+                if (libxl_disk_backend_from_string(backend, &b)) {
+                    fprintf(stderr, "libxl has no disk backend '%s'\n", backend);
+                    return 2;
+                }
+                disk->backend = b;
+                if (b == LIBXL_DISK_BACKEND_QDISK) {
+                    free(disk->script);
+                    disk->script = NULL;
+                }
+            }
             return 0;
         }
     }
@@ -106,9 +123,9 @@ static int set_disk(libxl_domain_config *config, const char *vdev, const char *p
 int main(int argc, char **argv)
 {
     int roundtrip = argc == 4 && strcmp(argv[1], "round-trip") == 0;
-    int setdisk = argc == 7 && strcmp(argv[1], "set-disk") == 0;
+    int setdisk = (argc == 7 || argc == 8) && strcmp(argv[1], "set-disk") == 0;
     if (!roundtrip && !setdisk) {
-        fprintf(stderr, "usage: %s round-trip IN OUT | set-disk IN OUT VDEV PATH FORMAT\n", argv[0]);
+        fprintf(stderr, "usage: %s round-trip IN OUT | set-disk IN OUT VDEV PATH FORMAT [BACKEND]\n", argv[0]);
         return 2;
     }
     xentoollog_logger_stdiostream *logger = xtl_createlogger_stdiostream(stderr, XTL_WARN, 0);
@@ -129,7 +146,7 @@ int main(int argc, char **argv)
         rc = 3;
     }
     if (rc == 0 && setdisk) {
-        rc = set_disk(&config, argv[4], argv[5], argv[6]);
+        rc = set_disk(&config, argv[4], argv[5], argv[6], argc == 8 ? argv[7] : NULL);
     }
     if (rc == 0) {
         char *out = libxl_domain_config_to_json(ctx, &config);

@@ -25,6 +25,10 @@ import io.xensnap.internal.engine.OwnNames;
  * result (current snapshot and disks), listing what is left to remove: the undo snapshots and the overlays set aside.
  * Reconcile takes a {@code REVERT} back and finishes a {@code REVERT_CLEANUP}.
  *
+ * <p>A create with memory that restores the domain ({@link io.xensnap.internal.engine.create.RestoringCreate}) is
+ * marked {@link Kind#CREATE_SAVED} with its whole plan, and the same mark as {@link Kind#CREATE} just before the domain
+ * is restored on the new images.
+ *
  * @param kind        what was being done
  * @param snapshot    the snapshot it was about
  * @param started     when it started (a finished create's creation time; a revert's undo snapshot tag)
@@ -45,6 +49,13 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
     /** What was being done. */
     public enum Kind {
         CREATE,
+        /**
+         * A create with memory of a domain with a disk blkback serves, from the mark until {@code xl restore} of the
+         * domain on the new images begins: the domain may be destroyed, and its disks may be changed while it is.
+         * Reconcile takes it back and restores the domain from the save image. The mark then becomes {@link #CREATE}:
+         * from there the domain may run on the new images, and the create is settled as any other.
+         */
+        CREATE_SAVED,
         /** A revert that has not committed: reconcile takes it back. */
         REVERT,
         DELETE,
@@ -58,9 +69,17 @@ public record PendingOperation(Kind kind, String snapshot, Instant started, Stri
         Objects.requireNonNull(started, "started");
         description = description == null ? "" : description;
         disks = List.copyOf(Objects.requireNonNull(disks, "disks"));
+        if (kind == Kind.CREATE_SAVED && memory == null) {
+            throw new IllegalArgumentException("a create that restores the domain names its save image");
+        }
         if (agent != null && !agent.isAbsolute()) {
             throw new IllegalArgumentException("agent socket is not absolute: " + agent);
         }
+    }
+
+    /** @return this mark as another kind, every field as it is */
+    public PendingOperation as(Kind other) {
+        return new PendingOperation(other, snapshot, started, description, disks, memory, agent);
     }
 
     /** An operation that saves no memory and freezes no guest. */

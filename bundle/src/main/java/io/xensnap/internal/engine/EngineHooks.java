@@ -18,7 +18,10 @@ public interface EngineHooks {
         void run() throws Exception;
     }
 
-    /** Just before the QMP transaction of a live create is sent (the catalog already marks the create pending). */
+    /**
+     * Just before the QMP transaction of a live create is sent (the catalog already marks the create pending); for a
+     * create that restores the domain ({@code RestoringCreate}), just before {@code xl restore} on the new images.
+     */
     default void beforeTransaction(CreatePlan plan) throws Exception {
     }
 

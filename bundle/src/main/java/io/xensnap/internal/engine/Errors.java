@@ -98,7 +98,8 @@ public final class Errors {
         return se;
     }
 
-    private static SnapshotException translate(String label, String step, Exception e) {
+    /** @return {@code e} as the one error model's exception, {@code step} naming what failed */
+    public static SnapshotException translate(String label, String step, Exception e) {
         if (e instanceof SnapshotException s) {
             return s;
         }

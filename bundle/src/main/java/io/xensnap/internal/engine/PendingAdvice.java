@@ -43,7 +43,10 @@ final class PendingAdvice {
         if (left.isEmpty()) {
             return failure;
         }
-        String domain = ref instanceof DomainRef.Running r ? Integer.toString(r.domid()) : before.uuid();
+        // a create with memory may have destroyed the domain to restore it (a blkback disk): gone, or back under a
+        // new domid; its uuid names it either way, and reconcile takes a uuid of a running domain too
+        String domain = ref instanceof DomainRef.Running r && left.get().memory() == null
+                ? Integer.toString(r.domid()) : before.uuid();
         SnapshotException told = new SnapshotException(failure.code(), failure.getMessage() + ". The catalog keeps"
                 + " a pending " + left.get().kind().name().toLowerCase(java.util.Locale.ROOT) + " mark: run"
                 + " 'snapshot:reconcile " + domain + "' (over JMX: reconcile(\"" + domain + "\")) before anything"

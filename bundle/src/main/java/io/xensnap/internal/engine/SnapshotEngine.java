@@ -26,6 +26,7 @@ import io.xensnap.internal.engine.create.CreatePlanner;
 import io.xensnap.internal.engine.create.LiveCreate;
 import io.xensnap.internal.engine.create.OfflineCreate;
 import io.xensnap.internal.engine.create.OverlayPolicy;
+import io.xensnap.internal.engine.create.RestoringCreate;
 import io.xensnap.internal.engine.delete.Delete;
 import io.xensnap.internal.engine.quiesce.GuestQuiescer;
 import io.xensnap.internal.engine.quiesce.QuiesceSettings;
@@ -37,6 +38,8 @@ import io.xensnap.internal.engine.revert.Revert;
 import io.xensnap.internal.engine.space.SpaceCounter;
 import io.xensnap.internal.fs.DirectoryCalls;
 import io.xensnap.internal.libxl.DomainConfigStore;
+import io.xensnap.internal.libxl.LibxlConfigException;
+import io.xensnap.internal.libxl.LibxlDomain;
 import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.xenstore.XenstoreException;
 import io.xensnap.internal.xl.DomainControl;
@@ -53,6 +56,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final DomainLocks locks;
     private final LiveCreate liveCreate;
     private final OfflineCreate offlineCreate;
+    private final RestoringCreate restoringCreate;
     private final Revert revert;
     private final ResumingRevert resumingRevert;
     private final Delete delete;
@@ -67,11 +71,12 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
                 new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays), domains);
         this.resolver = new DomainResolver(xenstore);
-        this.planner = new CreatePlanner(overlays, limits, catalogs::memoryImage);
+        this.planner = new CreatePlanner(overlays, limits, catalogs::memoryImage, this::libxlConfig);
         this.locks = locks;
         GuestQuiescer quiescer = new GuestQuiescer(quiesce, libxl, watchdog, clock);
         this.liveCreate = new LiveCreate(peers, parallelism, hooks, quiescer);
         this.offlineCreate = new OfflineCreate(peers);
+        this.restoringCreate = new RestoringCreate(peers, hooks);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.resumingRevert = new ResumingRevert(peers, resolver, revert);
         this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
@@ -101,11 +106,27 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                             + " need xl, and the configuration names none (xl.path)");
                 }
                 try {
-                    return domain.running() ? liveCreate.run(plan) : offlineCreate.run(plan);
+                    if (!domain.running()) {
+                        return offlineCreate.run(plan);
+                    }
+                    return plan.restores() ? restoringCreate.run(plan) : liveCreate.run(plan);
                 } catch (SnapshotException e) {
                     throw PendingAdvice.added(e, request.domain(), catalog, peers.catalogs());
                 }
             }
+        }
+    }
+
+    /** libxl's stored config of a running domain, for the planner; empty when libxl keeps none. */
+    private Optional<byte[]> libxlConfig(DomainView domain) throws SnapshotException {
+        try {
+            return Optional.of(peers.libxl().readConfig(new LibxlDomain(domain.domid().getAsInt(),
+                    java.util.UUID.fromString(domain.uuid()))));
+        } catch (LibxlConfigException e) {
+            if (e.reason() == LibxlConfigException.Reason.NOT_FOUND) {
+                return Optional.empty();
+            }
+            throw Errors.libxl(domain.label(), e);
         }
     }
 

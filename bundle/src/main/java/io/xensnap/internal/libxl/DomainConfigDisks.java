@@ -23,6 +23,8 @@ final class DomainConfigDisks {
      */
     private static final List<String> IDL_ORDER =
             List.of("backend_domid", "backend_domname", PDEV_PATH, "vdev", "backend", FORMAT);
+    private static final String BACKEND = "backend";
+    private static final String SCRIPT = "script";
 
     private DomainConfigDisks() {
     }
@@ -50,6 +52,24 @@ final class DomainConfigDisks {
         ObjectNode disk = find(config, target.vdev(), name);
         put(disk, PDEV_PATH, target.pdevPath().orElse(null));
         put(disk, FORMAT, target.format() == LibxlDiskFormat.UNKNOWN ? null : target.format().jsonName());
+    }
+
+    /**
+     * Makes the disk a qdisk (QEMU's backend) on the path and format of {@code target}, as a restore must find a disk
+     * that blkback served and that now has a qcow2 overlay. Its hotplug script goes too: the script sets up a block
+     * device for blkback, and libxl refuses a qdisk that names one (disk_try_backend: "not compatible with
+     * script=...").
+     */
+    static void writeQdisk(ObjectNode config, LibxlDisk target, String name) throws LibxlConfigException {
+        write(config, target, name);
+        ObjectNode disk = find(config, target.vdev(), name);
+        put(disk, BACKEND, "qdisk");
+        disk.remove(SCRIPT);
+    }
+
+    /** @return the disk's {@code backend} as libxl names it ("phy", "qdisk" ...), empty when the config has none */
+    static Optional<String> backend(ObjectNode config, String vdev, String name) throws LibxlConfigException {
+        return textField(find(config, vdev, name), BACKEND, vdev, name);
     }
 
     private static ObjectNode find(ObjectNode config, String vdev, String name) throws LibxlConfigException {

@@ -20,17 +20,41 @@ public final class SavedDomainConfig {
         return DomainConfigDisks.read(DomainConfigJson.parse(json, name), vdev, name);
     }
 
+    /** @return whether the disk {@code vdev} in {@code json} is served by blkback ({@code "backend": "phy"}) */
+    public static boolean blkback(byte[] json, String vdev, String name) throws LibxlConfigException {
+        return DomainConfigDisks.backend(DomainConfigJson.parse(json, name), vdev, name).filter("phy"::equals)
+                .isPresent();
+    }
+
     /**
      * @param json  the config (without a trailing NUL)
      * @param disks the disks to re-point: each one's path and format replace those of the disk with its vdev
      * @return the config as libxl would print it, without a trailing NUL; every other field as it was
      */
     public static byte[] withDisks(byte[] json, List<LibxlDisk> disks, String name) throws LibxlConfigException {
+        return withDisks(json, disks, List.of(), name);
+    }
+
+    /**
+     * As {@link #withDisks(byte[], List, String)}, and each disk of {@code qdisks} is also switched to QEMU's backend
+     * (qdisk, its hotplug script removed): a snapshot with memory of a disk that blkback serves restores the domain on
+     * a qcow2 overlay, which only QEMU can serve.
+     */
+    public static byte[] withDisks(byte[] json, List<LibxlDisk> disks, List<LibxlDisk> qdisks, String name)
+            throws LibxlConfigException {
         ObjectNode config = DomainConfigJson.parse(json, name);
         for (LibxlDisk d : disks) {
             DomainConfigDisks.write(config, d, name);
         }
+        for (LibxlDisk d : qdisks) {
+            DomainConfigDisks.writeQdisk(config, d, name);
+        }
         byte[] printed = DomainConfigJson.print(config);
         return Arrays.copyOf(printed, printed.length - 1);
+    }
+
+    /** @return the domain's shape in {@code json} as libxl stored it: what a save and restore of it needs to know */
+    public static DomainShape shape(byte[] json, String name) throws LibxlConfigException {
+        return DomainShape.of(DomainConfigJson.parse(json, name));
     }
 }

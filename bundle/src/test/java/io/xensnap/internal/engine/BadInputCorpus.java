@@ -274,7 +274,13 @@ public final class BadInputCorpus {
             // xl configured
             withMemory("memory-of-a-shut-off-domain", "${uuid12}", INVALID_STATE),
             withMemory("memory-leaving-a-disk-out", "7", INVALID_ARGUMENT, internal("xvda")),
-            withMemory("memory-with-a-phy-disk-by-default", "9", UNSUPPORTED),
+            // a phy disk is taken with memory only, externally, on an overlay in the roots: by default it would go
+            // beside the device, in /dev
+            withMemory("memory-with-a-phy-disk-by-default", "9", INVALID_ARGUMENT),
+            withMemory("memory-with-a-phy-disk-internal", "9", UNSUPPORTED, internal("xvda"), internal("xvdb"),
+                    external("xvdc", null), internal("xvdd")),
+            withMemory("memory-with-a-phy-disk-without-xl-configured", "9", UNSUPPORTED, internal("xvda"),
+                    internal("xvdb"), external("xvdc", null), external("xvdd", "${vm9}/data.mem1.qcow2")),
             withMemory("memory-without-xl-configured", "7", UNSUPPORTED),
             withMemory("memory-with-a-bad-name", "7", INVALID_ARGUMENT, "a/b"));
 
@@ -387,6 +393,7 @@ public final class BadInputCorpus {
         Map<String, String> vars = new LinkedHashMap<>();
         vars.put("vm7", vm7.toString());
         vars.put("vm13", vm13.toString());
+        vars.put("vm9", dom0.images.resolve("vm9").toString());
         vars.put("outside", outside.toString());
         vars.put("state", dom0.state.toString());
         vars.put("libxl", dom0.host.libxlDir().toString());

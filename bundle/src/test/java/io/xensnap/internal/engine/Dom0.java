@@ -33,6 +33,7 @@ import io.xensnap.internal.qemuimg.QemuImg;
 import io.xensnap.internal.qmp.QmpClient;
 import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.xenstore.XenstoreClient;
+import io.xensnap.internal.xl.DomainControl;
 
 /**
  * A dom0 for engine tests, all real ({@link Dom0Fixture}): xenstored, a libxl layout, and per domain a Xen-like QEMU
@@ -213,6 +214,23 @@ public final class Dom0 implements AutoCloseable {
     private SnapshotEngine engine(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed,
                                   CreateLimits limits, QuiesceSettings quiesce) {
+        return builder(hooks, lockWait, xenstoreTimeout, libxlLockTimeout, jobTimeout, mergeSpeed, limits, quiesce)
+                .build();
+    }
+
+    /**
+     * The engine with {@code xl} as the toolstack's control of whole domains: on this machine a stand-in, since no
+     * hypervisor runs here (the real xl runs on the Xen test bed).
+     */
+    public SnapshotEngine engine(EngineHooks hooks, DomainControl xl) {
+        return builder(hooks, Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(2),
+                Duration.ofMinutes(2), 0, CreateLimits.defaults(), QuiesceSettings.defaults())
+                .domains(java.util.Optional.of(xl)).build();
+    }
+
+    private EngineBuilder builder(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
+                                  Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed,
+                                  CreateLimits limits, QuiesceSettings quiesce) {
         return new EngineBuilder(
                 () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
@@ -226,8 +244,7 @@ public final class Dom0 implements AutoCloseable {
                 .jobTimeout(jobTimeout)
                 .mergeSpeed(mergeSpeed)
                 .hooks(hooks)
-                .quiesce(quiesce)
-                .build();
+                .quiesce(quiesce);
     }
 
     public SnapshotEngine engine() {

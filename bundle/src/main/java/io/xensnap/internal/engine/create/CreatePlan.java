@@ -5,6 +5,7 @@ import java.util.List;
 
 import io.xensnap.api.QuiescePolicy;
 import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.engine.DiskView;
 import io.xensnap.internal.engine.DomainView;
 
 /**
@@ -26,6 +27,14 @@ public record CreatePlan(DomainView domain, DomainCatalog catalog, String name, 
         if (disks.isEmpty()) {
             throw new IllegalArgumentException("nothing to snapshot");
         }
+    }
+
+    /**
+     * @return whether a disk of the plan is served by blkback: then the domain is saved, destroyed and restored on the
+     *         new images ({@link RestoringCreate}) instead of snapshotted in QEMU
+     */
+    public boolean restores() {
+        return memory != null && disks.stream().anyMatch(d -> d.disk().backend() == DiskView.Backend.PHY);
     }
 
     /** A plan of a disk snapshot with the configured quiesce policy. */

@@ -33,12 +33,25 @@ public final class CreatePlanner {
     private final CreateGuards guards;
 
     private final BiFunction<String, String, Path> memoryImages;
+    private final ConfigReader configs;
 
-    /** @param memoryImages where the save image of a domain's (uuid) snapshot (name) goes */
-    public CreatePlanner(OverlayPolicy overlays, CreateLimits limits, BiFunction<String, String, Path> memoryImages) {
+    /** Reads libxl's stored config of a running domain (only read: the planner changes nothing). */
+    @FunctionalInterface
+    public interface ConfigReader {
+        /** @return the config as JSON, empty when libxl keeps none of the domain */
+        Optional<byte[]> read(DomainView domain) throws SnapshotException;
+    }
+
+    /**
+     * @param memoryImages where the save image of a domain's (uuid) snapshot (name) goes
+     * @param configs      libxl's config of a running domain, read when a snapshot with memory must restore it
+     */
+    public CreatePlanner(OverlayPolicy overlays, CreateLimits limits, BiFunction<String, String, Path> memoryImages,
+                         ConfigReader configs) {
         this.overlays = overlays;
         this.guards = new CreateGuards(limits);
         this.memoryImages = memoryImages;
+        this.configs = configs;
     }
 
     public CreatePlan plan(SnapshotRequest request, DomainView domain, DomainCatalog catalog) throws SnapshotException {
@@ -58,7 +71,7 @@ public final class CreatePlanner {
             DiskView disk = domain.disk(spec.vdev()).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_DISK,
                     domain.label() + " has no disk " + spec.vdev() + "; its disks: "
                             + domain.disks().stream().map(DiskView::vdev).toList()));
-            DiskPlan plan = planDisk(domain, disk, spec, request.name());
+            DiskPlan plan = planDisk(domain, disk, spec, request);
             if (plan.overlay() != null && !overlayPaths.add(plan.overlay())) {
                 throw new SnapshotException(SnapshotError.INVALID_ARGUMENT,
                         "two disks would get the same overlay " + plan.overlay());
@@ -68,8 +81,12 @@ public final class CreatePlanner {
         if (plans.isEmpty()) {
             throw new SnapshotException(SnapshotError.NO_SUCH_DISK, domain.label() + " has no disk to snapshot");
         }
-        return new CreatePlan(domain, catalog, request.name(), request.description(), plans,
-                request.memory() ? memoryImage(request, domain, plans) : null, request.quiesce());
+        Path memory = request.memory() ? memoryImage(request, domain, plans) : null;
+        if (memory != null && plans.stream().anyMatch(p -> p.disk().backend() == DiskView.Backend.PHY)) {
+            RestoreChecks.check(domain, configs.read(domain), memory);
+        }
+        return new CreatePlan(domain, catalog, request.name(), request.description(), plans, memory,
+                request.quiesce());
     }
 
     /**
@@ -108,12 +125,12 @@ public final class CreatePlanner {
         return specs;
     }
 
-    private DiskPlan planDisk(DomainView domain, DiskView disk, DiskSpec spec, String name) throws SnapshotException {
+    private DiskPlan planDisk(DomainView domain, DiskView disk, DiskSpec spec, SnapshotRequest request)
+            throws SnapshotException {
         String what = domain.label() + " disk " + disk.vdev();
+        String name = request.name();
         if (disk.backend() == DiskView.Backend.PHY) {
-            throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is served by blkback (phy) from "
-                    + disk.image() + ": blkback cannot open a qcow2 overlay or take internal snapshots while the"
-                    + " domain runs; snapshot it while the domain is shut off, or use a qdisk backend");
+            phy(what, disk, spec, request.memory());
         }
         if (disk.cdrom()) {
             throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is a CD-ROM drive");
@@ -136,6 +153,26 @@ public final class CreatePlanner {
         return external(what, disk, spec, name);
     }
 
+    /**
+     * A disk blkback serves: the kernel driver cannot open a qcow2 overlay, and the raw device has no snapshot table.
+     * Only a snapshot with memory can take it: the domain is saved, destroyed, the disk gets its overlay while nothing
+     * runs on it, and the domain is restored with the disk on the overlay, served by QEMU ({@link RestoringCreate}).
+     */
+    private static void phy(String what, DiskView disk, DiskSpec spec, boolean memory) throws SnapshotException {
+        if (!memory) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is served by blkback (phy) from "
+                    + disk.image() + ": blkback cannot open a qcow2 overlay or take internal snapshots while the"
+                    + " domain runs. Ask for a snapshot with memory (--memory): the domain is then saved, the disk"
+                    + " gets a qcow2 overlay while the domain is stopped, and the domain is restored on it, served"
+                    + " by QEMU (a downtime of seconds); or snapshot it while the domain is shut off");
+        }
+        if (spec.kind() == SnapshotKind.INTERNAL) {
+            throw new SnapshotException(SnapshotError.UNSUPPORTED, what + " is the raw device " + disk.image()
+                    + " served by blkback: it has no snapshot table for an internal snapshot; ask for an external"
+                    + " snapshot (a qcow2 overlay on it) instead");
+        }
+    }
+
     private DiskPlan external(String what, DiskView disk, DiskSpec spec, String name) throws SnapshotException {
         if (spec.overlayFormat() != DiskFormat.QCOW2) {
             throw new SnapshotException(SnapshotError.UNSUPPORTED,
@@ -147,7 +184,8 @@ public final class CreatePlanner {
         }
         OverlayPlace place = overlays.place(overlay);
         Path checked = place.overlay();
-        if (disk.xenstore() != null) {
+        // a blkback disk's new backend is not swapped by xensnap: libxl makes it when it restores the domain
+        if (disk.xenstore() != null && disk.backend() != DiskView.Backend.PHY) {
             // the backend must be able to name the overlay after QEMU switched to it, or the two would disagree
             Optional<String> refusal = DiskImageSwap.refusal(disk.xenstore(),
                     LibxlFormat.QCOW2, checked.toString());

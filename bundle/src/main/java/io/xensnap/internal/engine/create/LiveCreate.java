@@ -277,7 +277,7 @@ public final class LiveCreate {
     }
 
     /** What each disk will get, in the domain's disk order: the pending mark's record of the plan for reconcile. */
-    private static List<DiskSnapshot> planned(CreatePlan plan) {
+    static List<DiskSnapshot> planned(CreatePlan plan) {
         List<DiskSnapshot> out = new ArrayList<>();
         for (DiskView d : plan.domain().disks()) {
             plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst().ifPresent(p ->

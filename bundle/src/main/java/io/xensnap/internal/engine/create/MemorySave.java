@@ -34,6 +34,7 @@ final class MemorySave {
     private final int domid;
     private final Path image;
     private boolean paused;
+    private boolean destroyed;
     private long saveStarted;
 
     MemorySave(DomainControl xl, String label, int domid, Path image) {
@@ -104,7 +105,19 @@ final class MemorySave {
         return paused;
     }
 
+    /**
+     * The saved domain was destroyed ({@link RestoringCreate}): its domid names nothing any more, and the undo of its
+     * pause is the restore of the image, which the caller records itself.
+     */
+    void destroyed() {
+        destroyed = true;
+        paused = false;
+    }
+
     private void resumeIfPaused() throws DomainControlException {
+        if (destroyed) {
+            return;
+        }
         if (xl.state(domid).paused()) {
             xl.unpause(domid);
         }

@@ -80,13 +80,18 @@ public final class OfflineCreate {
         }
     }
 
-    /** One disk of the domain: its snapshot, if the plan names it, with its undo; what it holds afterwards. */
-    private void snapshotDisk(CreatePlan plan, DiskView d, UndoLog undo, List<OverlayFiles.Made> made,
+    /**
+     * One disk of the domain: its snapshot, if the plan names it, with its undo; what it holds afterwards. Also
+     * {@link RestoringCreate}'s, on the disks of a domain it destroyed.
+     */
+    void snapshotDisk(CreatePlan plan, DiskView d, UndoLog undo, List<OverlayFiles.Made> made,
             List<DiskSnapshot> taken, List<DiskImage> after) throws QemuImgException, IOException {
         Optional<DiskPlan> p = plan.disks().stream().filter(x -> x.disk().vdev().equals(d.vdev())).findFirst();
         var image = Images.of(d.image(), d.format());
         if (p.isEmpty()) {
-            after.add(new DiskImage(d.vdev(), d.image(), d.format()));
+            if (DiskView.hasImage(d)) {
+                after.add(new DiskImage(d.vdev(), d.image(), d.format()));
+            }
         } else if (p.get().kind() == SnapshotKind.INTERNAL) {
             peers.qemuImg().createSnapshot(image, plan.name());
             undo.done("internal snapshot " + plan.name() + " in " + d.image(),

@@ -23,6 +23,7 @@ import io.xensnap.internal.catalog.PendingOperation;
 import io.xensnap.internal.engine.Images;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
+import io.xensnap.internal.engine.revert.ResumingRevert;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.LibxlDisk;
@@ -54,7 +55,7 @@ import io.xensnap.internal.xenstore.XenstoreException;
  */
 final class CreateRecovery {
 
-    private enum State { TAKEN, NOT_TAKEN, UNKNOWN }
+    enum State { TAKEN, NOT_TAKEN, UNKNOWN }
 
     private final Peers peers;
     private final ImageHeaders headers;
@@ -95,7 +96,7 @@ final class CreateRecovery {
      * A create with memory pauses the domain from its save until its disks are snapshotted: a crash in between leaves
      * it paused, and only this mark tells who paused it. Whatever became of the snapshot, the domain should run.
      */
-    private void unpause(int domid, String subject) {
+    void unpause(int domid, String subject) {
         if (peers.domains().isEmpty()) {
             findings.reported(Code.DOMAIN_PAUSE_UNKNOWN, "domain " + domid, subject + " was being taken with memory,"
                     + " which pauses the domain, and xl is not configured (xl.path): check 'xl list' and unpause it");
@@ -164,7 +165,7 @@ final class CreateRecovery {
         return !chain.isEmpty() && chain.get(0).equals(d.image()) ? State.NOT_TAKEN : State.UNKNOWN;
     }
 
-    private State offlineState(DiskSnapshot d, String name) throws QemuImgException {
+    State offlineState(DiskSnapshot d, String name) throws QemuImgException {
         if (d.kind() == SnapshotKind.INTERNAL) {
             Optional<ImageInfo> info = headers.info(d.image(), DiskFormat.QCOW2.id());
             if (info.isEmpty()) {
@@ -261,6 +262,16 @@ final class CreateRecovery {
                 : catalog.withSnapshot(new SnapshotInfo(catalog.uuid(), p.snapshot(), p.description(), p.started(),
                         catalog.current(), p.disks()).withMemory(memory(p)), after);
         peers.catalogs().save(next.withPending(Optional.empty()));
+        if (p.memory() != null) {
+            // a create that restored the domain from a copy of its save image (RestoringCreate) and stopped before
+            // removing it; the snapshot keeps the image itself
+            try {
+                Files.deleteIfExists(ResumingRevert.restoreCopy(p.memory()));
+            } catch (IOException e) {
+                findings.reported(Code.REPAIR_FAILED, ResumingRevert.restoreCopy(p.memory()).toString(),
+                        "cannot remove the copy of the save image: " + e.getMessage());
+            }
+        }
     }
 
     /** A finished create's save image, when it is complete: xl wrote the file before the disks' transaction. */
@@ -275,11 +286,13 @@ final class CreateRecovery {
         }
     }
 
-    private boolean rollBack(DomainCatalog catalog, PendingOperation p, Set<Path> inUse, String why)
+    boolean rollBack(DomainCatalog catalog, PendingOperation p, Set<Path> inUse, String why)
             throws QemuImgException {
         List<Path> removed = new ArrayList<>();
         if (!removeFile(peers.catalogs().domainConfig(catalog.uuid(), p.snapshot()), "the domain config kept by",
-                p, removed) || p.memory() != null && !removeFile(p.memory(), "the save image left by", p, removed)) {
+                p, removed) || p.memory() != null && !removeFile(p.memory(), "the save image left by", p, removed)
+                || p.memory() != null && !removeFile(ResumingRevert.restoreCopy(p.memory()),
+                        "the copy of the save image left by", p, removed)) {
             return false;
         }
         for (DiskSnapshot d : externals(p)) {
@@ -337,7 +350,7 @@ final class CreateRecovery {
         return p.disks().stream().filter(d -> d.kind() == SnapshotKind.EXTERNAL).toList();
     }
 
-    private static String describe(Map<DiskSnapshot, State> states) {
+    static String describe(Map<DiskSnapshot, State> states) {
         List<String> out = new ArrayList<>();
         states.forEach((d, s) -> out.add(d.vdev() + " " + s.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')));
         return String.join(", ", out);

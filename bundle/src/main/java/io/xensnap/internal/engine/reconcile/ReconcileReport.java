@@ -18,7 +18,10 @@ public record ReconcileReport(String domainUuid, List<Finding> findings) {
     public enum Code {
         /** Repaired: QEMU had taken a pending snapshot; libxl's config, xenstore and the catalog now say so. */
         CREATE_FINISHED,
-        /** Repaired: a pending snapshot was never taken; its leftovers are removed and the mark cleared. */
+        /**
+         * Repaired: a pending snapshot was never taken; its leftovers are removed and the mark cleared (a domain that
+         * a snapshot of a blkback disk had destroyed is restored from its save image first).
+         */
         CREATE_ROLLED_BACK,
         /**
          * Repaired: a pending snapshot with memory had left the domain paused (xensnap stopped between its save and

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
@@ -91,7 +92,11 @@ public final class Reconciler {
             if (domid.isPresent()) {
                 // first of all: a guest must never stay frozen, whatever else this domain's reconcile finds
                 catalog.pending().ifPresent(p -> GuestThaw.run(p, agents, findings));
-                live(uuid, domid.getAsInt(), catalog, headers, findings);
+                Optional<DomainCatalog> settled = settleSaved(catalog, domid.getAsInt(), headers, findings);
+                if (settled.isEmpty()) {
+                    return findings.report();
+                }
+                live(uuid, domid.getAsInt(), settled.get(), headers, findings);
             } else {
                 offline(catalog, disks, headers, findings);
             }
@@ -99,6 +104,29 @@ public final class Reconciler {
             findings.reported(Code.PEER_UNREACHABLE, "qemu-img", e.getMessage());
         }
         return findings.report();
+    }
+
+    /**
+     * A create that restores the domain ({@link RestoreRecovery}) is settled before QEMU is asked anything: a domain
+     * whose disks are all blkback's has no QEMU.
+     *
+     * @return the catalog to go on with, empty when the mark stays (reported)
+     */
+    private Optional<DomainCatalog> settleSaved(DomainCatalog catalog, int domid, ImageHeaders headers,
+            Findings findings) throws QemuImgException {
+        Optional<PendingOperation> p = catalog.pending();
+        if (p.isEmpty() || p.get().kind() != PendingOperation.Kind.CREATE_SAVED) {
+            return Optional.of(catalog);
+        }
+        if (!new RestoreRecovery(peers, headers, findings).running(catalog, p.get(), domid)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(peers.catalogs().load(catalog.uuid()));
+        } catch (CatalogException e) {
+            findings.reported(Code.CATALOG_CORRUPT, e.file().toString(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /**
@@ -200,6 +228,8 @@ public final class Reconciler {
         PendingOperation p = catalog.pending().get();
         return switch (p.kind()) {
             case CREATE -> of(new CreateRecovery(peers, headers, findings).live(catalog, p, domain, held, xs));
+            // settled before the domain's QEMU was asked (settleSaved): only a mark written since can be here
+            case CREATE_SAVED -> Outcome.LEFT;
             case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout, mergeSpeed)
                     .live(catalog, p, domain, qmp, held, xs, mayStartMerges);
             case REVERT, REVERT_CLEANUP -> of(RevertRecovery.live(p, domain.domid(), findings));
@@ -230,6 +260,7 @@ public final class Reconciler {
                 PendingOperation p = catalog.pending().get();
                 boolean settled = switch (p.kind()) {
                     case CREATE -> new CreateRecovery(peers, headers, findings).offline(catalog, p);
+                    case CREATE_SAVED -> new RestoreRecovery(peers, headers, findings).gone(catalog, p);
                     case DELETE -> new DeleteRecovery(peers, headers, findings, jobTimeout, mergeSpeed).offline(catalog, p);
                     case REVERT, REVERT_CLEANUP -> new RevertRecovery(peers, headers, findings).offline(catalog, p);
                 };

@@ -105,22 +105,27 @@ public final class ResumingRevert {
             throws SnapshotException {
         byte[] json = header.jsonConfig().orElseThrow();
         List<LibxlDisk> moved = new ArrayList<>();
+        // a disk blkback served at the snapshot (taken by saving, destroying and restoring the domain) is back on a
+        // qcow2 overlay, which only QEMU serves: it is restored as a qdisk, as the snapshot's own restore did
+        List<LibxlDisk> qdisks = new ArrayList<>();
         try {
             for (DiskImage d : result.disks()) {
                 LibxlDisk now = new LibxlDisk(d.vdev(), d.image().toString(),
                         LibxlDiskFormat.valueOf(d.format().name()));
                 LibxlDisk saved = SavedDomainConfig.disk(json, d.vdev(), image.toString());
                 if (!saved.equals(now)) {
-                    moved.add(now);
+                    boolean toQdisk = now.format() != LibxlDiskFormat.RAW
+                            && SavedDomainConfig.blkback(json, d.vdev(), image.toString());
+                    (toQdisk ? qdisks : moved).add(now);
                 }
             }
-            if (moved.isEmpty()) {
+            if (moved.isEmpty() && qdisks.isEmpty()) {
                 return image;
             }
             Path copy = restoreCopy(image);
             Files.deleteIfExists(copy);
-            header.rewrite(image, SavedDomainConfig.withDisks(json, moved, image.toString()), copy);
-            LOG.info("{}: {} names {} as it is now, for xl restore", label, copy, moved);
+            header.rewrite(image, SavedDomainConfig.withDisks(json, moved, qdisks, image.toString()), copy);
+            LOG.info("{}: {} names {} as it is now and {} on qdisk, for xl restore", label, copy, moved, qdisks);
             return copy;
         } catch (LibxlConfigException e) {
             throw Errors.libxl(label + ": the disks are back but the domain is shut off: the config in " + image, e);
