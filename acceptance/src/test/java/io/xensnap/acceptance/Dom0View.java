@@ -48,6 +48,26 @@ final class Dom0View {
         }
     }
 
+    /**
+     * libxl's disk {@code vdev} of {@code domain} with its backend: "backend format pdev_path"
+     * ({@code phy raw /dev/loop0}, {@code qdisk qcow2 /images/x.qcow2}), as {@code xl list -l} prints it; "" when libxl
+     * has no such disk.
+     */
+    String libxlDisk(String domain, String vdev) {
+        try {
+            JsonNode list = JSON.readTree(bed.run(minutes(1), "xl", "list", "-l", domain).orThrow().stdout());
+            for (JsonNode d : list.get(0).path("config").path("disks")) {
+                if (d.path("vdev").asText().equals(vdev)) {
+                    return d.path("backend").asText() + " " + d.path("format").asText() + " "
+                            + d.path("pdev_path").asText();
+                }
+            }
+            return "";
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The backing chain from {@code image} down: "path format" per image. */
     List<String> chain(String image) {
         try {

@@ -41,6 +41,10 @@ class DomainSnapshotIT {
     private static final String A = "/images/dsn-a.qcow2";
     private static final String B = "/images/dsn-b.qcow2";
     private static final String B_M2 = "/images/dsn-b.m2.qcow2";
+    /** the blkback disk of steps 8 and 9: a raw file on a loop device, and its overlay */
+    private static final String C = "/images/dsn-c.raw";
+    private static final String C_M3 = "/images/dsn-c.m3.qcow2";
+    private static final int XVDC = 51744;
     private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
 
     private XenBed bed;
@@ -52,6 +56,7 @@ class DomainSnapshotIT {
     /** the records the guest had written when m1's create was sent and when it returned */
     private long m1Before;
     private long m1After;
+    private String loop;
 
     private Dom0Host host;
 
@@ -74,11 +79,14 @@ class DomainSnapshotIT {
         karaf = host.karaf();
     }
 
-    /** The host outlives this class; the guest does not. */
+    /** The host outlives this class; the guest does not, nor does the loop device of step 8. */
     @AfterAll
     void destroyTheGuest() {
         if (guest != null) {
             guest.destroy();
+        }
+        if (loop != null && bed.isAlive()) {
+            bed.run(minutes(1), "losetup", "-d", loop);
         }
     }
 
@@ -265,6 +273,69 @@ class DomainSnapshotIT {
         assertThat(karaf.execute("snapshot:reconcile " + now, minutes(3))).isEqualTo(uuid + " clean");
         log("m2 (external xvdb) taken between records " + before + " and " + after + "; reverted onto " + top
                 + ", going on from " + first);
+    }
+
+    /**
+     * A disk blkback serves (phy: a raw file on a loop device, attached with {@code xl block-attach}) of the running
+     * domain: blkback cannot switch to an overlay, so the snapshot with memory saves the domain, destroys it, makes the
+     * overlay on the device offline and restores the domain from a copy of the save image whose config names the
+     * overlay as a qdisk. The guest's block frontend connects to its new backend; the device stays as it was.
+     */
+    @Test
+    @Order(8)
+    void aBlkbackDiskGetsItsOverlayThroughSaveAndRestore() {
+        loop = sh(bed, minutes(1), "modprobe loop 2>/dev/null; truncate -s 16M " + C + "; losetup -f --show " + C)
+                .strip();
+        sh(bed, minutes(1), "qemu-io -f raw -c 'write -P 0xc3 0 1M' " + loop + " >/dev/null");
+        int domid = guest.domid();
+        bed.run(minutes(2), "xl", "block-attach", DOMU, "phy:" + loop + ",xvdc,w").orThrow();
+        assertThat(view.libxlDisk(DOMU, "xvdc")).as("libxl's xvdc before").isEqualTo("phy raw " + loop);
+        String device = view.sha256(loop);
+        long before = guest.awaitWritten(guest.lastWritten().orElseThrow() + 2, minutes(2));
+
+        String out = karaf.execute("snapshot:create --memory --disks xvda:internal,xvdb:internal,xvdc:external:"
+                + C_M3 + " " + domid + " m3", minutes(8));
+        assertThat(out).as("the console").contains("Created snapshot m3").doesNotContain("Error");
+        int now = guest.domid();
+        assertThat(now).as("xl restore makes a new domain").isNotEqualTo(domid);
+        assertThat(state(DOMU)).as("xl list: it runs").doesNotContain("p");
+        assertThat(view.libxlDisk(DOMU, "xvdc")).as("libxl: xvdc is a qdisk on the overlay").isEqualTo("qdisk qcow2 "
+                + C_M3);
+        assertThat(view.params(now, XVDC)).as("xenstore: QEMU serves xvdc").isEqualTo("qcow2:" + C_M3);
+        assertThat(sh(bed, minutes(1), "xenstore-read /local/domain/" + now + "/device/vbd/" + XVDC + "/state")
+                .strip()).as("the guest's block frontend connected to its new backend").isEqualTo("4");
+        assertThat(view.qemuHolds(now, C_M3)).as("the domain's QEMU has the overlay open").isTrue();
+        assertThat(view.chain(C_M3)).as("the overlay on the device").containsExactly(C_M3 + " qcow2", loop + " raw");
+        assertThat(view.exists(image("m3") + ".restore")).as("the copy xl restored from").isFalse();
+        assertThat(view.catalog(uuid)).contains("\"m3\"", image("m3")).doesNotContain("\"pending\"");
+        assertThat(guest.awaitWritten(guest.lastWritten().orElseThrow() + 2, minutes(2)))
+                .as("the guest goes on after its restore").isGreaterThan(before);
+        assertThat(view.sha256(loop)).as("the device, frozen").isEqualTo(device);
+        assertThat(karaf.execute("snapshot:reconcile " + now, minutes(3))).isEqualTo(uuid + " clean");
+        Matcher down = Pattern.compile("saved and destroyed for snapshot m3").matcher(view.karafLog());
+        assertThat(down.find()).as("xensnap logs the save and destroy").isTrue();
+    }
+
+    /** The revert to that snapshot restores xvdc as a qdisk on a fresh overlay on the device, never as phy. */
+    @Test
+    @Order(9)
+    void revertToTheBlkbackSnapshotRestoresTheDiskOnAFreshOverlay() {
+        int domid = guest.domid();
+        String device = view.sha256(loop);
+        String reverted = karaf.execute("snapshot:revert " + domid + " m3", minutes(8));
+        assertThat(reverted).contains("Reverted to snapshot m3", "runs again").doesNotContain("Error");
+        Matcher fresh = Pattern.compile("xvdc\\s+(/\\S+) \\(qcow2\\)").matcher(reverted);
+        assertThat(fresh.find()).as("xvdc's image in: " + reverted).isTrue();
+        String top = fresh.group(1);
+        int now = guest.domid();
+        assertThat(state(DOMU)).as("xl list: it runs").doesNotContain("p");
+        assertThat(view.libxlDisk(DOMU, "xvdc")).as("libxl: a qdisk on the fresh overlay")
+                .isEqualTo("qdisk qcow2 " + top);
+        assertThat(view.chain(top)).containsExactly(top + " qcow2", loop + " raw");
+        assertThat(sh(bed, minutes(1), "xenstore-read /local/domain/" + now + "/device/vbd/" + XVDC + "/state")
+                .strip()).as("the frontend connected").isEqualTo("4");
+        assertThat(view.sha256(loop)).as("the device, frozen").isEqualTo(device);
+        assertThat(karaf.execute("snapshot:reconcile " + now, minutes(3))).isEqualTo(uuid + " clean");
     }
 
     private String image(String snapshot) {
