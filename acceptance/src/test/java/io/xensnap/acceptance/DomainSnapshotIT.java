@@ -289,7 +289,10 @@ class DomainSnapshotIT {
         sh(bed, minutes(1), "qemu-io -f raw -c 'write -P 0xc3 0 1M' " + loop + " >/dev/null");
         int domid = guest.domid();
         bed.run(minutes(2), "xl", "block-attach", DOMU, "phy:" + loop + ",xvdc,w").orThrow();
-        assertThat(view.libxlDisk(DOMU, "xvdc")).as("libxl's xvdc before").isEqualTo("phy raw " + loop);
+        // libxl stores no backend for it (it chooses blkback for a block device at attach); xenstore shows blkback
+        assertThat(view.libxlDisk(DOMU, "xvdc")).as("libxl's xvdc before").isEqualTo(" raw " + loop);
+        assertThat(bed.run(minutes(1), "xenstore-exists", "/local/domain/0/backend/vbd/" + domid + "/" + XVDC)
+                .exitCode()).as("blkback serves xvdc").isZero();
         String device = view.sha256(loop);
         long before = guest.awaitWritten(guest.lastWritten().orElseThrow() + 2, minutes(2));
 

@@ -20,9 +20,13 @@ public final class SavedDomainConfig {
         return DomainConfigDisks.read(DomainConfigJson.parse(json, name), vdev, name);
     }
 
-    /** @return whether the disk {@code vdev} in {@code json} is served by blkback ({@code "backend": "phy"}) */
-    public static boolean blkback(byte[] json, String vdev, String name) throws LibxlConfigException {
-        return DomainConfigDisks.backend(DomainConfigJson.parse(json, name), vdev, name).filter("phy"::equals)
+    /**
+     * @return whether the disk {@code vdev} in {@code json} names QEMU's backend ({@code "backend": "qdisk"}). A disk
+     *         without a backend was left to libxl's choice when it was attached: blkback for a raw device, so its
+     *         config says nothing (as {@code xl block-attach phy:/dev/loop0,xvdc,w} leaves it)
+     */
+    public static boolean qdisk(byte[] json, String vdev, String name) throws LibxlConfigException {
+        return DomainConfigDisks.backend(DomainConfigJson.parse(json, name), vdev, name).filter("qdisk"::equals)
                 .isPresent();
     }
 

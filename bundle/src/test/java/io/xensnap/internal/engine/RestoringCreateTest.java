@@ -154,6 +154,37 @@ class RestoringCreateTest {
                 .contains("\"phy\"");
     }
 
+    /**
+     * {@code xl block-attach phy:/dev/loop0,xvdc,w} leaves the backend to libxl, which picks blkback for a device: the
+     * disk's config then names no backend at all (seen on the real host). The revert must still restore it as a
+     * qdisk, explicitly and without a hotplug script.
+     */
+    @Test
+    void aRevertRestoresAsAQdiskAlsoADiskWhoseConfigNamesNoBackend() throws Exception {
+        Path userdata = dom0.host.userdataPath(DOMID);
+        ObjectNode config = (ObjectNode) dom0.userdata(DOMID);
+        for (JsonNode d : config.get("disks")) {
+            if (d.get("vdev").asText().equals("xvdd")) {
+                ((ObjectNode) d).remove("backend");
+            }
+        }
+        Files.write(userdata, (Dom0.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n\0")
+                .getBytes(StandardCharsets.UTF_8));
+        SnapshotEngine engine = engine(xl("xl-without-a-hypervisor", "", ""));
+        SnapshotInfo info = engine.create(withMemory(DISKS));
+        assertThat(disk(config(info.memory().image()), "xvdd").has("backend")).as("the snapshot's config").isFalse();
+        Dom0Fixture.removeDomainNodes(dom0.host.cli(), DOMID, Dom0.uuid(DOMID));
+        dom0.host.cli().rm("/local/domain/0/backend/vbd/" + DOMID);
+        Files.delete(xlDir.resolve("calls"));
+
+        engine.revert(DomainRef.shutOff(Dom0.uuid(DOMID), List.of()), "m1");
+
+        JsonNode xvdd = disk(config(xlDir.resolve("restored.1")), "xvdd");
+        assertThat(xvdd.path("backend").asText()).as("named qdisk, not left to libxl").isEqualTo("qdisk");
+        assertThat(xvdd.get("format").asText()).isEqualTo("qcow2");
+        assertThat(xvdd.has("script")).isFalse();
+    }
+
     @Test
     void aRevertToItRestoresTheFormerPhyDiskAsAQdiskOnItsFreshOverlay() throws Exception {
         SnapshotEngine engine = engine(xl("xl-without-a-hypervisor", "", ""));

@@ -106,7 +106,8 @@ public final class ResumingRevert {
         byte[] json = header.jsonConfig().orElseThrow();
         List<LibxlDisk> moved = new ArrayList<>();
         // a disk blkback served at the snapshot (taken by saving, destroying and restoring the domain) is back on a
-        // qcow2 overlay, which only QEMU serves: it is restored as a qdisk, as the snapshot's own restore did
+        // qcow2 overlay, which only QEMU serves: it is restored as a qdisk, as the snapshot's own restore did. Its
+        // config may name blkback ("phy") or no backend at all (libxl chose one when the disk was attached)
         List<LibxlDisk> qdisks = new ArrayList<>();
         try {
             for (DiskImage d : result.disks()) {
@@ -115,7 +116,7 @@ public final class ResumingRevert {
                 LibxlDisk saved = SavedDomainConfig.disk(json, d.vdev(), image.toString());
                 if (!saved.equals(now)) {
                     boolean toQdisk = now.format() != LibxlDiskFormat.RAW
-                            && SavedDomainConfig.blkback(json, d.vdev(), image.toString());
+                            && !SavedDomainConfig.qdisk(json, d.vdev(), image.toString());
                     (toQdisk ? qdisks : moved).add(now);
                 }
             }
