@@ -13,6 +13,7 @@ public enum Prerequisite {
     QEMU_IO("qemu-io", "qemu-utils"),
     XENSTORED("/usr/lib/xen-4.17/bin/xenstored", "xen-utils-4.17"),
     OXENSTORED("/usr/lib/xen-4.17/bin/oxenstored", "xen-utils-4.17"),
+    XL("/usr/lib/xen-4.17/bin/xl", "xen-utils-4.17"),
     XENSTORE_CLI("xenstore-read", "xenstore-utils"),
     GCC("gcc", "gcc"),
     /** Lists the Xen calls a xenstored binary imports (ABI drift check); gcc depends on binutils anyway. */

@@ -55,6 +55,7 @@ public final class Errors {
             case LOCK_TIMEOUT -> SnapshotError.LOCK_TIMEOUT;
             case NOT_FOUND -> SnapshotError.NO_SUCH_DOMAIN;
             case NO_SUCH_DISK -> SnapshotError.NO_SUCH_DISK;
+            case NOT_CARRIED -> SnapshotError.UNSUPPORTED;
             default -> SnapshotError.INTERNAL;
         };
         return new SnapshotException(code, context + ": libxl config: " + e.getMessage(), e);

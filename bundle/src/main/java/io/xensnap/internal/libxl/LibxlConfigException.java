@@ -22,7 +22,9 @@ public final class LibxlConfigException extends Exception {
         /** The thread was interrupted while waiting for the lock. */
         INTERRUPTED,
         /** A system call or file operation failed. */
-        IO
+        IO,
+        /** The config holds what an xl.cfg cannot carry, so {@code xl create} could not start the same domain. */
+        NOT_CARRIED
     }
 
     private final Reason reason;

@@ -31,6 +31,18 @@ public interface DomainControl {
      */
     void restore(Path image, Optional<Path> config) throws DomainControlException;
 
+    /**
+     * Starts a domain from an xl.cfg: it boots, with a new domid.
+     */
+    void create(Path config) throws DomainControlException;
+
+    /**
+     * Parses an xl.cfg as {@link #create} would and starts nothing ({@code xl -N create}, xl's dry run).
+     *
+     * @return libxl's domain config the text makes, as JSON
+     */
+    String parse(Path config) throws DomainControlException;
+
     /** Ends {@code domid} at once, as a power cut would. */
     void destroy(int domid) throws DomainControlException;
 

@@ -62,6 +62,17 @@ public final class XlDomainControl implements DomainControl {
     }
 
     @Override
+    public void create(Path config) throws DomainControlException {
+        runOk(List.of("create", config.toString()));
+    }
+
+    @Override
+    public String parse(Path config) throws DomainControlException {
+        // -N is xl's global dry-run option: it comes before the command
+        return runOk(List.of("-N", "create", config.toString())).stdout();
+    }
+
+    @Override
     public void destroy(int domid) throws DomainControlException {
         runOk(List.of("destroy", id(domid)));
     }

@@ -3,7 +3,6 @@ package io.xensnap.internal.engine.revert;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -11,7 +10,6 @@ import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.xensnap.api.DiskImage;
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.RevertResult;
@@ -26,8 +24,6 @@ import io.xensnap.internal.engine.Errors;
 import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.libxl.LibxlConfigException;
-import io.xensnap.internal.libxl.LibxlDisk;
-import io.xensnap.internal.libxl.LibxlDiskFormat;
 import io.xensnap.internal.libxl.SavedDomainConfig;
 import io.xensnap.internal.xenstore.XenstoreException;
 import io.xensnap.internal.xl.DomainControl;
@@ -104,29 +100,15 @@ public final class ResumingRevert {
     private static Path restoreImage(SaveImageHeader header, Path image, RevertResult result, String label)
             throws SnapshotException {
         byte[] json = header.jsonConfig().orElseThrow();
-        List<LibxlDisk> moved = new ArrayList<>();
-        // a disk blkback served at the snapshot (taken by saving, destroying and restoring the domain) is back on a
-        // qcow2 overlay, which only QEMU serves: it is restored as a qdisk, as the snapshot's own restore did. Its
-        // config may name blkback ("phy") or no backend at all (libxl chose one when the disk was attached)
-        List<LibxlDisk> qdisks = new ArrayList<>();
         try {
-            for (DiskImage d : result.disks()) {
-                LibxlDisk now = new LibxlDisk(d.vdev(), d.image().toString(),
-                        LibxlDiskFormat.valueOf(d.format().name()));
-                LibxlDisk saved = SavedDomainConfig.disk(json, d.vdev(), image.toString());
-                if (!saved.equals(now)) {
-                    boolean toQdisk = now.format() != LibxlDiskFormat.RAW
-                            && !SavedDomainConfig.qdisk(json, d.vdev(), image.toString());
-                    (toQdisk ? qdisks : moved).add(now);
-                }
-            }
-            if (moved.isEmpty() && qdisks.isEmpty()) {
+            Optional<byte[]> reverted = RevertedConfig.of(json, result, image.toString());
+            if (reverted.isEmpty()) {
                 return image;
             }
             Path copy = restoreCopy(image);
             Files.deleteIfExists(copy);
-            header.rewrite(image, SavedDomainConfig.withDisks(json, moved, qdisks, image.toString()), copy);
-            LOG.info("{}: {} names {} as it is now and {} on qdisk, for xl restore", label, copy, moved, qdisks);
+            header.rewrite(image, reverted.get(), copy);
+            LOG.info("{}: {} names the disks as they are now, for xl restore", label, copy);
             return copy;
         } catch (LibxlConfigException e) {
             throw Errors.libxl(label + ": the disks are back but the domain is shut off: the config in " + image, e);
