@@ -44,6 +44,24 @@ public interface DiskSnapshotProvider {
     RevertResult revert(DomainRef domain, String snapshot) throws SnapshotException;
 
     /**
+     * Brings a domain back to a disk-only snapshot and boots it: a running domain is destroyed (what it did since is
+     * lost), its disks go back as {@link #revert} puts them back, and the domain is started again ({@code xl create})
+     * from the libxl config the snapshot kept ({@link #domainConfig}), its disks naming the reverted images. The
+     * config is checked before anything changes: xl must parse back the same config from the xl.cfg xensnap writes
+     * for it, else the revert is refused.
+     *
+     * @return the snapshot and the image each disk now runs on
+     * @throws SnapshotException {@code NO_SUCH_DOMAIN}, {@code NO_SUCH_SNAPSHOT}, {@code INVALID_ARGUMENT} (a
+     *                           snapshot with memory: {@link #revert} resumes it), {@code UNSUPPORTED} (no config
+     *                           kept, one an xl.cfg cannot carry, or no xl configured), {@code INVALID_STATE},
+     *                           {@code BUSY}, {@code LOCK_TIMEOUT}, {@code HYPERVISOR_ERROR} (the domain did not
+     *                           start: it stays shut off on the reverted disks), {@code TOOL_FAILED},
+     *                           {@code TIMEOUT}, {@code INTERNAL}
+     * @since 1.3
+     */
+    RevertResult revertAndRestart(DomainRef domain, String snapshot) throws SnapshotException;
+
+    /**
      * Deletes a snapshot. Internal snapshots are removed from their images; external ones are merged so that the
      * domain's data stays as it is.
      *

@@ -86,6 +86,14 @@ public final class CatalogStore {
         return dir.resolveSibling("config").resolve(uuid).resolve(snapshot + ".libxl-json");
     }
 
+    /**
+     * @return where a revert that starts domain {@code uuid} again writes the xl.cfg it hands to {@code xl create}:
+     *         beside the config {@code snapshot} kept, which it is written from
+     */
+    public Path restartConfig(String uuid, String snapshot) {
+        return domainConfig(uuid, snapshot).resolveSibling(snapshot + ".xl.cfg");
+    }
+
     /** @return the temporary file a write of {@code uuid}'s catalog goes through before its rename */
     public Path tempFile(String uuid) {
         return dir.resolve("." + uuid + ".json.tmp");

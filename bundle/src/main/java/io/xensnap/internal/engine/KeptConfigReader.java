@@ -19,12 +19,12 @@ import io.xensnap.internal.xl.SaveImageHeader;
  * The libxl config a snapshot keeps: the file a live create wrote, or — for a snapshot with memory whose file is
  * gone — the config in its save image's header, which libxl wrote at the same instant.
  */
-final class KeptConfigReader {
+public final class KeptConfigReader {
 
     private KeptConfigReader() {
     }
 
-    static Optional<String> read(CatalogStore catalogs, String uuid, SnapshotInfo snap) throws SnapshotException {
+    public static Optional<String> read(CatalogStore catalogs, String uuid, SnapshotInfo snap) throws SnapshotException {
         Path kept = catalogs.domainConfig(uuid, snap.name());
         try {
             return Optional.of(Files.readString(kept, StandardCharsets.UTF_8));

@@ -33,6 +33,7 @@ import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.engine.quiesce.Watchdog;
 import io.xensnap.internal.engine.reconcile.ReconcileReport;
 import io.xensnap.internal.engine.reconcile.Reconciler;
+import io.xensnap.internal.engine.revert.RestartingRevert;
 import io.xensnap.internal.engine.revert.ResumingRevert;
 import io.xensnap.internal.engine.revert.Revert;
 import io.xensnap.internal.engine.space.SpaceCounter;
@@ -59,6 +60,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     private final RestoringCreate restoringCreate;
     private final Revert revert;
     private final ResumingRevert resumingRevert;
+    private final RestartingRevert restartingRevert;
     private final Delete delete;
     private final Reconciler reconciler;
     private final SpaceCounter space;
@@ -79,6 +81,7 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
         this.restoringCreate = new RestoringCreate(peers, hooks);
         this.revert = new Revert(peers, resolver, parallelism, hooks);
         this.resumingRevert = new ResumingRevert(peers, resolver, revert);
+        this.restartingRevert = new RestartingRevert(peers, resolver, revert);
         this.delete = new Delete(peers, resolver, jobTimeout, mergeSpeed, hooks);
         this.reconciler = new Reconciler(peers, resolver, jobTimeout, mergeSpeed, quiescer.connector());
         this.space = new SpaceCounter(clock);
@@ -155,6 +158,28 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
                     return resumingRevert.run(catalog, snap.get(), progress);
                 }
                 return revert.run(domain, catalog, name, progress);
+            } catch (SnapshotException e) {
+                throw PendingAdvice.added(e, domain, catalog, peers.catalogs());
+            }
+        }
+    }
+
+    @Override
+    public RevertResult revertAndRestart(DomainRef domain, String snapshot) throws SnapshotException {
+        return revertAndRestart(domain, snapshot, Progress.NONE);
+    }
+
+    /** As {@link #revertAndRestart(DomainRef, String)}, reporting each disk as it is done. */
+    public RevertResult revertAndRestart(DomainRef domain, String snapshot, Progress progress)
+            throws SnapshotException {
+        String uuid = resolver.uuid(domain);
+        try (DomainLocks.Held held = locks.acquire(uuid)) {
+            DomainCatalog catalog = load(uuid);
+            String name = snapshotName(snapshot);
+            SnapshotInfo snap = catalog.snapshot(name).orElseThrow(() -> new SnapshotException(
+                    SnapshotError.NO_SUCH_SNAPSHOT, "domain " + uuid + " has no snapshot named " + name));
+            try {
+                return restartingRevert.run(domain, catalog, snap, progress);
             } catch (SnapshotException e) {
                 throw PendingAdvice.added(e, domain, catalog, peers.catalogs());
             }

@@ -102,6 +102,14 @@ public interface SnapshotsMBean {
      */
     TabularData revertSnapshot(String domain, String name) throws MBeanException;
 
+    /**
+     * Destroys the domain if it runs, brings its disks back to a disk-only snapshot and boots it again from the libxl
+     * config the snapshot kept.
+     *
+     * @return the image each disk runs on ({@value #VDEV}, {@value #IMAGE}, {@value #FORMAT})
+     */
+    TabularData revertSnapshotAndRestart(String domain, String name) throws MBeanException;
+
     /** Deletes a snapshot; external ones are merged, so the domain's data stays as it is. */
     void deleteSnapshot(String domain, String name) throws MBeanException;
 

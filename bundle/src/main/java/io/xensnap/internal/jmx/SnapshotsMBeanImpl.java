@@ -71,6 +71,8 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             Map.entry("createSnapshotWithMemory", createParams()),
             Map.entry("createSnapshotWithQuiesce", withQuiesce(createParams())),
             Map.entry("revertSnapshot", new String[][] {domainParam(), nameParam("the snapshot to go back to")}),
+            Map.entry("revertSnapshotAndRestart", new String[][] {domainParam(),
+                    nameParam("the disk-only snapshot to go back to")}),
             Map.entry("deleteSnapshot", new String[][] {domainParam(), nameParam("the snapshot to delete")}),
             Map.entry("listSnapshots", new String[][] {domainParam()}),
             Map.entry("getSnapshot", new String[][] {domainParam(), nameParam("the snapshot")}),
@@ -87,6 +89,9 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
             Map.entry("revertSnapshot", "Brings the disks of a SHUT-OFF domain back to a snapshot, or a whole domain"
                     + " back running to a snapshot with memory. Returns the image each disk must be started from (runs"
                     + " on)."),
+            Map.entry("revertSnapshotAndRestart", "Destroys the domain if it runs, brings its disks back to a disk-only"
+                    + " snapshot and boots it again from the config the snapshot kept. Returns the image each disk"
+                    + " runs on."),
             Map.entry("deleteSnapshot", "Deletes a snapshot; external ones are merged, so the domain's data stays as"
                     + " it is."),
             Map.entry("listSnapshots", "Lists the snapshots of a domain and the space each holds; 'parent' gives the"
@@ -148,13 +153,23 @@ public final class SnapshotsMBeanImpl extends StandardEmitterMBean implements Sn
 
     @Override
     public TabularData revertSnapshot(String domain, String name) throws MBeanException {
+        return revert(domain, name, false);
+    }
+
+    @Override
+    public TabularData revertSnapshotAndRestart(String domain, String name) throws MBeanException {
+        return revert(domain, name, true);
+    }
+
+    private TabularData revert(String domain, String name, boolean restart) throws MBeanException {
         return call(() -> {
             DomainRef ref = UserInput.domain(domain);
             String snapshot = UserInput.snapshotName(name);
             Watch watch = new Watch("revert", domain, snapshot);
             watch.started();
             try {
-                RevertResult result = snapshots.revert(ref, snapshot, watch);
+                RevertResult result = restart ? snapshots.revertAndRestart(ref, snapshot, watch)
+                        : snapshots.revert(ref, snapshot, watch);
                 watch.finished();
                 return JmxSnapshots.images(result.disks());
             } catch (SnapshotException e) {

@@ -18,6 +18,9 @@ public interface SnapshotOperations extends DiskSnapshotProvider {
     /** As {@link #revert(DomainRef, String)}, reporting each disk as it is done. */
     RevertResult revert(DomainRef domain, String snapshot, Progress progress) throws SnapshotException;
 
+    /** As {@link #revertAndRestart(DomainRef, String)}, reporting each disk as it is done. */
+    RevertResult revertAndRestart(DomainRef domain, String snapshot, Progress progress) throws SnapshotException;
+
     /** As {@link #delete(DomainRef, String)}, reporting merges and disks as they progress. */
     void delete(DomainRef domain, String snapshot, Progress progress) throws SnapshotException;
 

@@ -135,6 +135,26 @@ public final class SnapshotService implements SnapshotOperations {
     }
 
     @Override
+    public RevertResult revertAndRestart(DomainRef domain, String snapshot) throws SnapshotException {
+        return revertAndRestart(domain, snapshot, Progress.NONE);
+    }
+
+    @Override
+    public RevertResult revertAndRestart(DomainRef domain, String snapshot, Progress progress)
+            throws SnapshotException {
+        try {
+            RevertResult result = engine.revertAndRestart(domain, snapshot, guarded(progress));
+            succeeded(Operation.REVERT, domain, result.snapshot());
+            return result;
+        } catch (SnapshotException e) {
+            throw failed(Operation.REVERT, domain, snapshot, List.of(), e);
+        } catch (RuntimeException e) {
+            failed(Operation.REVERT, domain, snapshot, List.of(), defect(e));
+            throw e;
+        }
+    }
+
+    @Override
     public void delete(DomainRef domain, String snapshot) throws SnapshotException {
         delete(domain, snapshot, Progress.NONE);
     }

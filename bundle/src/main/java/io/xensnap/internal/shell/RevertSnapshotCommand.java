@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 import io.xensnap.api.DomainRef;
@@ -23,8 +24,13 @@ import io.xensnap.internal.surface.UserInput;
                 + " images and changing them would corrupt them. Disks with an external snapshot get a fresh overlay"
                 + " on the frozen image; the command prints the image each disk must be started from, so update the"
                 + " domain's config if a path changed.\n\n"
-                + "Example:\n"
-                + "  snapshot:revert 6f1e4a52-0d3b-4c8e-9a1f-2b7c5d9e0f13 before-upgrade")
+                + "--restart (a snapshot without memory): a running domain is destroyed, its disks are reverted, and"
+                + " the domain boots again (xl create) from the config the snapshot kept, its disks on the reverted"
+                + " images. Refused before anything changes when the snapshot kept no config, or one xl cannot be"
+                + " given back as an xl.cfg.\n\n"
+                + "Examples:\n"
+                + "  snapshot:revert 6f1e4a52-0d3b-4c8e-9a1f-2b7c5d9e0f13 before-upgrade\n"
+                + "  snapshot:revert --restart 7 before-upgrade")
 @Service
 public class RevertSnapshotCommand extends SnapshotCommandSupport {
 
@@ -36,13 +42,20 @@ public class RevertSnapshotCommand extends SnapshotCommandSupport {
     @Completion(SnapshotNameCompleter.class)
     String name;
 
+    @Option(name = "--restart", description = "Destroy the domain if it runs, revert its disks and boot it again from"
+            + " the config the snapshot kept (a snapshot without memory).")
+    boolean restart;
+
     @Override
     void run(PrintStream out) throws SnapshotException {
         DomainRef ref = UserInput.domain(domain);
         String snapshot = UserInput.snapshotName(name);
         out.println("Reverting domain " + domain.trim() + " to snapshot " + snapshot + " ...");
-        RevertResult result = snapshots.revert(ref, snapshot, new ConsoleProgress(out));
-        if (result.snapshot().memory() != null) {
+        RevertResult result = restart ? snapshots.revertAndRestart(ref, snapshot, new ConsoleProgress(out))
+                : snapshots.revert(ref, snapshot, new ConsoleProgress(out));
+        if (restart) {
+            out.println("Reverted to snapshot " + result.snapshot().name() + " and started the domain again, on:");
+        } else if (result.snapshot().memory() != null) {
             out.println("Reverted to snapshot " + result.snapshot().name() + ": the domain runs again from its"
                     + " saved memory, on:");
         } else {

@@ -57,7 +57,7 @@ import io.xensnap.internal.surface.UserInput;
 public final class BadInputCorpus {
 
     /** What a case asks for. */
-    public enum Op { CREATE, CREATE_WITH_MEMORY, REVERT, DELETE, GET, LIST }
+    public enum Op { CREATE, CREATE_WITH_MEMORY, REVERT, REVERT_AND_RESTART, DELETE, GET, LIST }
 
     /** One disk of a create request, as four strings (each may be {@code null}). */
     public record Disk(String vdev, String kind, String overlay, String format) {
@@ -259,6 +259,10 @@ public final class BadInputCorpus {
             on(Op.REVERT, "revert-unknown-snapshot", "${uuid12}", "nope", NO_SUCH_SNAPSHOT),
             on(Op.REVERT, "revert-name-traversal", "${uuid12}", "../old", INVALID_ARGUMENT),
             on(Op.REVERT, "revert-with-an-unfinished-create", "${uuid12}", "old", INVALID_STATE),
+            on(Op.REVERT_AND_RESTART, "restart-unknown-snapshot", "${uuid12}", "nope", NO_SUCH_SNAPSHOT),
+            on(Op.REVERT_AND_RESTART, "restart-name-traversal", "7", "../s1", INVALID_ARGUMENT),
+            on(Op.REVERT_AND_RESTART, "restart-with-an-unfinished-create", "${uuid12}", "old", INVALID_STATE),
+            on(Op.REVERT_AND_RESTART, "restart-without-xl-configured", "7", "s1", UNSUPPORTED),
             on(Op.DELETE, "delete-unknown-snapshot", "7", "nope", NO_SUCH_SNAPSHOT),
             on(Op.DELETE, "delete-name-nul", "7", "s1\0", INVALID_ARGUMENT),
             on(Op.DELETE, "delete-name-null", "7", null, INVALID_ARGUMENT),
@@ -454,6 +458,7 @@ public final class BadInputCorpus {
             switch (c.op()) {
                 case CREATE, CREATE_WITH_MEMORY -> engine.create(request);
                 case REVERT -> engine.revert(ref, c.name());
+                case REVERT_AND_RESTART -> engine.revertAndRestart(ref, c.name());
                 case DELETE -> engine.delete(ref, c.name());
                 case GET -> engine.get(ref, c.name());
                 case LIST -> engine.list(ref);

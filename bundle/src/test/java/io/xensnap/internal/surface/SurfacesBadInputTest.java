@@ -162,6 +162,7 @@ class SurfacesBadInputTest {
                 case CREATE_WITH_MEMORY -> surfaces.mbean("createSnapshotWithMemory", c.domain(), c.name(),
                         c.description(), spec(c).orElseThrow());
                 case REVERT -> surfaces.mbean("revertSnapshot", c.domain(), c.name());
+                case REVERT_AND_RESTART -> surfaces.mbean("revertSnapshotAndRestart", c.domain(), c.name());
                 case DELETE -> surfaces.mbean("deleteSnapshot", c.domain(), c.name());
                 case GET -> surfaces.mbean("getSnapshot", c.domain(), c.name());
                 case LIST -> surfaces.mbean("listSnapshots", c.domain());
@@ -189,6 +190,10 @@ class SurfacesBadInputTest {
                 option(words, "--quiesce", "quiesce", c.quiesce());
             }
             case REVERT -> words.add("snapshot:revert");
+            case REVERT_AND_RESTART -> {
+                words.add("snapshot:revert");
+                words.add("--restart");
+            }
             case DELETE -> words.add("snapshot:delete");
             case GET -> words.add("snapshot:info");
             case LIST -> words.add("snapshot:list");
