@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -339,6 +340,47 @@ class DomainSnapshotIT {
                 .strip()).as("the frontend connected").isEqualTo("4");
         assertThat(view.sha256(loop)).as("the device, frozen").isEqualTo(device);
         assertThat(karaf.execute("snapshot:reconcile " + now, minutes(3))).isEqualTo(uuid + " clean");
+    }
+
+    /**
+     * A disk-only snapshot, then {@code revert --restart}: the running domain is destroyed, its disks go back, and it
+     * boots again from the config the snapshot kept (an xl.cfg xensnap writes from libxl's JSON and has xl's dry run
+     * check first). The guest boots — no memory was kept — and finds on its disks the records of the snapshot's
+     * instant; libxl's config names the same disks as before, the qdisk on the device's overlay included.
+     */
+    @Test
+    @Order(10)
+    void revertWithRestartBootsTheDomainFromTheKeptConfigOnTheRevertedDisks() {
+        int domid = guest.domid();
+        Map<String, String> disksBefore = view.libxlDisks(DOMU);
+        long before = guest.awaitWritten(guest.lastWritten().orElseThrow() + 1, minutes(2));
+        String out = karaf.execute("snapshot:create " + domid + " d1", minutes(5));
+        long after = guest.lastWritten().orElseThrow();
+        assertThat(out).as("the console").contains("Created snapshot d1").doesNotContain("Error");
+        long written = guest.awaitWritten(after + 4, minutes(2));
+        int boots = guest.console().split("GUEST BOOT", -1).length - 1;
+
+        String reverted = karaf.execute("snapshot:revert --restart " + domid + " d1", minutes(8));
+        assertThat(reverted).contains("Reverted to snapshot d1 and started the domain again").doesNotContain("Error");
+        int now = guest.domid();
+        assertThat(now).as("xl create makes a new domain").isNotEqualTo(domid);
+        assertThat(state(DOMU)).as("xl list: it runs").doesNotContain("p");
+        String boot = guest.awaitReady(boots + 1, minutes(4));
+        long found = guest.found(boots + 1, "xvda");
+        assertThat(found).as("xvda holds what it held at d1's instant (written " + written + " before the revert): "
+                + boot).isBetween(before, after).isLessThan(written);
+        // one transaction for both disks; the guest writes a round's record to xvda, then to xvdb
+        assertThat(guest.found(boots + 1, "xvdb")).as("xvdb too").isBetween(found - 1, found);
+        assertThat(view.libxlDisks(DOMU)).as("libxl's config names the same disks").isEqualTo(disksBefore);
+        assertThat(sh(bed, minutes(1), "xenstore-read /local/domain/" + now + "/device/vbd/" + XVDC + "/state")
+                .strip()).as("xvdc, the qdisk on the device's overlay, connected").isEqualTo("4");
+        assertThat(view.exists("/var/lib/xensnap/config/" + uuid + "/d1.xl.cfg")).as("the xl.cfg handed to xl")
+                .isFalse();
+        assertThat(karaf.execute("snapshot:list " + now, minutes(1))).as("the same uuid: its snapshots")
+                .contains("d1", "m3");
+        assertThat(karaf.execute("snapshot:reconcile " + now, minutes(3))).isEqualTo(uuid + " clean");
+        log("revert --restart: the guest booted again and found record " + found + " (d1 taken between " + before
+                + " and " + after + ", " + written + " before the revert)");
     }
 
     private String image(String snapshot) {
