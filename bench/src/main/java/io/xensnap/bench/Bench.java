@@ -103,6 +103,11 @@ public final class Bench {
                 quiesce.run();
                 quiesce.report(report);
             }
+            if (items.contains("11")) {
+                PauseBench pause = new PauseBench(quick ? new Runs(1, 3) : new Runs(2, 8));
+                pause.run();
+                pause.report(report);
+            }
             if (items.contains("5")) {
                 CatalogBench catalog = new CatalogBench(host, runs);
                 catalog.run(1_000, 10_000);
