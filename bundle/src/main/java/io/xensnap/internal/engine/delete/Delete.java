@@ -43,7 +43,9 @@ import io.xensnap.internal.qmp.QmpException;
 /**
  * Deletes a snapshot. Internal: removed from its image (QMP while running, qemu-img when shut off). External: the
  * overlay is merged back into the frozen image (block-commit while running, qemu-img commit when shut off), the disk
- * runs on that image again and the overlay file is removed, as libvirt does.
+ * runs on that image again and the overlay file is removed, as libvirt does. An external snapshot whose overlay a
+ * newer snapshot froze is deleted by the small merge instead ({@link OlderMerge}): its overlay is committed down into
+ * the frozen image, the newer overlay backs onto that image, and the disk stays on its top.
  *
  * <p>A merge of a running domain runs in QEMU unattended, with libxl's locks held only to start it and to switch over
  * ({@link LiveMerge}). A merge cannot be undone, so an "in progress" mark is written to the catalog before the first image changes and

@@ -48,6 +48,9 @@ import io.xensnap.internal.qmp.QmpException;
  *       for it to end, then libxl's config and xenstore, the overlay files, the catalog last.</li>
  * </ol>
  *
+ * <p>An older snapshot's disk ({@link OlderMerge}) gets an intermediate {@code block-commit} instead, which ends by
+ * itself rather than becoming ready; the pivot only dismisses it and leaves libxl's config and xenstore alone.
+ *
  * <p>xensnap's own lock of the domain stays held for the whole delete: it only keeps xensnap's other operations on
  * this domain out, never libxl. The job timeout bounds the whole merge, start to catalog.
  */
