@@ -31,6 +31,7 @@ import io.xensnap.harness.RealXenstored;
  * A schedule as an operator writes it, {@code etc/io.xensnap.schedule-<name>.cfg}, in a stock Karaf: Karaf's file
  * installer makes it a factory configuration, the schedule takes snapshots of the real guest every two seconds and
  * keeps the last ones of its own, an edit of the file takes effect while Karaf runs, and deleting the file stops it.
+ * A schedule of external snapshots rolls the same way.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -88,6 +89,37 @@ public class ScheduleIT {
         assertEquals("no run after the file was deleted", left, own(guest));
     }
 
+    /**
+     * A schedule of external snapshots of the raw disk rolls too: each run deletes the oldest, whose overlay the next
+     * one froze, by merging that overlay down into the raw image. It keeps exactly keep.last, and the oldest one kept
+     * freezes the raw image itself.
+     */
+    @Test
+    public void aScheduleOfExternalSnapshotsRolls() throws Exception {
+        Path cfg = Path.of(System.getProperty("karaf.etc")).resolve("io.xensnap.schedule-rollext.cfg");
+        DomainRef guest = DomainRef.running(GUEST.domid());
+        Path temp = cfg.resolveSibling("rollext.tmp");
+        Files.writeString(temp, "domains = " + GUEST.name() + "\ncron = */2 * * * * *\nkind = external\n"
+                + "disks = " + TestDomain.RAW + "\nkeep.last = 2\n", StandardCharsets.UTF_8);
+        Files.move(temp, cfg, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+        await("two snapshots kept", () -> own(guest, "rollext-").size() == 2);
+        List<String> first = own(guest, "rollext-");
+        await("rolled past the first two, two kept", () -> {
+            List<String> now = own(guest, "rollext-");
+            return now.size() == 2 && now.stream().noneMatch(first::contains);
+        });
+        Files.delete(cfg);
+        await("the schedule gone with its file", () -> !schedules().contains("rollext"));
+        Thread.sleep(2_000);
+        List<SnapshotInfo> kept = snapshots.list(guest).snapshots().stream()
+                .filter(s -> s.name().startsWith("rollext-")).toList();
+        assertEquals(2, kept.size());
+        assertEquals("the oldest kept freezes the raw image", "disk1.raw",
+                kept.get(0).disks().get(0).image().getFileName().toString());
+        assertEquals(kept.get(0).disks().get(0).overlay(), kept.get(1).disks().get(0).image());
+    }
+
     private static void write(Path cfg, int keepLast) throws Exception {
         // written beside and renamed: the file installer must never read half a file
         Path temp = cfg.resolveSibling("rolling.tmp");
@@ -98,9 +130,13 @@ public class ScheduleIT {
     }
 
     private List<String> own(DomainRef guest) {
+        return own(guest, PREFIX);
+    }
+
+    private List<String> own(DomainRef guest, String prefix) {
         try {
             return snapshots.list(guest).snapshots().stream().map(SnapshotInfo::name)
-                    .filter(n -> n.startsWith(PREFIX)).toList();
+                    .filter(n -> n.startsWith(prefix)).toList();
         } catch (io.xensnap.api.SnapshotException e) {
             throw new AssertionError(e.codedMessage(), e);
         }

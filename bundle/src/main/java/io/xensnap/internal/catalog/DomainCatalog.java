@@ -9,8 +9,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 import io.xensnap.api.DiskImage;
+import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.Names;
 import io.xensnap.api.SnapshotInfo;
+import io.xensnap.api.SnapshotKind;
 import io.xensnap.api.SnapshotTree;
 
 /**
@@ -96,6 +98,34 @@ public record DomainCatalog(String uuid, String name, String current, List<DiskI
         }
         String cur = snapshotName.equals(current) ? gone.parent() : current;
         return new DomainCatalog(uuid, name, cur, disks, pending, all, made);
+    }
+
+    /**
+     * @return this catalog without {@code snapshotName} (as {@link #withoutSnapshot}) after its overlays were merged
+     *         down into its frozen images: a snapshot that froze one of those overlays now freezes the image below it,
+     *         in that image's format
+     */
+    public DomainCatalog withoutSnapshotMergedDown(String snapshotName) {
+        SnapshotInfo gone = snapshot(snapshotName)
+                .orElseThrow(() -> new IllegalArgumentException("no snapshot " + snapshotName));
+        DomainCatalog without = withoutSnapshot(snapshotName);
+        List<SnapshotInfo> all = new ArrayList<>();
+        for (SnapshotInfo s : without.snapshots) {
+            List<DiskSnapshot> disks = s.disks().stream().map(o -> mergedDown(gone, o)).toList();
+            all.add(disks.equals(s.disks()) ? s : new SnapshotInfo(s.domainUuid(), s.name(), s.description(),
+                    s.created(), s.parent(), disks, s.memory(), s.quiesced(), s.frozen()));
+        }
+        return new DomainCatalog(uuid, name, without.current, disks, pending, all, made);
+    }
+
+    private static DiskSnapshot mergedDown(SnapshotInfo gone, DiskSnapshot o) {
+        for (DiskSnapshot d : gone.disks()) {
+            if (d.kind() == SnapshotKind.EXTERNAL && o.kind() == SnapshotKind.EXTERNAL && d.vdev().equals(o.vdev())
+                    && d.overlay().equals(o.image())) {
+                return new DiskSnapshot(o.vdev(), o.kind(), d.image(), d.format(), o.overlay());
+            }
+        }
+        return o;
     }
 
     public DomainCatalog withCurrent(String snapshotName, List<DiskImage> disksAfter) {

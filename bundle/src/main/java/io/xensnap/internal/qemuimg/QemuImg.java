@@ -287,6 +287,16 @@ public final class QemuImg {
     }
 
     /**
+     * {@code qemu-img rebase -u -b <backing> -F <fmt>}: only the header of {@code image} changes to name
+     * {@code backing}, no data is read or copied. Safe only when {@code backing} reads exactly as the old backing file
+     * did, as a frozen overlay's backing image does once that overlay was committed into it.
+     */
+    public void rebaseUnsafe(ImageFile image, ImageFile backing) throws QemuImgException {
+        runOk(argv("rebase", "-q", "-u", "-f", image.format(), "-b", backing.path().toString(), "-F",
+                backing.format(), image.path().toString()));
+    }
+
+    /**
      * {@code qemu-img check --output=json}. Corruptions (exit 2) and leaks (exit 3) are results, not failures.
      *
      * @throws QemuImgException FAILED when the check could not run (exit 1, or 63 for a format without checks)

@@ -77,6 +77,16 @@ public final class BlockJobs {
     }
 
     /**
+     * Starts an intermediate commit (see {@link #commit}) and returns at once: the job concludes by itself, with no
+     * switch to complete, and QEMU rewrites the backing reference of the image above {@code topNode} to
+     * {@code baseNode}. The caller follows it in short sessions and {@link #settle}s (dismisses) it once concluded.
+     */
+    public void startCommit(String jobId, String device, String topNode, String baseNode) throws QmpException {
+        ObjectNode args = qmp.arguments().put("device", device).put("top-node", topNode).put("base-node", baseNode);
+        qmp.execute("block-commit", jobArguments(args, jobId));
+    }
+
+    /**
      * Sets the speed limit of a running job ({@code block-job-set-speed}); QEMU applies it from the next chunk on.
      *
      * @param bytesPerSecond 0 for unlimited

@@ -23,7 +23,8 @@ import io.xensnap.internal.xenstore.XenDomain;
 /**
  * One run of a schedule: for each running domain it takes, a snapshot, then — only after that create succeeded —
  * retention over the schedule's own snapshots of that domain, oldest first. A domain that fails is reported and the
- * run goes on with the next; a snapshot retention cannot delete (another one depends on it) is reported and kept.
+ * run goes on with the next; a snapshot retention cannot delete (one whose merge the engine refuses) is reported and
+ * kept.
  * Public for the bench, which times exactly what the schedules' thread runs.
  */
 public final class ScheduleRun {

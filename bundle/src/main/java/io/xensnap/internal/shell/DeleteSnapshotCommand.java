@@ -15,9 +15,10 @@ import io.xensnap.internal.surface.UserInput;
         detailedDescription = "Removes a snapshot you no longer need. The domain's current data is not touched:\n"
                 + "  internal  the snapshot is removed from the qcow2 image\n"
                 + "  external  the overlay is merged back into the frozen image and removed; the domain then runs on"
-                + " that image again. A merge copies data and can take a while: progress is shown.\n"
-                + "Works on running domains (live, through QEMU) and shut-off ones (qemu-img). Only the newest"
-                + " external snapshot of a disk can be merged; delete newer ones first.\n\n"
+                + " that image again. When a newer snapshot froze the overlay, the overlay is merged down into the"
+                + " frozen image instead and the domain stays on its current image. A merge copies data and can take"
+                + " a while: progress is shown.\n"
+                + "Works on running domains (live, through QEMU) and shut-off ones (qemu-img).\n\n"
                 + "Example:\n"
                 + "  snapshot:delete 7 before-upgrade")
 @Service

@@ -187,6 +187,141 @@ class EngineCrashTest {
     }
 
     /**
+     * s1 and s2 external on xvdc, the guest writing 0x51 between them and 0x52 after: deleting s1 is the small merge
+     * of s1's overlay down into the raw base.
+     *
+     * @return s1's overlay, s2's overlay
+     */
+    private List<Path> olderAndNewer() throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path ov1 = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x51);
+        engine.create(new SnapshotRequest(DOM, "s2", "", List.of(DiskSpec.external("xvdc", null))));
+        Path ov2 = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x52);
+        return List.of(ov1, ov2);
+    }
+
+    /** The small merge finished: s1 gone, s2 freezing the base, ov2 on the base, the data of both instants kept. */
+    private void assertMergedDown(SnapshotEngine engine, DomainRef ref, Path ov1, Path ov2) throws Exception {
+        assertThat(engine.list(ref).snapshots()).extracting(SnapshotInfo::name).containsExactly("s0", "s2");
+        assertThat(engine.get(ref, "s2").disks()).singleElement().satisfies(d -> {
+            assertThat(d.image()).isEqualTo(image(2));
+            assertThat(d.format()).isEqualTo(DiskFormat.RAW);
+            assertThat(d.overlay()).isEqualTo(ov2);
+        });
+        assertThat(ov1).doesNotExist();
+        assertThat(Dom0.chain(ov2)).containsExactly(ov2.toString(), image(2).toString());
+        assertThat(RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x51)).as("s2's instant").isTrue();
+        assertData(ov2, 0x52);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Point.class, names = {"BEFORE_MERGE", "MERGING", "AFTER_MERGE", "BEFORE_DELETE_COMMIT"})
+    void aLiveSmallMergeStoppedAtEachStepIsFinishedOrTakenBack(Point step) throws Exception {
+        List<Path> ovs = olderAndNewer();
+        String before = dom0.fingerprint();
+
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(step)).delete(DOM, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(DOM);
+
+        Code expected = step == Point.BEFORE_MERGE ? Code.DELETE_ROLLED_BACK : Code.DELETE_FINISHED;
+        assertThat(report.findings()).as(report.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(expected))
+                .satisfies(f -> assertThat(f.repaired()).isTrue());
+        assertThat(restarted.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertThat(jobs()).as("no job left in QEMU").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        if (step == Point.BEFORE_MERGE) {
+            assertThat(dom0.fingerprint()).as("the snapshot is intact, the mark gone").isEqualTo(before);
+            return;
+        }
+        assertThat(dom0.rootFile(DOMID, "xvdc")).as("the disk stays on its top").isEqualTo(ovs.get(1).toString());
+        assertMergedDown(restarted, DOM, ovs.get(0), ovs.get(1));
+    }
+
+    /**
+     * The process dies while the small merge's job runs in QEMU, held back by a merge speed of one byte a second:
+     * reconcile adopts the job (gives it the speed configured now, unlimited), waits for it to end and finishes.
+     */
+    @Test
+    void aSmallMergeJobACrashLeftRunningInQemuIsAdoptedAndTheDeleteFinished() throws Exception {
+        SnapshotEngine engine = dom0.engine();
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path ov1 = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        // more than the one slice a job copies before its speed limit holds it back
+        dom0.guestWrites(DOMID, "xvdc", 0x51, 0, 32L << 20);
+        engine.create(new SnapshotRequest(DOM, "s2", "", List.of(DiskSpec.external("xvdc", null))));
+        Path ov2 = Path.of(dom0.rootFile(DOMID, "xvdc"));
+        dom0.guestWrites(DOMID, "xvdc", 0x52);
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(Point.MERGING), java.time.Duration.ofSeconds(30), 1)
+                .delete(DOM, "s1")).isInstanceOf(SimulatedCrash.class);
+        assertThat(jobs()).as("the job the crash left").singleElement()
+                .satisfies(j -> assertThat(j.path("status").asText()).isEqualTo("running"));
+
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(DOM);
+
+        assertThat(report.findings()).as(report.lines().toString()).singleElement().satisfies(f -> {
+            assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED);
+            assertThat(f.detail()).contains("completed the merge job");
+        });
+        assertThat(jobs()).isEmpty();
+        assertThat(restarted.reconcile(DOM).lines()).as("a second reconcile").isEmpty();
+        assertViewsAgree(dom0, DOMID);
+        assertMergedDown(restarted, DOM, ov1, ov2);
+    }
+
+    /** The merge ran in QEMU, then the domain shut down before reconcile: QEMU had rebased ov2, ov1 is left over. */
+    @ParameterizedTest
+    @EnumSource(value = Point.class, names = {"MERGING", "AFTER_MERGE"})
+    void aLiveSmallMergeCutShortByACrashAndAShutdownIsFinishedFromTheHeaders(Point step) throws Exception {
+        List<Path> ovs = olderAndNewer();
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(step)).delete(DOM, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(off);
+
+        assertThat(report.findings()).as(report.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED));
+        assertThat(restarted.reconcile(off).lines()).as("a second reconcile").isEmpty();
+        assertMergedDown(restarted, off, ovs.get(0), ovs.get(1));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Point.class, names = {"BEFORE_MERGE", "MERGING", "BEFORE_DELETE_COMMIT"})
+    void anOfflineSmallMergeStoppedAtEachStepIsFinishedOrTakenBack(Point step) throws Exception {
+        List<Path> ovs = olderAndNewer();
+        dom0.shutDown(DOMID, qemu);
+        DomainRef off = DomainRef.shutOff(Dom0.uuid(DOMID), List.of());
+        String before = dom0.fingerprint();
+
+        // MERGING: the older overlay is committed into the base, the newer one not yet rebased onto it
+        assertThatThrownBy(() -> dom0.engine(Faults.crashAt(step)).delete(off, "s1"))
+                .isInstanceOf(SimulatedCrash.class);
+        SnapshotEngine restarted = dom0.engine();
+        ReconcileReport report = restarted.reconcile(off);
+
+        Code expected = step == Point.BEFORE_MERGE ? Code.DELETE_ROLLED_BACK : Code.DELETE_FINISHED;
+        assertThat(report.findings()).as(report.lines().toString()).singleElement()
+                .satisfies(f -> assertThat(f.code()).isEqualTo(expected))
+                .satisfies(f -> assertThat(f.repaired()).isTrue());
+        assertThat(restarted.reconcile(off).lines()).as("a second reconcile").isEmpty();
+        if (step == Point.BEFORE_MERGE) {
+            assertThat(dom0.fingerprint()).as("the snapshot is intact, the mark gone").isEqualTo(before);
+            return;
+        }
+        assertThat(Faults.catalogDisks(dom0, DOMID)).contains(new DiskImage("xvdc", ovs.get(1), DiskFormat.QCOW2));
+        assertMergedDown(restarted, off, ovs.get(0), ovs.get(1));
+    }
+
+    /**
      * The reported case: the process dies (kill -9) after the catalog marked xvdc's merge as begun, with QEMU holding
      * the merge job ready for the switch. Reconcile completes the job as the delete would have and finishes the
      * delete.

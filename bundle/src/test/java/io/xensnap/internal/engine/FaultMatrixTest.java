@@ -190,19 +190,7 @@ class FaultMatrixTest {
         RawQmp.execute(dom0.host.qmpSocketPath(DOMID), Duration.ofSeconds(30),
                 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"qemu-io -d " + qdev
                         + " \\\"write -P 0x78 1M 48M\\\"\"}}");
-        java.nio.file.attribute.FileTime untouched = Files.getLastModifiedTime(image(2));
-        Thread watcher = new Thread(() -> {
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            try {
-                while (System.nanoTime() < deadline && Files.getLastModifiedTime(image(2)).equals(untouched)) {
-                    Thread.onSpinWait();
-                }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            qemu.kill();
-        }, "merge-watcher");
-        watcher.start();
+        Thread watcher = killWhenWritten(image(2));
 
         SnapshotError outcome;
         try {
@@ -229,6 +217,71 @@ class FaultMatrixTest {
         assertThat(engine.list(OFF).get("s1")).isEmpty();
         assertThat(RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x77)).isTrue();
         System.out.println("merge fault: the delete " + (outcome == null ? "completed before the kill"
+                : "failed with " + outcome + " and reconcile finished it"));
+    }
+
+    /** @return a started watcher that kills QEMU as soon as {@code image}'s modification time moves (or after 20 s) */
+    private Thread killWhenWritten(Path image) throws java.io.IOException {
+        java.nio.file.attribute.FileTime untouched = Files.getLastModifiedTime(image);
+        Thread watcher = new Thread(() -> {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            try {
+                while (System.nanoTime() < deadline && Files.getLastModifiedTime(image).equals(untouched)) {
+                    Thread.onSpinWait();
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            qemu.kill();
+        }, "merge-watcher");
+        watcher.start();
+        return watcher;
+    }
+
+    /**
+     * The small merge of an older snapshot's overlay into the base, QEMU killed while the intermediate commit writes
+     * into the base: reconcile finishes it with qemu-img from the headers (commit again, rebase), or the merge ended
+     * first; both ways the data of s2's instant is in the base, the newer overlay on it, the older one gone.
+     */
+    @Test
+    void qemuKilledWhileMergingAnOlderSnapshotDownIsFinishedWithQemuImg() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.external("xvdc", null))));
+        Path ov1 = image(2).resolveSibling("disk2.s1.qcow2");
+        dom0.guestWrites(DOMID, "xvdc", 0x77);
+        // more data to merge, so that the merge takes a while
+        dom0.guestWrites(DOMID, "xvdc", 0x78, 1L << 20, 48L << 20);
+        engine.create(new SnapshotRequest(DOM, "s2", "", List.of(DiskSpec.external("xvdc", null))));
+        Path ov2 = image(2).resolveSibling("disk2.s2.qcow2");
+        dom0.guestWrites(DOMID, "xvdc", 0x79);
+        Thread watcher = killWhenWritten(image(2));
+
+        SnapshotError outcome;
+        try {
+            engine.delete(DOM, "s1");
+            outcome = null;
+        } catch (SnapshotException e) {
+            outcome = e.code();
+        }
+        watcher.join(30_000);
+        assertThat(qemu.isAlive()).isFalse();
+
+        domainDies();
+        ReconcileReport r = engine.reconcile(OFF);
+        if (outcome != null) {
+            assertThat(outcome).isEqualTo(SnapshotError.HYPERVISOR_ERROR);
+            assertThat(r.findings()).as(r.lines().toString()).singleElement()
+                    .satisfies(f -> assertThat(f.code()).isEqualTo(Code.DELETE_FINISHED));
+        } else {
+            assertThat(r.lines()).as("the merge ended before QEMU died").isEmpty();
+        }
+        assertSettledOffline(0x41, 0x42, 0x79);
+        assertThat(top(Faults.catalogDisks(dom0, DOMID), "xvdc")).isEqualTo(ov2);
+        assertThat(ov1).doesNotExist();
+        assertThat(Dom0.chain(ov2)).containsExactly(ov2.toString(), image(2).toString());
+        assertThat(engine.get(OFF, "s2").disks()).singleElement()
+                .satisfies(d -> assertThat(d.image()).isEqualTo(image(2)));
+        assertThat(RealQemu.hasPattern(image(2), RealQemu.Format.RAW, 0x77)).isTrue();
+        System.out.println("small merge fault: the delete " + (outcome == null ? "completed before the kill"
                 : "failed with " + outcome + " and reconcile finished it"));
     }
 

@@ -135,6 +135,41 @@ class ScheduleRunTest {
                 "every3s-20260101T000009Z", "every3s-20260101T000012Z");
     }
 
+    /**
+     * External snapshots roll too: each run deletes the oldest, which the next one depends on, by merging its overlay
+     * down into the base (the small merge). The chain stays at keep.last overlays, the base holds the instant of the
+     * oldest snapshot kept, and the overlays' names do not grow with every run (after a dozen runs a name made of
+     * every snapshot's name would pass the file name limit).
+     */
+    @Test
+    void externalSnapshotsRollKeepingTheLastNAndAShortChain() throws Exception {
+        RealQemu qemu = dom0.domain(7);
+        java.nio.file.Path base = qemu.disk(2).image();
+        scheduler.put(new Schedule("every3s", new DomainSelector(List.of("vm7")), Cron.parse("*/3 * * * * *"),
+                ZoneOffset.UTC, "external", List.of("xvdb", "xvdc"), new Retention(2, 0, 0)));
+
+        for (int run = 1; run <= 12; run++) {
+            dom0.guestWrites(7, "xvdc", 0x60 + run);
+            RunResult r = nextRun();
+            assertThat(r.failures()).as("run %d", run).isEmpty();
+            assertThat(snapshotsOf(7)).as("run %d keeps the last 2", run).hasSize(Math.min(run, 2));
+            java.nio.file.Path top = java.nio.file.Path.of(dom0.rootFile(7, "xvdc"));
+            assertThat(Dom0.chain(top)).as("run %d: the chain", run).hasSize(Math.min(run, 2) + 1)
+                    .endsWith(base.toString());
+            assertThat(top.getFileName().toString()).hasSizeLessThan(40);
+            if (run >= 2) {
+                assertThat(RealQemu.hasPattern(base, RealQemu.Format.RAW, 0x60 + run - 1))
+                        .as("run %d: the base holds the oldest kept instant", run).isTrue();
+            }
+            Faults.assertViewsAgree(dom0, 7);
+            assertThat(engine.reconcile(DomainRef.running(7)).lines()).as("run %d", run).isEmpty();
+        }
+        try (var files = Files.list(base.getParent())) {
+            assertThat(files.filter(f -> f.toString().endsWith(".qcow2")))
+                    .as("disk0, disk1 and the two overlays of xvdb and of xvdc").hasSize(6);
+        }
+    }
+
     @Test
     void aFailingDomainDoesNotStopTheOthers() throws Exception {
         dom0.domain(7);

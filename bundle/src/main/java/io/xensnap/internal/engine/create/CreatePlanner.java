@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.BiFunction;
 
 import io.xensnap.api.DiskFormat;
+import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
@@ -71,7 +72,7 @@ public final class CreatePlanner {
             DiskView disk = domain.disk(spec.vdev()).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_DISK,
                     domain.label() + " has no disk " + spec.vdev() + "; its disks: "
                             + domain.disks().stream().map(DiskView::vdev).toList()));
-            DiskPlan plan = planDisk(domain, disk, spec, request);
+            DiskPlan plan = planDisk(domain, disk, spec, request, catalog);
             if (plan.overlay() != null && !overlayPaths.add(plan.overlay())) {
                 throw new SnapshotException(SnapshotError.INVALID_ARGUMENT,
                         "two disks would get the same overlay " + plan.overlay());
@@ -125,8 +126,8 @@ public final class CreatePlanner {
         return specs;
     }
 
-    private DiskPlan planDisk(DomainView domain, DiskView disk, DiskSpec spec, SnapshotRequest request)
-            throws SnapshotException {
+    private DiskPlan planDisk(DomainView domain, DiskView disk, DiskSpec spec, SnapshotRequest request,
+            DomainCatalog catalog) throws SnapshotException {
         String what = domain.label() + " disk " + disk.vdev();
         String name = request.name();
         if (disk.backend() == DiskView.Backend.PHY) {
@@ -150,7 +151,7 @@ public final class CreatePlanner {
             guards.internalCount(what, disk);
             return new DiskPlan(disk, SnapshotKind.INTERNAL, null);
         }
-        return external(what, disk, spec, name);
+        return external(what, disk, spec, name, catalog);
     }
 
     /**
@@ -173,12 +174,13 @@ public final class CreatePlanner {
         }
     }
 
-    private DiskPlan external(String what, DiskView disk, DiskSpec spec, String name) throws SnapshotException {
+    private DiskPlan external(String what, DiskView disk, DiskSpec spec, String name, DomainCatalog catalog)
+            throws SnapshotException {
         if (spec.overlayFormat() != DiskFormat.QCOW2) {
             throw new SnapshotException(SnapshotError.UNSUPPORTED,
                     what + ": an overlay must be qcow2, the only format here that can have a backing image");
         }
-        Path overlay = spec.overlay() != null ? spec.overlay() : defaultOverlay(disk.image(), name);
+        Path overlay = spec.overlay() != null ? spec.overlay() : defaultOverlay(catalog, disk, name);
         if (overlay.equals(disk.image())) {
             throw new SnapshotException(SnapshotError.INVALID_ARGUMENT, what + ": the overlay cannot be the image itself");
         }
@@ -198,6 +200,29 @@ public final class CreatePlanner {
         guards.chain(what, disk);
         guards.freeSpace(what, place);
         return new DiskPlan(disk, SnapshotKind.EXTERNAL, place);
+    }
+
+    /**
+     * The default overlay of a disk: beside its top image, named after the image below the overlays the catalog's
+     * snapshots made ({@code /dir/disk.raw ← /dir/disk.s1.qcow2} → {@code /dir/disk.s2.qcow2}). Named after the top
+     * itself, every snapshot would add its name to the next one's ({@code disk.s1.s2.s3….qcow2}) until a schedule
+     * that keeps rolling its external snapshots hits the file name limit.
+     */
+    static Path defaultOverlay(DomainCatalog catalog, DiskView disk, String snapshot) {
+        Path named = disk.image();
+        // bounded: a catalog edited by hand might make a loop
+        for (int i = 0; i < catalog.snapshots().size(); i++) {
+            Path above = named;
+            Optional<Path> below = catalog.snapshots().stream().flatMap(x -> x.disks().stream())
+                    .filter(d -> d.vdev().equals(disk.vdev()) && d.kind() == SnapshotKind.EXTERNAL
+                            && above.equals(d.overlay()))
+                    .map(DiskSnapshot::image).findFirst();
+            if (below.isEmpty()) {
+                break;
+            }
+            named = below.get();
+        }
+        return disk.image().resolveSibling(defaultOverlay(named, snapshot).getFileName());
     }
 
     /** {@code /dir/disk.qcow2} → {@code /dir/disk.<snapshot>.qcow2}. */

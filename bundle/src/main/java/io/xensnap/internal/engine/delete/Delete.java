@@ -5,7 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +32,7 @@ import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.QmpSession;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.engine.revert.ResumingRevert;
+import io.xensnap.internal.qemuimg.ImageSnapshot;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
 import io.xensnap.internal.qmp.BlockDevices;
@@ -39,7 +43,9 @@ import io.xensnap.internal.qmp.QmpException;
 /**
  * Deletes a snapshot. Internal: removed from its image (QMP while running, qemu-img when shut off). External: the
  * overlay is merged back into the frozen image (block-commit while running, qemu-img commit when shut off), the disk
- * runs on that image again and the overlay file is removed, as libvirt does.
+ * runs on that image again and the overlay file is removed, as libvirt does. An external snapshot whose overlay a
+ * newer snapshot froze is deleted by the small merge instead ({@link OlderMerge}): its overlay is committed down into
+ * the frozen image, the newer overlay backs onto that image, and the disk stays on its top.
  *
  * <p>A merge of a running domain runs in QEMU unattended, with libxl's locks held only to start it and to switch over
  * ({@link LiveMerge}). A merge cannot be undone, so an "in progress" mark is written to the catalog before the first image changes and
@@ -75,12 +81,12 @@ public final class Delete {
         if (!domain.running()) {
             resolver.requireShutOff(catalog.uuid());
         }
-        validate(domain, catalog, snap);
+        Map<String, DiskSnapshot> older = validate(domain, catalog, snap);
         if (domain.running() && snap.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL)) {
             // a merge: QEMU runs it unattended, libxl's locks are held only to start it and to pivot
-            merge.run(domain, catalog, snap, progress);
+            merge.run(domain, catalog, snap, older, progress);
         } else {
-            withoutMerge(domain, catalog, snap, progress);
+            withoutMerge(domain, catalog, snap, older, progress);
         }
         removeKeptConfig(domain, snap);
         if (snap.memory() != null) {
@@ -119,8 +125,8 @@ public final class Delete {
     }
 
     /** A running domain's internal snapshots (one short QMP session), or any snapshot of a shut-off domain. */
-    private void withoutMerge(DomainView domain, DomainCatalog catalog, SnapshotInfo snap, Progress progress)
-            throws SnapshotException {
+    private void withoutMerge(DomainView domain, DomainCatalog catalog, SnapshotInfo snap,
+            Map<String, DiskSnapshot> older, Progress progress) throws SnapshotException {
         try (QmpSession session = domain.running() ? steps.connect(domain) : null) {
             boolean existed = steps.exists(catalog);
             DomainCatalog marked = steps.mark(catalog, snap.name());
@@ -128,7 +134,7 @@ public final class Delete {
             List<DiskImage> after;
             try {
                 after = domain.running() ? internal(domain, snap, session.qmp(), marked, progress)
-                        : offline(domain, snap, marked, progress);
+                        : offline(domain, snap, older, marked, progress);
             } catch (SnapshotException e) {
                 steps.takeBackWhenNothingChanged(catalog, existed, e);
                 throw e;
@@ -138,36 +144,62 @@ public final class Delete {
         }
     }
 
-    /** Every refusal happens here, before the catalog mark and before any image changes. */
-    private static void validate(DomainView domain, DomainCatalog catalog, SnapshotInfo snap) throws SnapshotException {
+    /**
+     * Every refusal happens here, before the catalog mark and before any image changes (the chains of a running
+     * domain are checked against QEMU in {@link #matchChains}, still before any change).
+     *
+     * @return for each external disk whose delete is the small merge ({@link OlderMerge}), by vdev, the disk of the
+     *         newer snapshot that froze its overlay
+     */
+    private Map<String, DiskSnapshot> validate(DomainView domain, DomainCatalog catalog, SnapshotInfo snap)
+            throws SnapshotException {
+        Map<String, DiskSnapshot> older = new LinkedHashMap<>();
         for (DiskSnapshot d : snap.disks()) {
             String what = domain.label() + " disk " + d.vdev();
             if (d.kind() == SnapshotKind.INTERNAL) {
                 continue;
             }
-            for (SnapshotInfo other : catalog.snapshots()) {
-                if (other.name().equals(snap.name())) {
-                    continue;
-                }
-                for (DiskSnapshot o : other.disks()) {
-                    // Merging writes the overlay's data into the frozen image: an internal snapshot there survives
-                    // (qcow2 keeps it copy-on-write), but anything living in the overlay, or another overlay
-                    // branching off the same frozen image, would not.
-                    boolean needsOverlay = d.overlay().equals(o.image()) || d.overlay().equals(o.overlay());
-                    boolean sibling = o.kind() == SnapshotKind.EXTERNAL && d.image().equals(o.image());
-                    if (o.vdev().equals(d.vdev()) && (needsOverlay || sibling)) {
-                        throw new SnapshotException(SnapshotError.INVALID_STATE, what + ": snapshot " + other.name()
-                                + " depends on the images of " + snap.name() + "; delete " + other.name() + " first");
-                    }
-                }
-            }
+            // Merging writes the overlay's data into the frozen image: an internal snapshot there survives (qcow2
+            // keeps it copy-on-write), but anything living in the overlay, or another image stacked on the overlay
+            // or on the frozen image, would not.
+            Optional<DiskSnapshot> newer = OlderMerge.check(what, catalog, snap, d);
             DiskView cur = domain.disk(d.vdev()).orElseThrow(() -> new SnapshotException(SnapshotError.NO_SUCH_DISK,
                     what + ": its current image is unknown; name the domain with its disk images"));
-            if (!cur.image().equals(d.overlay())) {
+            if (newer.isPresent()) {
+                requireMergeableDown(domain, snap, d, newer.get(), cur, what);
+                older.put(d.vdev(), newer.get());
+            } else if (!cur.image().equals(d.overlay())) {
                 throw new SnapshotException(SnapshotError.INVALID_STATE, what + " runs on " + cur.image()
-                        + ", not on the overlay " + d.overlay() + " of snapshot " + snap.name()
-                        + "; only the newest external snapshot of a disk can be merged");
+                        + ", not on the overlay " + d.overlay() + " of snapshot " + snap.name() + ", and no newer"
+                        + " snapshot froze that overlay; it cannot be merged");
             }
+        }
+        return older;
+    }
+
+    /**
+     * The overlay a small merge removes holds no internal snapshot, and (shut off) the disk's chain as the image
+     * headers have it stacks the newer overlay on it and it on the frozen image.
+     */
+    private void requireMergeableDown(DomainView domain, SnapshotInfo snap, DiskSnapshot d, DiskSnapshot newer,
+            DiskView cur, String what) throws SnapshotException {
+        try {
+            // read-only, also while QEMU holds the overlay as a backing file
+            List<String> inside = peers.qemuImg().info(Images.of(d.overlay(), DiskFormat.QCOW2), domain.running())
+                    .snapshots().stream().map(ImageSnapshot::name).toList();
+            if (!inside.isEmpty()) {
+                throw OlderMerge.internalInOverlay(what, snap, d, inside);
+            }
+            if (domain.running()) {
+                return;
+            }
+            List<Path> chain = peers.qemuImg().backingChain(Images.of(cur.image(), cur.format()), false).stream()
+                    .map(i -> Path.of(i.filename())).toList();
+            if (OlderMerge.position(chain, d, newer) < 0) {
+                throw OlderMerge.notOnChain(what, chain, snap, d, newer, null);
+            }
+        } catch (QemuImgException e) {
+            throw Errors.qemuImg(what + ": delete of " + snap.name(), e);
         }
     }
 
@@ -175,7 +207,7 @@ public final class Delete {
     private List<DiskImage> internal(DomainView domain, SnapshotInfo snap, QmpConnection qmp, DomainCatalog marked,
             Progress progress) throws SnapshotException {
         try {
-            List<BlockDevice> found = matchChains(qmp, domain.label(), snap);
+            List<BlockDevice> found = matchChains(qmp, domain.label(), snap, Map.of());
             // POINT OF NO RETURN: from the first deleted internal snapshot on, going back is not possible; the
             // pending mark in the catalog tells reconcile where we were.
             List<DiskSnapshot> started = new ArrayList<>();
@@ -195,13 +227,21 @@ public final class Delete {
      * @return QEMU's block device of each disk of the snapshot, in its order, when QEMU's chain is the one the snapshot
      *         left; else nothing is changed and the delete is refused
      */
-    static List<BlockDevice> matchChains(QmpConnection qmp, String label, SnapshotInfo snap)
-            throws QmpException, SnapshotException {
+    static List<BlockDevice> matchChains(QmpConnection qmp, String label, SnapshotInfo snap,
+            Map<String, DiskSnapshot> older) throws QmpException, SnapshotException {
         BlockDevices devices = new BlockDevices(qmp);
         List<BlockDevice> found = new ArrayList<>();
         List<BlockDevice> all = devices.list();
         for (DiskSnapshot d : snap.disks()) {
             BlockDevice bd = devices.resolve(d.vdev(), all);
+            if (older.containsKey(d.vdev())) {
+                if (OlderMerge.position(fileChain(bd), d, older.get(d.vdev())) < 0) {
+                    throw OlderMerge.notOnChain(label + " disk " + d.vdev(), fileChain(bd), snap, d,
+                            older.get(d.vdev()), new NothingChanged());
+                }
+                found.add(bd);
+                continue;
+            }
             Path root = Path.of(bd.file());
             boolean ok = d.kind() == SnapshotKind.INTERNAL ? root.equals(d.image())
                     : root.equals(d.overlay()) && bd.fileChain().size() > 1
@@ -217,8 +257,12 @@ public final class Delete {
         return found;
     }
 
-    private List<DiskImage> offline(DomainView domain, SnapshotInfo snap, DomainCatalog marked, Progress progress)
-            throws SnapshotException {
+    private static List<Path> fileChain(BlockDevice bd) {
+        return bd.fileChain().stream().map(Path::of).toList();
+    }
+
+    private List<DiskImage> offline(DomainView domain, SnapshotInfo snap, Map<String, DiskSnapshot> older,
+            DomainCatalog marked, Progress progress) throws SnapshotException {
         List<DiskImage> after = current(domain);
         String label = domain.label();
         List<DiskSnapshot> started = new ArrayList<>();
@@ -229,6 +273,9 @@ public final class Delete {
                 if (d.kind() == SnapshotKind.INTERNAL) {
                     peers.qemuImg().deleteSnapshot(Images.of(d.image(), DiskFormat.QCOW2), snap.name());
                     progress.report(d.vdev() + " snapshot deleted", ++done, snap.disks().size(), Progress.Unit.DISKS);
+                } else if (older.containsKey(d.vdev())) {
+                    mergeDown(domain.uuid(), snap.name(), d, older.get(d.vdev()));
+                    progress.report(d.vdev() + " merged down", ++done, snap.disks().size(), Progress.Unit.DISKS);
                 } else {
                     peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
                     peers.overlayFiles().remove(d.overlay());
@@ -242,6 +289,19 @@ public final class Delete {
         } catch (IOException e) {
             throw steps.overlayNotRemoved(label, snap, e);
         }
+    }
+
+    /**
+     * The small merge of a shut-off disk: the older overlay committed into the frozen image, which then reads as the
+     * overlay did, so the newer overlay can name it as its backing file without any data moving; the older overlay
+     * goes last. A crash in between is finished by reconcile from the headers.
+     */
+    private void mergeDown(String uuid, String name, DiskSnapshot d, DiskSnapshot newer)
+            throws QemuImgException, IOException {
+        peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
+        EngineHooks.call(() -> hooks.merging(uuid, name, d.vdev(), "committed"));
+        peers.qemuImg().rebaseUnsafe(Images.of(newer.overlay(), DiskFormat.QCOW2), Images.of(d.image(), d.format()));
+        peers.overlayFiles().remove(d.overlay());
     }
 
     static List<DiskImage> current(DomainView domain) {

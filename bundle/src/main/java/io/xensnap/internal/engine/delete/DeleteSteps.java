@@ -115,9 +115,12 @@ final class DeleteSteps {
         }
     }
 
-    /** The catalog no longer lists {@code name}, names the disks' images after the delete, and has no mark. */
+    /**
+     * The catalog no longer lists {@code name}, a newer snapshot that froze one of its overlays now freezes the image
+     * that overlay was merged into, the disks' images are those after the delete, and the mark is gone: one write.
+     */
     void commit(DomainCatalog marked, String name, List<DiskImage> after) throws SnapshotException {
-        DomainCatalog without = marked.withoutSnapshot(name);
+        DomainCatalog without = marked.withoutSnapshotMergedDown(name);
         save(without.withCurrent(without.current(), after).withPending(Optional.empty()));
     }
 

@@ -48,6 +48,9 @@ import io.xensnap.internal.qmp.QmpException;
  *       for it to end, then libxl's config and xenstore, the overlay files, the catalog last.</li>
  * </ol>
  *
+ * <p>An older snapshot's disk ({@link OlderMerge}) gets an intermediate {@code block-commit} instead, which ends by
+ * itself rather than becoming ready; the pivot only dismisses it and leaves libxl's config and xenstore alone.
+ *
  * <p>xensnap's own lock of the domain stays held for the whole delete: it only keeps xensnap's other operations on
  * this domain out, never libxl. The job timeout bounds the whole merge, start to catalog.
  */
@@ -70,10 +73,10 @@ final class LiveMerge {
     }
 
     /** @return every disk's image once the delete is done */
-    List<DiskImage> run(DomainView domain, DomainCatalog catalog, SnapshotInfo snap, Progress progress)
-            throws SnapshotException {
+    List<DiskImage> run(DomainView domain, DomainCatalog catalog, SnapshotInfo snap, Map<String, DiskSnapshot> older,
+            Progress progress) throws SnapshotException {
         long deadline = System.nanoTime() + jobTimeout.toNanos();
-        DomainCatalog marked = start(domain, catalog, snap, progress);
+        DomainCatalog marked = start(domain, catalog, snap, older, progress);
         Map<String, DiskSnapshot> jobs = new LinkedHashMap<>();
         for (DiskSnapshot d : snap.disks()) {
             if (d.kind() == SnapshotKind.EXTERNAL) {
@@ -91,15 +94,15 @@ final class LiveMerge {
         } catch (LibxlConfigException e) {
             throw Errors.libxl(domain.label() + ": delete of " + snap.name() + ", while its merge runs in QEMU", e);
         }
-        return pivot(domain, marked, snap, jobs, seen, deadline, progress);
+        return pivot(domain, marked, snap, older, new Jobs(jobs, seen, deadline), progress);
     }
 
     /**
      * The first critical section: the pending mark, then every disk begun (internal snapshots deleted, merges
      * started). A refusal found in QEMU before anything changed takes the mark back.
      */
-    private DomainCatalog start(DomainView domain, DomainCatalog catalog, SnapshotInfo snap, Progress progress)
-            throws SnapshotException {
+    private DomainCatalog start(DomainView domain, DomainCatalog catalog, SnapshotInfo snap,
+            Map<String, DiskSnapshot> older, Progress progress) throws SnapshotException {
         // libxl's lock order: device changes, QMP socket, domain userdata (docs/xen-host.md, "Lock order"). The
         // userdata lock is taken here too, although nothing changes the config yet: a lock that cannot be had must
         // refuse the delete while nothing has happened.
@@ -110,7 +113,7 @@ final class LiveMerge {
             DomainCatalog marked = steps.mark(catalog, snap.name());
             EngineHooks.call(() -> hooks.beforeMerge(catalog.uuid(), snap.name()));
             try {
-                List<BlockDevice> found = Delete.matchChains(session.qmp(), domain.label(), snap);
+                List<BlockDevice> found = Delete.matchChains(session.qmp(), domain.label(), snap, older);
                 // POINT OF NO RETURN: from the first deleted internal snapshot or started merge on, going back is not
                 // possible; the pending mark in the catalog tells reconcile where we were.
                 List<DiskSnapshot> started = new ArrayList<>();
@@ -124,8 +127,8 @@ final class LiveMerge {
                         progress.report(d.vdev() + " snapshot deleted", i + 1, snap.disks().size(),
                                 Progress.Unit.DISKS);
                     } else {
-                        jobs.startCommitActive(marked.pending().orElseThrow().mergeJob(d.vdev()), bd.target(),
-                                bd.nodeChain().get(1));
+                        OlderMerge.startMerge(jobs, marked.pending().orElseThrow().mergeJob(d.vdev()), bd, d,
+                                older.get(d.vdev()));
                     }
                 }
             } catch (QmpException e) {
@@ -138,27 +141,35 @@ final class LiveMerge {
         }
     }
 
+    /** The merge jobs by id, as last seen while waiting, and the deadline of the whole merge. */
+    private record Jobs(Map<String, DiskSnapshot> byId, Map<String, JobProgress> seen, long deadline) {
+    }
+
     /**
-     * The second critical section: every job completed (QEMU switches the disk to the frozen image) and gone, then
-     * libxl's config, xenstore, the overlay files and the catalog.
+     * The second critical section: every job completed (QEMU switches a disk that ran on the overlay to the frozen
+     * image) or, for a small merge, ended, and gone; then libxl's config and xenstore of the disks that switched, the
+     * overlay files and the catalog.
      */
     private List<DiskImage> pivot(DomainView domain, DomainCatalog marked, SnapshotInfo snap,
-            Map<String, DiskSnapshot> jobs, Map<String, JobProgress> seen, long deadline, Progress progress)
-            throws SnapshotException {
+            Map<String, DiskSnapshot> older, Jobs jobs, Progress progress) throws SnapshotException {
         String label = domain.label();
-        refuseStuck(label, snap, jobs, seen);
+        refuseStuck(label, snap, jobs.byId(), jobs.seen());
         try (UserdataLock deviceChanges = steps.deviceChangesLock(domain);
              QmpSession session = steps.connect(domain);
              DomainConfigStore.Session libxl = steps.hold(domain)) {
-            Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+            Duration left = Duration.ofNanos(Math.max(1, jobs.deadline() - System.nanoTime()));
             BlockJobs api = new BlockJobs(session.qmp(), left, Duration.ofMillis(50));
             List<DiskImage> after = Delete.current(domain);
             List<LibxlDisk> libxlDisks = new ArrayList<>();
-            int done = snap.disks().size() - jobs.size();
-            for (Map.Entry<String, DiskSnapshot> e : jobs.entrySet()) {
+            int done = snap.disks().size() - jobs.byId().size();
+            for (Map.Entry<String, DiskSnapshot> e : jobs.byId().entrySet()) {
                 DiskSnapshot d = e.getValue();
                 api.settle(e.getKey(), p -> reported(domain, snap, d, p, progress));
                 progress.report(d.vdev() + " merged", ++done, snap.disks().size(), Progress.Unit.DISKS);
+                if (older.containsKey(d.vdev())) {
+                    // the disk still runs on its top: libxl's config and xenstore stay as they are
+                    continue;
+                }
                 libxlDisks.add(new LibxlDisk(d.vdev(), d.image().toString(),
                         LibxlDiskFormat.valueOf(d.format().name())));
                 Delete.replace(after, new DiskImage(d.vdev(), d.image(), d.format()));

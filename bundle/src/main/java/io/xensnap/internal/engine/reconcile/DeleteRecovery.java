@@ -24,6 +24,7 @@ import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.catalog.PendingOperation;
 import io.xensnap.internal.engine.Images;
 import io.xensnap.internal.engine.Peers;
+import io.xensnap.internal.engine.delete.OlderMerge;
 import io.xensnap.internal.engine.reconcile.ReconcileReport.Code;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.libxl.LibxlConfigException;
@@ -107,7 +108,7 @@ final class DeleteRecovery {
         }
         Map<DiskSnapshot, State> states = new LinkedHashMap<>();
         for (DiskSnapshot d : snap.get().disks()) {
-            states.put(d, liveState(d, p.snapshot(), domain));
+            states.put(d, liveState(d, p.snapshot(), domain, OlderMerge.newer(catalog, p.snapshot(), d)));
         }
         if (states.containsValue(State.UNKNOWN)) {
             findings.reported(Code.DELETE_AMBIGUOUS, subject, "QEMU shows " + describe(states) + "; a chain that"
@@ -163,7 +164,8 @@ final class DeleteRecovery {
         BlockJobs jobs = new BlockJobs(qmp, jobTimeout, Duration.ofMillis(200)).withSpeed(mergeSpeed);
         for (DiskSnapshot d : intact) {
             var device = domain.disk(d.vdev()).orElseThrow().qemu().orElseThrow();
-            jobs.startCommitActive(p.mergeJob(d.vdev()), device.target(), device.nodeChain().get(1));
+            OlderMerge.startMerge(jobs, p.mergeJob(d.vdev()), device, d,
+                    OlderMerge.newer(catalog, p.snapshot(), d).orElse(null));
             LOG.info("[{}] reconcile: started the merge of {} as job {}", catalog.uuid(), d.vdev(),
                     p.mergeJob(d.vdev()));
         }
@@ -187,7 +189,8 @@ final class DeleteRecovery {
                 new InternalSnapshots(qmp).delete(device.target(), p.snapshot());
                 done.add("deleted it from " + d.vdev());
             }
-            if (d.kind() == SnapshotKind.EXTERNAL) {
+            // a small merge leaves the disk on its top: libxl's config and xenstore stay as they are
+            if (d.kind() == SnapshotKind.EXTERNAL && OlderMerge.newer(catalog, p.snapshot(), d).isEmpty()) {
                 tops.put(d.vdev(), new DiskImage(d.vdev(), d.image(), d.format()));
                 boolean named = disk.libxl().flatMap(LibxlDisk::pdevPath).filter(d.image().toString()::equals)
                         .isPresent();
@@ -242,10 +245,10 @@ final class DeleteRecovery {
         String subject = "snapshot " + p.snapshot();
         List<String> done = new ArrayList<>();
         try {
-            if (p.disks().isEmpty() && intactOnDisk(snap.get(), p.snapshot())) {
+            if (p.disks().isEmpty() && intactOnDisk(catalog, snap.get(), p.snapshot())) {
                 return clear(catalog, p, "no disk had begun: the snapshot is intact");
             }
-            Optional<String> doubt = doubt(snap.get());
+            Optional<String> doubt = doubt(catalog, snap.get());
             if (doubt.isPresent()) {
                 findings.reported(Code.DELETE_AMBIGUOUS, subject, doubt.get() + "; nothing was touched");
                 return false;
@@ -257,6 +260,8 @@ final class DeleteRecovery {
                         peers.qemuImg().deleteSnapshot(Images.of(d.image(), DiskFormat.QCOW2), p.snapshot());
                         done.add("deleted it from " + d.vdev());
                     }
+                } else if (OlderMerge.newer(catalog, p.snapshot(), d).isPresent()) {
+                    mergeDown(d, OlderMerge.newer(catalog, p.snapshot(), d).get(), done);
                 } else if (Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS)) {
                     peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
                     peers.overlayFiles().remove(d.overlay());
@@ -277,11 +282,43 @@ final class DeleteRecovery {
         return true;
     }
 
+    /**
+     * The small merge of a shut-off disk ({@link OlderMerge}), redone from where the headers show it stopped: while
+     * the newer overlay still backs onto the older one, the older one is committed (again: it is frozen, so committing
+     * it twice writes the same data) and the newer overlay rebased onto the frozen image; the older overlay goes last.
+     */
+    private void mergeDown(DiskSnapshot d, DiskSnapshot newer, List<String> done) throws QemuImgException,
+            IOException {
+        if (headers.backing(newer.overlay()).filter(d.overlay()::equals).isPresent()) {
+            peers.qemuImg().commit(Images.of(d.overlay(), DiskFormat.QCOW2));
+            peers.qemuImg().rebaseUnsafe(Images.of(newer.overlay(), DiskFormat.QCOW2), Images.of(d.image(),
+                    d.format()));
+            headers.forget(newer.overlay());
+            done.add("merged " + d.overlay() + " of " + d.vdev() + " down into " + d.image() + ", onto which "
+                    + newer.overlay() + " now backs");
+        }
+        if (peers.overlayFiles().remove(d.overlay())) {
+            headers.forget(d.overlay());
+            done.add("removed " + d.overlay());
+        }
+    }
+
     /** @return why a shut-off domain's delete cannot be finished safely (an image gone, an overlay moved), if so */
-    private Optional<String> doubt(SnapshotInfo snap) throws QemuImgException {
+    private Optional<String> doubt(DomainCatalog catalog, SnapshotInfo snap) throws QemuImgException {
         for (DiskSnapshot d : snap.disks()) {
             if (!Files.exists(d.image())) {
                 return Optional.of("image " + d.image() + " of " + d.vdev() + " is gone");
+            }
+            Optional<DiskSnapshot> newer = OlderMerge.newer(catalog, snap.name(), d);
+            if (newer.isPresent()) {
+                Optional<Path> below = headers.backing(newer.get().overlay());
+                boolean onOlder = below.filter(d.overlay()::equals).isPresent()
+                        && Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS);
+                if (!onOlder && below.filter(d.image()::equals).isEmpty()) {
+                    return Optional.of("overlay " + newer.get().overlay() + " of " + d.vdev() + " backs onto "
+                            + below.map(Path::toString).orElse("nothing") + ", neither " + d.overlay() + " nor "
+                            + d.image());
+                }
             }
             if (d.kind() == SnapshotKind.EXTERNAL && Files.exists(d.overlay(), LinkOption.NOFOLLOW_LINKS)
                     && headers.backing(d.overlay()).filter(d.image()::equals).isEmpty()) {
@@ -364,9 +401,16 @@ final class DeleteRecovery {
         return any ? Optional.of(LiveDomain.read(domain.domid(), xs, qmp, libxl)) : Optional.of(domain);
     }
 
-    /** Every internal snapshot still in its image and every overlay still on its frozen image. */
-    private boolean intactOnDisk(SnapshotInfo snap, String name) throws QemuImgException {
+    /**
+     * Every internal snapshot still in its image, every overlay still on its frozen image, and a newer snapshot's
+     * overlay still on the overlay it froze.
+     */
+    private boolean intactOnDisk(DomainCatalog catalog, SnapshotInfo snap, String name) throws QemuImgException {
         for (DiskSnapshot d : snap.disks()) {
+            Optional<DiskSnapshot> newer = OlderMerge.newer(catalog, name, d);
+            if (newer.isPresent() && headers.backing(newer.get().overlay()).filter(d.overlay()::equals).isEmpty()) {
+                return false;
+            }
             if (d.kind() == SnapshotKind.INTERNAL) {
                 Optional<ImageInfo> info = headers.info(d.image(), DiskFormat.QCOW2.id());
                 if (info.isEmpty() || info.get().snapshotsNamed(name).isEmpty()) {
@@ -380,7 +424,7 @@ final class DeleteRecovery {
         return true;
     }
 
-    private static State liveState(DiskSnapshot d, String name, LiveDomain domain) {
+    private static State liveState(DiskSnapshot d, String name, LiveDomain domain, Optional<DiskSnapshot> newer) {
         Optional<LiveDomain.Disk> disk = domain.disk(d.vdev());
         if (disk.isEmpty() || disk.get().qemu().isEmpty()) {
             return State.UNKNOWN;
@@ -389,6 +433,10 @@ final class DeleteRecovery {
         if (d.kind() == SnapshotKind.INTERNAL) {
             return disk.get().layer(d.image()).map(l -> l.snapshots().contains(name) ? State.INTACT : State.DONE)
                     .orElse(State.UNKNOWN);
+        }
+        if (newer.isPresent()) {
+            return OlderMerge.position(chain, d, newer.get()) >= 0 ? State.INTACT
+                    : OlderMerge.merged(chain, d, newer.get()) ? State.DONE : State.UNKNOWN;
         }
         if (chain.size() > 1 && chain.get(0).equals(d.overlay()) && chain.get(1).equals(d.image())) {
             return State.INTACT;
@@ -423,7 +471,7 @@ final class DeleteRecovery {
     }
 
     private void commit(DomainCatalog catalog, PendingOperation p, List<DiskImage> after) throws CatalogException {
-        DomainCatalog without = catalog.withoutSnapshot(p.snapshot());
+        DomainCatalog without = catalog.withoutSnapshotMergedDown(p.snapshot());
         peers.catalogs().save(without.withCurrent(without.current(), after).withPending(Optional.empty()));
     }
 
