@@ -21,9 +21,14 @@ import com.fasterxml.jackson.databind.JsonNode;
  */
 public final class ConfigMatch {
 
-    /** Paths (array items as {@code []}) libxl writes at create time whatever the xl.cfg says. */
+    /**
+     * Paths (array items as {@code []}) libxl writes whatever the xl.cfg says: at create time, and — the scheduler's
+     * name — when the config it stores comes from a running domain (after {@code xl save} and {@code xl restore}),
+     * where it is the scheduler of the domain's CPU pool, which no xl.cfg key names.
+     */
     static final Set<String> FILLED_BY_LIBXL = Set.of(
             "c_info.domid",
+            "b_info.sched_params.sched",
             "b_info.video_memkb",
             "b_info.arch_x86.msr_relaxed",
             "disks[].colo_restore_enable");

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *
  * <p>Only what a PV or PVH domain's config usually holds is written: name and uuid (a domain keeps its uuid, which
  * is how xensnap knows it), memory and vCPUs, kernel, ramdisk and command line or a bootloader, the shutdown actions,
- * scheduler weight and cap, disks, network interfaces and channels. Whatever else the config holds is simply not
+ * the scheduler's parameters, disks, network interfaces and channels. Whatever else the config holds is simply not
  * written; {@link ConfigMatch} compares what xl parses back from this text with the config, field by field, and is
  * what decides whether the text carries the config — never this class alone.
  */
@@ -27,6 +27,9 @@ public final class XlConfigText {
     private static final Map<String, String> NIC_KEYS = Map.of("mac", "mac", "bridge", "bridge", "script", "script",
             "ip", "ip", "model", "model", "ifname", "vifname", "nictype", "type", "backend_domname", "backend",
             "gatewaydev", "gatewaydev", "mtu", "mtu");
+    /** libxl's scheduler parameters and their xl.cfg keys (xl_parse.c: the weight is {@code cpu_weight}). */
+    private static final Map<String, String> SCHED_KEYS = Map.of("weight", "cpu_weight", "cap", "cap", "period",
+            "period", "slice", "slice", "latency", "latency", "extratime", "extratime");
     private static final List<String> ACTIONS = List.of("on_poweroff", "on_reboot", "on_watchdog", "on_crash",
             "on_soft_reset");
 
@@ -61,9 +64,9 @@ public final class XlConfigText {
             lines.add("bootloader_args = " + list(bootArgs, name));
         }
         JsonNode sched = bInfo.path("sched_params");
-        for (String key : List.of("weight", "cap")) {
-            if (sched.path(key).isIntegralNumber()) {
-                lines.add(key + " = " + sched.path(key).asLong());
+        for (Map.Entry<String, String> key : SCHED_KEYS.entrySet()) {
+            if (sched.path(key.getKey()).isIntegralNumber()) {
+                lines.add(key.getValue() + " = " + sched.path(key.getKey()).asLong());
             }
         }
         for (String action : ACTIONS) {

@@ -54,6 +54,21 @@ class XlConfigTextTest {
         ConfigMatch.require(kept, parse(XlConfigText.render(kept, "edited")), "edited");
     }
 
+    /**
+     * A domain restored from a save image stores the config libxl retrieved from the running domain: its scheduler
+     * and the scheduler's parameters filled in (seen on a Xen 4.17 host after {@code xl save} and {@code xl restore}).
+     */
+    @Test
+    void aConfigThatWentThroughSaveAndRestoreKeepsItsSchedulerParameters() throws Exception {
+        ObjectNode config = tree("kept-pv-blkback.libxl-json");
+        ((ObjectNode) config.get("b_info")).putObject("sched_params").put("sched", "credit2").put("weight", 512)
+                .put("cap", 50);
+        byte[] kept = bytes(config);
+        String text = XlConfigText.render(kept, "restored");
+        assertThat(text).contains("cpu_weight = 512").contains("cap = 50");
+        ConfigMatch.require(kept, parse(text), "restored");
+    }
+
     @Test
     void aFieldTheTextDoesNotCarryIsNamedAndRefused() throws Exception {
         ObjectNode config = tree("kept-pv.libxl-json");
