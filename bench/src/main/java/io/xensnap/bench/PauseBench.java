@@ -32,6 +32,8 @@ final class PauseBench {
     private final Runs runs;
     private Stats xensnap;
     private Stats alone;
+    /** xensnap's pause in its parts: the save, until the transaction, the transaction, the unpause */
+    private final List<Stats> phases = new ArrayList<>();
 
     PauseBench(Runs runs) {
         this.runs = runs;
@@ -47,12 +49,18 @@ final class PauseBench {
                     Integer.toString(runs.total())).orThrow();
             List<Long> ours = new ArrayList<>();
             List<Long> theirs = new ArrayList<>();
+            List<List<Long>> parts = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                    new ArrayList<>());
             int round = 0;
             for (String line : r.stdout().split("\n")) {
                 String[] w = line.strip().split(" ");
                 if (w.length == 2 && w[0].equals("xensnap")) {
                     if (runs.counts(round)) {
                         ours.add(Long.parseLong(w[1]));
+                    }
+                } else if (w.length == 5 && w[0].equals("phases") && runs.counts(round)) {
+                    for (int i = 0; i < 4; i++) {
+                        parts.get(i).add(Long.parseLong(w[i + 1]));
                     }
                 } else if (w.length == 2 && w[0].equals("alone")) {
                     if (runs.counts(round)) {
@@ -67,6 +75,9 @@ final class PauseBench {
             }
             xensnap = Stats.ofNanos(ours);
             alone = Stats.ofNanos(theirs);
+            for (List<Long> part : parts) {
+                phases.add(Stats.ofNanos(part));
+            }
         }
     }
 
@@ -121,6 +132,10 @@ final class PauseBench {
                 runs.warmup(), runs.measured()));
         report.table(List.of("", "ms"), List.of(
                 List.of("xensnap: save, the disks' transaction, unpause", xensnap.cell()),
+                List.of("of which `xl save -p`", phases.get(0).cell()),
+                List.of("of which from the save's end to the transaction", phases.get(1).cell()),
+                List.of("of which the QMP transaction", phases.get(2).cell()),
+                List.of("of which `xl unpause`", phases.get(3).cell()),
                 List.of("xl save -p and xl unpause alone", alone.cell())));
         double ratio = xensnap.median() / alone.median();
         report.verdict("snapshot with memory: domain paused ≤ " + GOAL + "× xl save -p alone",

@@ -10,9 +10,12 @@ import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.internal.config.Settings;
+import io.xensnap.internal.engine.DomainLocks;
 import io.xensnap.internal.engine.EngineBuilder;
+import io.xensnap.internal.engine.EngineHooks;
 import io.xensnap.internal.engine.SnapshotEngine;
 import io.xensnap.internal.engine.create.CreateLimits;
+import io.xensnap.internal.engine.create.CreatePlan;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.service.LibxlConfigUpdater;
@@ -45,12 +48,27 @@ public final class PauseProbe {
         XlDomainControl xl = new XlDomainControl(new JdkProcessRunner(), Path.of("/usr/sbin/xl"),
                 Duration.ofMinutes(5));
         Timed timed = new Timed(xl);
-        SnapshotEngine engine = engine(timed);
+        long[] marks = new long[2];
+        SnapshotEngine engine = engine(timed, new EngineHooks() {
+            @Override
+            public void beforeTransaction(CreatePlan plan) {
+                marks[0] = System.nanoTime();
+            }
+
+            @Override
+            public void afterPointOfNoReturn(CreatePlan plan) {
+                marks[1] = System.nanoTime();
+            }
+        });
         Path alone = Path.of("/var/lib/xensnap/alone.xlsave");
         DomainRef dom = DomainRef.running(domid);
         for (int i = 0; i < rounds; i++) {
             engine.create(new SnapshotRequest(dom, "p" + i, "", List.of(DiskSpec.internal("xvda")), true));
             System.out.println("xensnap " + (timed.unpaused - timed.saveStarted));
+            // where the pause goes: the save, from its end to the transaction, the transaction, the unpause
+            System.out.println("phases " + (timed.saveEnded - timed.saveStarted) + " "
+                    + Math.max(0, marks[0] - timed.saveEnded) + " " + (marks[1] - Math.max(marks[0], timed.saveEnded))
+                    + " " + (timed.unpaused - marks[1]));
             engine.delete(dom, "p" + i);
             long t0 = System.nanoTime();
             xl.save(domid, alone, true);
@@ -62,7 +80,7 @@ public final class PauseProbe {
     }
 
     /** The engine as the service builds it, for this host's paths, with {@code xl} timed. */
-    private static SnapshotEngine engine(DomainControl xl) {
+    private static SnapshotEngine engine(DomainControl xl, EngineHooks hooks) {
         Settings settings = new Settings(Path.of("/var/run/xen"), Path.of("/var/lib/xen"),
                 XenstoreSocketPath.resolve(null, System::getenv), Path.of("/usr/bin/qemu-img"),
                 Path.of("/var/lib/xensnap"), List.of(Path.of("/images")), QmpTimeouts.defaults(),
@@ -73,7 +91,11 @@ public final class PauseProbe {
                 .libxl(new LibxlConfigUpdater(settings).store())
                 .catalogs(settings.stateDir())
                 .overlayRoots(settings.overlayRoots())
+                .locks(new DomainLocks(settings.domainBusyWait()))
+                .parallelism(settings.parallelism())
+                .jobTimeout(settings.qmp().job())
                 .domains(Optional.of(xl))
+                .hooks(hooks)
                 .build();
     }
 
@@ -82,6 +104,7 @@ public final class PauseProbe {
 
         private final DomainControl xl;
         volatile long saveStarted;
+        volatile long saveEnded;
         volatile long unpaused;
 
         Timed(DomainControl xl) {
@@ -92,6 +115,7 @@ public final class PauseProbe {
         public void save(int domid, Path image, boolean leavePaused) throws DomainControlException {
             saveStarted = System.nanoTime();
             xl.save(domid, image, leavePaused);
+            saveEnded = System.nanoTime();
         }
 
         @Override

@@ -45,6 +45,7 @@ import io.xensnap.internal.libxl.LibxlDisk;
 import io.xensnap.internal.libxl.LibxlDiskFormat;
 import io.xensnap.internal.libxl.LibxlDomain;
 import io.xensnap.internal.libxl.LibxlLockKind;
+import io.xensnap.internal.libxl.SavedDomainConfig;
 import io.xensnap.internal.libxl.UserdataLock;
 import io.xensnap.internal.qemuimg.QemuImgException;
 import io.xensnap.internal.qmp.BlockDevice;
@@ -119,13 +120,10 @@ public final class LiveCreate {
         boolean changesDisks = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
         MemorySave memory = plan.memory() == null ? null : new MemorySave(peers.domains().orElseThrow(),
                 domain.label(), domid, plan.memory());
-        DomainCatalog marked = null;
-        if (memory != null) {
-            // the mark names the image before it exists; xl save runs before the QMP socket's lock is taken,
-            // because libxl's save of an HVM or PVH domain talks to QEMU through that socket under that lock
-            marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
-            memory.save(undo);
-        }
+        // the mark names the save image before it exists
+        DomainCatalog marked = memory == null ? null
+                : markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
+        boolean saveInSession = memory != null && saveUnlessInSession(plan, memory, changesDisks, undo);
         DomainConfigStore.Session libxl = null;
         // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock
         // (docs/xen-host.md)
@@ -134,6 +132,11 @@ public final class LiveCreate {
              QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
             QmpConnection qmp = session.qmp();
             Targets targets = targets(plan, qmp);
+            if (saveInSession) {
+                // a PV domain's save never talks to its QEMU, and only libxl's QMP socket lock is held here: the
+                // session and its queries are ready before the domain pauses, which then waits for the transaction
+                memory.save(undo);
+            }
             if (changesDisks) {
                 libxl = peers.libxl().hold(libxlDomain);
             }
@@ -157,6 +160,34 @@ public final class LiveCreate {
                 libxl.close();
             }
         }
+    }
+
+    /**
+     * The save of a snapshot with memory, before the QMP session: libxl's save of an HVM or PVH domain talks to QEMU
+     * through the QMP socket under its lock, and its save of any domain takes the device-changes lock. A PV domain
+     * whose disks do not change is left to save inside the session ({@code true}), once its queries are answered.
+     */
+    private boolean saveUnlessInSession(CreatePlan plan, MemorySave memory, boolean changesDisks, UndoLog undo)
+            throws IOException, LibxlConfigException, DomainControlException, SnapshotException {
+        if (!changesDisks && savesWithoutQemu(plan)) {
+            return true;
+        }
+        memory.save(undo);
+        return false;
+    }
+
+    /**
+     * Whether libxl's save of this domain leaves its QEMU alone: a PV domain's (libxl suspends the device model through
+     * QMP only for an HVM or PVH domain). Read from the config the create keeps; a domain libxl keeps none of is
+     * treated as one whose save needs QEMU.
+     */
+    private boolean savesWithoutQemu(CreatePlan plan) throws IOException, LibxlConfigException {
+        Path kept = peers.catalogs().domainConfig(plan.domain().uuid(), plan.name());
+        if (!Files.isRegularFile(kept)) {
+            return false;
+        }
+        return SavedDomainConfig.shape(Files.readAllBytes(kept), kept.toString()).type().filter("pv"::equals)
+                .isPresent();
     }
 
     /** QEMU's block device for each disk of the plan, in the plan's order, and the transaction's action on it. */
