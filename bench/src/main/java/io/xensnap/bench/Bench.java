@@ -104,7 +104,7 @@ public final class Bench {
                 quiesce.report(report);
             }
             if (items.contains("11")) {
-                PauseBench pause = new PauseBench(quick ? new Runs(1, 3) : new Runs(2, 8));
+                PauseBench pause = new PauseBench(quick ? new Runs(1, 3) : new Runs(2, 14));
                 pause.run();
                 pause.report(report);
             }

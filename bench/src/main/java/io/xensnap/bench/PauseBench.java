@@ -134,7 +134,7 @@ final class PauseBench {
                 List.of("xensnap: save, the disks' transaction, unpause", xensnap.cell()),
                 List.of("of which `xl save -p`", phases.get(0).cell()),
                 List.of("of which from the save's end to the transaction", phases.get(1).cell()),
-                List.of("of which the QMP transaction", phases.get(2).cell()),
+                List.of("of which the QMP transaction (until the unpause starts)", phases.get(2).cell()),
                 List.of("of which `xl unpause`", phases.get(3).cell()),
                 List.of("xl save -p and xl unpause alone", alone.cell())));
         double ratio = xensnap.median() / alone.median();

@@ -48,16 +48,11 @@ public final class PauseProbe {
         XlDomainControl xl = new XlDomainControl(new JdkProcessRunner(), Path.of("/usr/sbin/xl"),
                 Duration.ofMinutes(5));
         Timed timed = new Timed(xl);
-        long[] marks = new long[2];
+        long[] marks = new long[1];
         SnapshotEngine engine = engine(timed, new EngineHooks() {
             @Override
             public void beforeTransaction(CreatePlan plan) {
                 marks[0] = System.nanoTime();
-            }
-
-            @Override
-            public void afterPointOfNoReturn(CreatePlan plan) {
-                marks[1] = System.nanoTime();
             }
         });
         Path alone = Path.of("/var/lib/xensnap/alone.xlsave");
@@ -65,10 +60,10 @@ public final class PauseProbe {
         for (int i = 0; i < rounds; i++) {
             engine.create(new SnapshotRequest(dom, "p" + i, "", List.of(DiskSpec.internal("xvda")), true));
             System.out.println("xensnap " + (timed.unpaused - timed.saveStarted));
-            // where the pause goes: the save, from its end to the transaction, the transaction, the unpause
+            // where the pause goes: the save, from its end to the transaction, the transaction (to the unpause), the unpause
             System.out.println("phases " + (timed.saveEnded - timed.saveStarted) + " "
-                    + Math.max(0, marks[0] - timed.saveEnded) + " " + (marks[1] - Math.max(marks[0], timed.saveEnded))
-                    + " " + (timed.unpaused - marks[1]));
+                    + (marks[0] - timed.saveEnded) + " " + (timed.unpauseStarted - marks[0]) + " "
+                    + (timed.unpaused - timed.unpauseStarted));
             engine.delete(dom, "p" + i);
             long t0 = System.nanoTime();
             xl.save(domid, alone, true);
@@ -105,6 +100,7 @@ public final class PauseProbe {
         private final DomainControl xl;
         volatile long saveStarted;
         volatile long saveEnded;
+        volatile long unpauseStarted;
         volatile long unpaused;
 
         Timed(DomainControl xl) {
@@ -120,6 +116,7 @@ public final class PauseProbe {
 
         @Override
         public void unpause(int domid) throws DomainControlException {
+            unpauseStarted = System.nanoTime();
             xl.unpause(domid);
             unpaused = System.nanoTime();
         }

@@ -42,7 +42,8 @@ final class WhyMissed {
             new Topic("list of 10,000", "Listing a large catalog", false),
             new Topic("heap", "Heap of a large catalog", false),
             new Topic("libvirt", "Create against libvirt", true),
-            new Topic("quiesced create", "A quiesced create in a TCG guest", false));
+            new Topic("quiesced create", "A quiesced create in a TCG guest", false),
+            new Topic("domain paused", "A snapshot with memory on the Xen test bed", false));
 
     private WhyMissed() {
     }
