@@ -122,16 +122,7 @@ public final class SnapshotService implements SnapshotOperations {
 
     @Override
     public RevertResult revert(DomainRef domain, String snapshot, Progress progress) throws SnapshotException {
-        try {
-            RevertResult result = engine.revert(domain, snapshot, guarded(progress));
-            succeeded(Operation.REVERT, domain, result.snapshot());
-            return result;
-        } catch (SnapshotException e) {
-            throw failed(Operation.REVERT, domain, snapshot, List.of(), e);
-        } catch (RuntimeException e) {
-            failed(Operation.REVERT, domain, snapshot, List.of(), defect(e));
-            throw e;
-        }
+        return reverted(domain, snapshot, () -> engine.revert(domain, snapshot, guarded(progress)));
     }
 
     @Override
@@ -142,8 +133,13 @@ public final class SnapshotService implements SnapshotOperations {
     @Override
     public RevertResult revertAndRestart(DomainRef domain, String snapshot, Progress progress)
             throws SnapshotException {
+        return reverted(domain, snapshot, () -> engine.revertAndRestart(domain, snapshot, guarded(progress)));
+    }
+
+    /** Either revert, with its event: one for the outcome, whatever it is. */
+    private RevertResult reverted(DomainRef domain, String snapshot, RevertCall call) throws SnapshotException {
         try {
-            RevertResult result = engine.revertAndRestart(domain, snapshot, guarded(progress));
+            RevertResult result = call.run();
             succeeded(Operation.REVERT, domain, result.snapshot());
             return result;
         } catch (SnapshotException e) {
@@ -152,6 +148,10 @@ public final class SnapshotService implements SnapshotOperations {
             failed(Operation.REVERT, domain, snapshot, List.of(), defect(e));
             throw e;
         }
+    }
+
+    private interface RevertCall {
+        RevertResult run() throws SnapshotException;
     }
 
     @Override

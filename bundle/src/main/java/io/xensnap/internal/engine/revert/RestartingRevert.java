@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.OptionalInt;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +15,6 @@ import io.xensnap.api.RevertResult;
 import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
-import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.DomainResolver;
 import io.xensnap.internal.engine.Errors;
@@ -26,7 +24,6 @@ import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.libxl.ConfigMatch;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.XlConfigText;
-import io.xensnap.internal.xenstore.XenstoreException;
 import io.xensnap.internal.xl.DomainControl;
 import io.xensnap.internal.xl.DomainControlException;
 
@@ -45,13 +42,13 @@ public final class RestartingRevert {
     private static final Logger LOG = LoggerFactory.getLogger(RestartingRevert.class);
 
     private final Peers peers;
-    private final DomainResolver resolver;
     private final Revert disks;
+    private final RevertTeardown teardown;
 
     public RestartingRevert(Peers peers, DomainResolver resolver, Revert disks) {
         this.peers = peers;
-        this.resolver = resolver;
         this.disks = disks;
+        this.teardown = new RevertTeardown(peers, resolver);
     }
 
     public RevertResult run(DomainRef ref, DomainCatalog catalog, SnapshotInfo snap, Progress progress)
@@ -65,20 +62,10 @@ public final class RestartingRevert {
         } finally {
             delete(cfg, label);
         }
-        OptionalInt domid = runningDomid(catalog.uuid());
-        if (domid.isPresent()) {
-            // the first change, and one without an undo: the domain's state since the snapshot is what a revert
-            // discards; everything that could refuse was checked above
-            try {
-                xl.destroy(domid.getAsInt());
-            } catch (DomainControlException e) {
-                throw Errors.xl(label + ": revert to " + snap.name() + ": the running domain " + domid.getAsInt()
-                        + " could not be destroyed; nothing changed", e);
-            }
-            LOG.info("{}: domain {} destroyed to revert to {} and start again", label, domid.getAsInt(), snap.name());
-        }
-        DomainRef shutOff = domid.isPresent() ? DomainRef.shutOff(catalog.uuid(), List.of()) : ref;
-        RevertResult result = disks.run(shutOff, load(catalog.uuid()), snap.name(), progress);
+        // the first change, without an undo: everything that could refuse was checked above
+        boolean ran = teardown.destroyIfRunning(xl, catalog.uuid(), snap.name());
+        DomainRef shutOff = ran ? DomainRef.shutOff(catalog.uuid(), List.of()) : ref;
+        RevertResult result = disks.run(shutOff, teardown.load(catalog.uuid()), snap.name(), progress);
         start(xl, kept, result, cfg, label, snap.name());
         return result;
     }
@@ -160,19 +147,4 @@ public final class RestartingRevert {
                 + " (xl.path)"));
     }
 
-    private OptionalInt runningDomid(String uuid) throws SnapshotException {
-        try {
-            return resolver.runningDomid(uuid);
-        } catch (XenstoreException e) {
-            throw Errors.xenstore("cannot tell whether domain " + uuid + " runs", e);
-        }
-    }
-
-    private DomainCatalog load(String uuid) throws SnapshotException {
-        try {
-            return peers.catalogs().load(uuid);
-        } catch (CatalogException e) {
-            throw Errors.catalog(e);
-        }
-    }
 }

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +16,6 @@ import io.xensnap.api.SnapshotError;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotKind;
-import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.DomainResolver;
 import io.xensnap.internal.engine.Errors;
@@ -25,7 +23,6 @@ import io.xensnap.internal.engine.Peers;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.libxl.LibxlConfigException;
 import io.xensnap.internal.libxl.SavedDomainConfig;
-import io.xensnap.internal.xenstore.XenstoreException;
 import io.xensnap.internal.xl.DomainControl;
 import io.xensnap.internal.xl.DomainControlException;
 import io.xensnap.internal.xl.SaveImageDigest;
@@ -49,34 +46,23 @@ public final class ResumingRevert {
     private static final Logger LOG = LoggerFactory.getLogger(ResumingRevert.class);
 
     private final Peers peers;
-    private final DomainResolver resolver;
     private final Revert disks;
+    private final RevertTeardown teardown;
 
     public ResumingRevert(Peers peers, DomainResolver resolver, Revert disks) {
         this.peers = peers;
-        this.resolver = resolver;
         this.disks = disks;
+        this.teardown = new RevertTeardown(peers, resolver);
     }
 
     public RevertResult run(DomainCatalog catalog, SnapshotInfo snap, Progress progress) throws SnapshotException {
         String label = "domain " + catalog.uuid();
         DomainControl xl = validate(catalog, snap, label);
         SaveImageHeader header = header(snap, label);
-        OptionalInt domid = runningDomid(catalog.uuid());
-        if (domid.isPresent()) {
-            // the first change, and one without an undo: the domain's state since the snapshot is what a revert
-            // discards; everything that could refuse was checked above
-            try {
-                xl.destroy(domid.getAsInt());
-            } catch (DomainControlException e) {
-                throw Errors.xl(label + ": revert to " + snap.name() + ": the running domain " + domid.getAsInt()
-                        + " could not be destroyed; nothing changed", e);
-            }
-            LOG.info("{}: domain {} destroyed to revert to {}", label, domid.getAsInt(), snap.name());
-        }
-        DomainCatalog now = load(catalog.uuid());
-        RevertResult result = disks.run(DomainRef.shutOff(catalog.uuid(), java.util.List.of()), now, snap.name(),
-                progress);
+        // the first change, without an undo: everything that could refuse was checked above
+        teardown.destroyIfRunning(xl, catalog.uuid(), snap.name());
+        RevertResult result = disks.run(DomainRef.shutOff(catalog.uuid(), java.util.List.of()),
+                teardown.load(catalog.uuid()), snap.name(), progress);
         Path image = snap.memory().image();
         Path restoreFrom = restoreImage(header, image, result, label);
         try {
@@ -178,19 +164,4 @@ public final class ResumingRevert {
         return xl;
     }
 
-    private OptionalInt runningDomid(String uuid) throws SnapshotException {
-        try {
-            return resolver.runningDomid(uuid);
-        } catch (XenstoreException e) {
-            throw Errors.xenstore("cannot tell whether domain " + uuid + " runs", e);
-        }
-    }
-
-    private DomainCatalog load(String uuid) throws SnapshotException {
-        try {
-            return peers.catalogs().load(uuid);
-        } catch (CatalogException e) {
-            throw Errors.catalog(e);
-        }
-    }
 }
