@@ -58,7 +58,7 @@ public final class RestartingRevert {
         byte[] kept = kept(catalog.uuid(), snap, label);
         Path cfg = peers.catalogs().restartConfig(catalog.uuid(), snap.name());
         try {
-            check(xl, kept, cfg, label + ": snapshot " + snap.name());
+            check(xl, kept, cfg, label + ": snapshot " + snap.name(), "; nothing changed");
         } finally {
             delete(cfg, label);
         }
@@ -79,7 +79,7 @@ public final class RestartingRevert {
         String context = label + ": the disks are back at snapshot " + name + " but the domain is shut off";
         try {
             byte[] config = RevertedConfig.of(kept, result, cfg.toString()).orElse(kept);
-            check(xl, config, cfg, context);
+            check(xl, config, cfg, context, "");
             xl.create(cfg);
         } catch (DomainControlException e) {
             throw Errors.xl(context + ": xl create " + cfg + " failed (the file stays)", e);
@@ -90,20 +90,25 @@ public final class RestartingRevert {
         LOG.info("{}: started again from the config kept with snapshot {}", label, name);
     }
 
-    /** Writes {@code config} as xl.cfg text to {@code cfg} and has xl's dry run prove that it carries the config. */
-    private static void check(DomainControl xl, byte[] config, Path cfg, String context) throws SnapshotException {
+    /**
+     * Writes {@code config} as xl.cfg text to {@code cfg} and has xl's dry run prove that it carries the config.
+     *
+     * @param outcome what a refusal here leaves, for its message
+     */
+    private static void check(DomainControl xl, byte[] config, Path cfg, String context, String outcome)
+            throws SnapshotException {
         try {
             String text = XlConfigText.render(config, cfg.toString());
             write(cfg, text);
             ConfigMatch.require(config, xl.parse(cfg), "the config kept");
         } catch (LibxlConfigException e) {
-            throw Errors.libxl(context + ": nothing changed", e);
+            throw Errors.libxl(context + outcome, e);
         } catch (DomainControlException e) {
-            throw Errors.xl(context + ": xl cannot parse the config written from the one kept (" + cfg
-                    + "); nothing changed", e);
+            throw Errors.xl(context + ": xl cannot parse the config written from the one kept (" + cfg + ")"
+                    + outcome, e);
         } catch (IOException e) {
             throw new SnapshotException(SnapshotError.CATALOG_UNWRITABLE, context + ": " + cfg + " cannot be written: "
-                    + e.getMessage() + "; nothing changed", e);
+                    + e.getMessage() + outcome, e);
         }
     }
 
@@ -146,5 +151,4 @@ public final class RestartingRevert {
                 + ": a revert that starts the domain again starts it with xl, which the configuration does not name"
                 + " (xl.path)"));
     }
-
 }
