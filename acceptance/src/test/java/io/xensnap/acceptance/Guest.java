@@ -28,6 +28,7 @@ final class Guest {
     private final String name;
     private final String uuid;
     private final String type;
+    private final String initrd;
 
     /**
      * A PV guest.
@@ -44,10 +45,16 @@ final class Guest {
      *             the bed's CPU offers the hardware paging that needs)
      */
     Guest(XenBed bed, String name, String uuid, String type) {
+        this(bed, name, uuid, type, INITRD);
+    }
+
+    /** @param initrd the guest's initramfs in dom0, when it is not the suite's own (e.g. one with a guest agent) */
+    Guest(XenBed bed, String name, String uuid, String type, String initrd) {
         this.bed = bed;
         this.name = name;
         this.uuid = uuid;
         this.type = type;
+        this.initrd = initrd;
     }
 
     /**
@@ -71,6 +78,11 @@ final class Guest {
 
     /** Writes the xl config of this guest on {@code disks} (xl disk specs) and returns its path. */
     String writeConfig(List<String> disks, List<String> vdevs) {
+        return writeConfig(disks, vdevs, List.of());
+    }
+
+    /** @param more further lines of xl config, e.g. {@code channel = [ ... ]} */
+    String writeConfig(List<String> disks, List<String> vdevs, List<String> more) {
         String path = "/etc/xen/" + name + ".cfg";
         List<String> quoted = new ArrayList<>();
         disks.forEach(d -> quoted.add("\"" + d + "\""));
@@ -79,13 +91,14 @@ final class Guest {
                 "uuid = \"" + uuid + "\"",
                 "type = \"" + type + "\"",
                 "kernel = \"" + KERNEL + "\"",
-                "ramdisk = \"" + INITRD + "\"",
+                "ramdisk = \"" + initrd + "\"",
                 "extra = \"console=hvc0 quiet disks=" + String.join(",", vdevs) + "\"",
                 "memory = 128",
                 "vcpus = 1",
                 "on_crash = \"destroy\"",
                 "on_reboot = \"restart\"",
                 "disk = [ " + String.join(", ", quoted) + " ]",
+                String.join("\n", more),
                 "").getBytes(StandardCharsets.UTF_8), path, "0644");
         return path;
     }

@@ -45,10 +45,14 @@ public final class AgentGuestImage {
 
     private final Path kernel;
     private final Path initramfs;
+    private final Path debs;
+    private final String agentVersion;
 
-    private AgentGuestImage(Path kernel, Path initramfs) {
+    private AgentGuestImage(Path kernel, Path initramfs, Path debs, String agentVersion) {
         this.kernel = kernel;
         this.initramfs = initramfs;
+        this.debs = debs;
+        this.agentVersion = agentVersion;
     }
 
     public Path kernel() {
@@ -57,6 +61,19 @@ public final class AgentGuestImage {
 
     public Path initramfs() {
         return initramfs;
+    }
+
+    /**
+     * Debian's {@code qemu-guest-agent} package this image's agent comes from, downloaded again when the cache lost
+     * it: for guests whose initramfs is made elsewhere (the Xen host's PV guest takes {@code qemu-ga} from it and the
+     * libraries from its own dom0).
+     */
+    public Path agentPackage() {
+        try {
+            return download(Files.createDirectories(debs), "qemu-guest-agent", agentVersion);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot fetch qemu-guest-agent " + agentVersion + " into " + debs, e);
+        }
     }
 
     /** The image under {@code ~/.cache/xensnap/agent-guest}, built first when the cache lacks it. */
@@ -89,7 +106,8 @@ public final class AgentGuestImage {
                     }
                 }
             }
-            return new AgentGuestImage(kernel, initramfs);
+            return new AgentGuestImage(kernel, initramfs, cache.resolve("debs"),
+                    versions.get("qemu-guest-agent"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the agent guest's boot files in " + cache, e);
         }
