@@ -103,12 +103,18 @@ class QuiesceOnXenIT {
     @Order(2)
     void aFreezeFromDom0StallsTheGuestsWriterUntilTheThaw() {
         int before = writes().size();
-        List<String> out = agent(4, "guest-fsfreeze-freeze", "guest-fsfreeze-status");
+        List<String> out;
+        List<String> thaw;
+        try {
+            out = agent(4, "guest-fsfreeze-freeze", "guest-fsfreeze-status");
+        } finally {
+            // the client waited 4 s after its commands; the agent answers the thaw on a fresh connection, also when
+            // the freeze's answer was not what this test expects (a guest left frozen would fail every later step)
+            thaw = agent(0, "guest-fsfreeze-thaw", "guest-fsfreeze-status");
+        }
         assertThat(out).as("freeze, status").hasSize(2);
         assertThat(Integer.parseInt(out.get(0))).as("file systems frozen").isPositive();
         assertThat(out.get(1)).isEqualTo("\"frozen\"");
-        // the client waited 4 s after its commands; the agent answers the thaw on a fresh connection
-        List<String> thaw = agent(0, "guest-fsfreeze-thaw", "guest-fsfreeze-status");
         assertThat(thaw).as("thaw, status").hasSize(2);
         assertThat(thaw.get(1)).isEqualTo("\"thawed\"");
         awaitWrites(before + 12, minutes(2));
@@ -172,8 +178,9 @@ class QuiesceOnXenIT {
             in.append(" printf '{\"execute\":\"").append(c).append("\"}\\n';");
         }
         in.append(" sleep ").append(holdSeconds).append(';');
-        // socat -t: how long it waits for the agent's answers once the commands are sent
-        String script = "(" + in + ") | timeout 60 socat -t 3 - UNIX-CONNECT:" + SOCKET;
+        // socat -t: how long it waits for the agent's answers once the commands are sent; the agent frames its reply
+        // to the sync with the byte 0xFF, which is no text: tr drops it
+        String script = "(" + in + ") | timeout 60 socat -t 3 - UNIX-CONNECT:" + SOCKET + " | tr -d '\\377'";
         String out = sh(bed, minutes(2), script);
         String sync = "{\"return\": " + id + "}";
         int at = out.indexOf(sync);
