@@ -88,11 +88,13 @@ class QuiesceOnXenIT {
     @Test
     @Order(1)
     void theAgentAnswersOverThePvChannelFromDom0() {
+        long t0 = System.nanoTime();
         assertThat(guest.console()).as("the guest's console").contains("GUEST AGENT")
                 .doesNotContain("GUEST CHANNEL missing", "GUEST MOUNT failed", "failed");
         assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
         List<String> info = agent(0, "guest-info");
         assertThat(info.get(0)).as("guest-info").contains("\"version\": \"7.2", "guest-fsfreeze-freeze");
+        log("the agent answered from dom0 (" + secs(t0) + ")");
     }
 
     /**
@@ -102,6 +104,7 @@ class QuiesceOnXenIT {
     @Test
     @Order(2)
     void aFreezeFromDom0StallsTheGuestsWriterUntilTheThaw() {
+        long t0 = System.nanoTime();
         int before = writes().size();
         List<String> out;
         List<String> thaw;
@@ -120,7 +123,7 @@ class QuiesceOnXenIT {
         awaitWrites(before + 12, minutes(2));
         double gap = longestGap(before);
         assertThat(gap).as("the longest pause between two appends after the freeze (s)").isGreaterThan(3.5);
-        log("frozen from dom0: the guest's appends paused for " + gap + " s");
+        log("frozen from dom0: the guest's appends paused for " + gap + " s (the step took " + secs(t0) + ")");
     }
 
     /**
@@ -133,6 +136,7 @@ class QuiesceOnXenIT {
     void aQuiescedSnapshotHoldsTheUnsyncedAppendsAndTheGuestIsThawed() {
         int domid = guest.domid();
         Dom0Karaf karaf = host.karaf();
+        long t0 = System.nanoTime();
         // a freeze syncs: the appends since the previous step's thaw are in the page cache alone
         long last0 = awaitWrites(writes().size() + 4, minutes(2));
         String never = karaf.execute("snapshot:create --quiesce never " + domid + " q0", minutes(5));
@@ -162,6 +166,7 @@ class QuiesceOnXenIT {
                 + ", the guest had made " + last1 + " when it was sent; frozen " + frozen.group(1)
                 + " ms; longest pause of the appends since: " + longestGap(lines - 4) + " s");
         assertThat(karaf.execute("snapshot:reconcile " + domid, minutes(3))).isEqualTo(guest.uuid() + " clean");
+        log("the snapshots' step took " + secs(t0) + " once Karaf was up");
     }
 
     /**
