@@ -36,19 +36,27 @@ final class Dom0Provider implements AutoCloseable {
     private final XenBed bed;
     /** the JVM's directory on the host's side of the share */
     private final Path dir;
+    private final List<String> classPath;
+    /** what follows {@code serve DIR}: empty, or the state directory and the guest's control channel */
+    private final List<String> serveArgs;
     private int sequence;
 
-    private Dom0Provider(XenBed bed) {
+    private Dom0Provider(XenBed bed, String name, List<String> classPath, List<String> serveArgs) {
         this.bed = bed;
-        this.dir = bed.share().resolve("xensnap");
+        this.dir = bed.share().resolve(name);
+        this.classPath = classPath;
+        this.serveArgs = serveArgs;
     }
 
     /**
      * Puts the class path into dom0 and starts the JVM in the background, pinned to one vCPU and with C1 only, as
      * Karaf runs in the acceptance suite (docs/acceptance.md), and niced, so that {@code xl create} and the device
      * models it starts meanwhile come first; {@link #awaitReady} waits for it.
+     *
+     * @param name      its directory on the share
+     * @param serveArgs empty, or a state directory of its own and the guest's control channel ({@link ProviderMain})
      */
-    static Dom0Provider start(XenBed bed) {
+    static Dom0Provider start(XenBed bed, String name, List<String> serveArgs) {
         Set<Path> sources = new LinkedHashSet<>();
         for (String part : PARTS) {
             sources.add(location(part));
@@ -71,13 +79,36 @@ final class Dom0Provider implements AutoCloseable {
                 entries.add(target);
             }
         }
-        Dom0Provider provider = new Dom0Provider(bed);
-        String share = XenBed.DOM0_SHARE + "/xensnap";
+        Dom0Provider provider = new Dom0Provider(bed, name, entries, serveArgs);
+        provider.launch();
+        return provider;
+    }
+
+    /** The service as {@code etc/io.xensnap.cfg} of the Karaf suite configures it, its state where Karaf keeps it. */
+    static Dom0Provider start(XenBed bed) {
+        return start(bed, "xensnap", List.of());
+    }
+
+    /**
+     * Starts the JVM again after it died (a crash the test caused); like a Karaf start, it reconciles every domain
+     * with a catalog before {@link #awaitReady} returns.
+     */
+    void restart() {
+        try {
+            Files.deleteIfExists(dir.resolve("ready"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        launch();
+    }
+
+    private void launch() {
+        String share = XenBed.DOM0_SHARE + "/" + dir.getFileName();
         // setsid and every stream redirected: the agent's command returns at once and nothing waits on the JVM
         Acceptance.sh(bed, Duration.ofMinutes(1), "mkdir -p " + share + " && setsid nice -n 10 taskset -c 1 java"
-                + " -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.showDateTime=true -cp " + String.join(":", entries)
-                + " " + ProviderMain.class.getName() + " serve " + share + " </dev/null >" + share + "/jvm.log 2>&1 &");
-        return provider;
+                + " -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.showDateTime=true"
+                + " -cp " + String.join(":", classPath) + " " + ProviderMain.class.getName() + " serve " + share + " " + String.join(" ", serveArgs)
+                + " </dev/null >>" + share + "/jvm.log 2>&1 &");
     }
 
     /** Waits until the service is up and its reconcile at start has ended. */
@@ -99,12 +130,8 @@ final class Dom0Provider implements AutoCloseable {
      *         as stderr
      */
     XenBed.Result run(Duration timeout, String... words) {
-        String id = String.format("%04d", ++sequence);
-        Path out = dir.resolve("out/" + id);
+        Path out = submit(words);
         try {
-            Path staged = dir.resolve("req/." + id);
-            Files.writeString(staged, String.join("\n", words) + "\n");
-            Files.move(staged, dir.resolve("req/" + id), StandardCopyOption.ATOMIC_MOVE);
             long deadline = System.nanoTime() + timeout.toNanos();
             while (!Files.exists(out)) {
                 if (System.nanoTime() > deadline) {
@@ -119,6 +146,34 @@ final class Dom0Provider implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Hands one operation to the JVM without waiting for it; @return where its answer will be written */
+    Path submit(String... words) {
+        String id = String.format("%04d", ++sequence);
+        try {
+            Path staged = dir.resolve("req/." + id);
+            Files.writeString(staged, String.join("\n", words) + "\n");
+            Files.move(staged, dir.resolve("req/" + id), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir.resolve("out/" + id);
+    }
+
+    /** Waits until the JVM has printed {@code line} and then is gone from dom0's process list. */
+    void awaitDeath(String line, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!log().contains(line)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("xensnap's JVM in dom0 did not print '" + line + "' within " + timeout
+                        + "; its log:\n" + log());
+            }
+            Acceptance.sleep(200);
+        }
+        Acceptance.sh(bed, timeout, "n=0; while pgrep -f '" + ProviderMain.class.getName() + " serve "
+                + XenBed.DOM0_SHARE + "/" + dir.getFileName() + "( |$)' >/dev/null; do n=$((n+1));"
+                + " [ $n -lt 600 ] || exit 1; sleep 0.1; done");
     }
 
     /** The JVM's log (SLF4J's lines and anything it printed), as far as it goes now. */

@@ -9,17 +9,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import io.xensnap.api.DiskSnapshot;
 import io.xensnap.api.DiskSnapshotProvider;
 import io.xensnap.api.DiskSpec;
 import io.xensnap.api.DomainRef;
+import io.xensnap.api.QuiescePolicy;
 import io.xensnap.api.SnapshotException;
 import io.xensnap.api.SnapshotInfo;
 import io.xensnap.api.SnapshotRequest;
 import io.xensnap.internal.config.Settings;
+import io.xensnap.internal.engine.EngineBuilder;
+import io.xensnap.internal.engine.SnapshotEngine;
 import io.xensnap.internal.engine.create.CreateLimits;
+import io.xensnap.internal.engine.reconcile.ReconcileReport;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.qmp.QmpTimeouts;
 import io.xensnap.internal.service.DomainLockRegistry;
 import io.xensnap.internal.service.LibxlConfigUpdater;
@@ -40,30 +46,51 @@ import io.xensnap.internal.xenstore.XenstoreSocketPath;
  * <pre>
  *   DIR/req/N       one operation, its words one a line, renamed into place from DIR/req/.N:
  *                     create DOMID NAME VDEV:internal|VDEV:external:OVERLAY ...
+ *                     qcreate DOMID NAME never|try|require FAULT VDEV:... ...   a create with that quiesce policy,
+ *                       on an engine with one of {@link GuestFaults}' faults; prints "quiesced yes|no MS" too
  *                     delete DOMID NAME
+ *                     reconcile DOMID     prints "clean", or "findings" and their codes
  *   DIR/out/N       written when it ends (renamed into place): the exit code on the first line (0, or 3 for a
  *                   SnapshotException), then "disk VDEV KIND IMAGE FORMAT OVERLAY" per disk of a create,
  *                   "deleted NAME" for a delete, or "ERROR CODE: message"
  *   DIR/ready       written once the service is up and its reconcile at start has ended
  *   DIR/stop        makes it exit
  * </pre>
+ *
+ * <p>{@code serve DIR} keeps its state where Karaf's xensnap would ({@code /var/lib/xensnap}); {@code serve DIR STATE
+ * CONTROL} keeps it in {@code STATE}, beside a Karaf on the same host, and with the short quiesce bounds of
+ * {@link #QUIESCE} (the guest's control channel at {@code CONTROL} is where {@link GuestFaults} stops its agent).
  */
 public final class ProviderMain {
+
+    /** The quiesce bounds of {@code serve DIR STATE CONTROL}: short, so that a timeout and the watchdog cost little. */
+    static final QuiesceSettings QUIESCE = new QuiesceSettings(QuiescePolicy.TRY, Duration.ofSeconds(4),
+            Duration.ofSeconds(6));
 
     private ProviderMain() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2 || !args[0].equals("serve")) {
-            throw new IllegalArgumentException("usage: serve DIR: " + Arrays.toString(args));
+        if ((args.length != 2 && args.length != 4) || !args[0].equals("serve")) {
+            throw new IllegalArgumentException("usage: serve DIR [STATE CONTROL]: " + Arrays.toString(args));
         }
         Path dir = Path.of(args[1]);
         Files.createDirectories(dir.resolve("req"));
         Files.createDirectories(dir.resolve("out"));
-        Settings settings = settings();
-        SnapshotService service = new SnapshotService(settings, new XenstoreConnector(settings),
-                new QmpConnector(settings), new QemuImgRunner(settings), new LibxlConfigUpdater(settings),
-                new DomainLockRegistry());
+        Settings settings = args.length == 4 ? settings(Path.of(args[2]), QUIESCE)
+                : settings(Path.of("/var/lib/xensnap"), QuiesceSettings.defaults());
+        Path control = args.length == 4 ? Path.of(args[3]) : null;
+        DomainLockRegistry locks = new DomainLockRegistry();
+        XenstoreConnector xenstore = new XenstoreConnector(settings);
+        QmpConnector qmp = new QmpConnector(settings);
+        QemuImgRunner qemuImg = new QemuImgRunner(settings);
+        LibxlConfigUpdater libxl = new LibxlConfigUpdater(settings);
+        SnapshotService service = new SnapshotService(settings, xenstore, qmp, qemuImg, libxl, locks);
+        Faulty faulty = fault -> new EngineBuilder(xenstore, qmp).qemuImg(qemuImg.qemuImg()).libxl(libxl.store())
+                .catalogs(settings.stateDir()).overlayRoots(settings.overlayRoots()).limits(settings.limits())
+                .locks(locks.waiting(settings.domainBusyWait())).parallelism(settings.parallelism())
+                .jobTimeout(settings.qmp().job()).mergeSpeed(settings.mergeSpeed()).quiesce(settings.quiesce())
+                .hooks(new GuestFaults(fault, control)).build();
         // the service reconciles every domain with a catalog when it starts, as in Karaf; an operation sent while
         // that holds the domain would wait for it, so none is taken before it ended
         if (!service.awaitStartupReconcile(Duration.ofMinutes(3))) {
@@ -78,7 +105,7 @@ public final class ProviderMain {
                 }
                 for (Path request : requests) {
                     List<String> words = Files.readAllLines(request);
-                    String out = operate(service, words);
+                    String out = operate(service, faulty, words);
                     Path tmp = dir.resolve("out/." + request.getFileName());
                     Files.writeString(tmp, out);
                     Files.move(tmp, dir.resolve("out/" + request.getFileName()), StandardCopyOption.ATOMIC_MOVE);
@@ -92,24 +119,31 @@ public final class ProviderMain {
         System.exit(0);
     }
 
-    private static String operate(DiskSnapshotProvider provider, List<String> words) {
+    /** An engine with one of {@link GuestFaults}' faults, on the service's parts and state. */
+    @FunctionalInterface
+    private interface Faulty {
+        SnapshotEngine engine(String fault);
+    }
+
+    private static String operate(SnapshotService provider, Faulty faulty, List<String> words) {
         StringBuilder out = new StringBuilder();
         DomainRef domain = DomainRef.running(Integer.parseInt(words.get(1)));
         try {
             switch (words.get(0)) {
-                case "create" -> {
-                    List<DiskSpec> disks = new ArrayList<>();
-                    for (String d : words.subList(3, words.size())) {
-                        String[] p = d.split(":", 3);
-                        disks.add(p[1].equals("internal") ? DiskSpec.internal(p[0])
-                                : DiskSpec.external(p[0], Path.of(p[2])));
-                    }
-                    SnapshotInfo info = provider.create(new SnapshotRequest(domain, words.get(2), "", disks));
-                    for (DiskSnapshot d : info.disks()) {
-                        out.append("disk ").append(d.vdev()).append(' ').append(d.kind()).append(' ')
-                                .append(d.image()).append(' ').append(d.format()).append(' ').append(d.overlay())
-                                .append('\n');
-                    }
+                case "create" -> print(provider.create(new SnapshotRequest(domain, words.get(2), "",
+                        disks(words.subList(3, words.size())))), out);
+                case "qcreate" -> {
+                    SnapshotInfo info = faulty.engine(words.get(4)).create(new SnapshotRequest(domain, words.get(2),
+                            "", disks(words.subList(5, words.size())), QuiescePolicy.of(words.get(3))));
+                    print(info, out);
+                    out.append("quiesced ").append(info.quiesced() ? "yes " : "no ").append(info.frozen().toMillis())
+                            .append('\n');
+                }
+                case "reconcile" -> {
+                    ReconcileReport report = provider.reconcile(domain);
+                    out.append(report.clean() ? "clean" : "findings");
+                    report.findings().forEach(f -> out.append(' ').append(f.code()));
+                    out.append('\n');
                 }
                 case "delete" -> {
                     provider.delete(domain, words.get(2));
@@ -127,18 +161,34 @@ public final class ProviderMain {
             return "1\nFAILED " + trace + "\n";
         }
     }
+
+    private static List<DiskSpec> disks(List<String> words) {
+        List<DiskSpec> disks = new ArrayList<>();
+        for (String d : words) {
+            String[] p = d.split(":", 3);
+            disks.add(p[1].equals("internal") ? DiskSpec.internal(p[0]) : DiskSpec.external(p[0], Path.of(p[2])));
+        }
+        return disks;
+    }
+
+    private static void print(SnapshotInfo info, StringBuilder out) {
+        for (DiskSnapshot d : info.disks()) {
+            out.append("disk ").append(d.vdev()).append(' ').append(d.kind()).append(' ').append(d.image())
+                    .append(' ').append(d.format()).append(' ').append(d.overlay()).append('\n');
+        }
+    }
     /**
      * What {@code etc/io.xensnap.cfg} of {@link XenAcceptanceIT} makes of this host, every other key at its default:
      * libxl's directories, the xenstored socket found as libxenstore finds it, Debian's qemu-img, overlays in
      * {@code /images}.
      */
-    private static Settings settings() {
+    private static Settings settings(Path state, QuiesceSettings quiesce) {
         return new Settings(Path.of("/var/run/xen"), Path.of("/var/lib/xen"),
                 XenstoreSocketPath.resolve(null, System::getenv), Path.of("/usr/bin/qemu-img"),
-                Path.of("/var/lib/xensnap"), List.of(Path.of("/images")),
+                state, List.of(Path.of("/images")),
                 new QmpTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(30),
                         Duration.ofMinutes(30)),
                 Duration.ofMinutes(30), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5), 4,
-                false, 0, CreateLimits.defaults());
+                false, 0, CreateLimits.defaults(), Optional.empty(), Duration.ofMinutes(10), quiesce);
     }
 }

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,11 +46,17 @@ class QuiesceOnXenIT {
     private static final String B = "/images/qsn-b.qcow2";
     private static final String INITRD = "/images/qga-initrd.gz";
     private static final String SOCKET = "/var/run/xen/qga-" + DOMU + ".sock";
+    /** the guest's control channel, through which the faults below stop its agent */
+    private static final String CONTROL = "/var/run/xen/ctl-" + DOMU + ".sock";
+    /** the state of the faults' xensnap (a JVM of its own beside Karaf's, which keeps its state in /var/lib/xensnap) */
+    private static final String FAULTS_STATE = "/var/lib/xensnap-faults";
+    private static final Pattern QUIESCED = Pattern.compile("^quiesced (yes|no) (\\d+)$", Pattern.MULTILINE);
     private static final Pattern WROTE = Pattern.compile("^GUEST W (\\d+) ([0-9.]+)$", Pattern.MULTILINE);
 
     private XenBed bed;
     private Guest guest;
     private Dom0Host host;
+    private Dom0Provider faults;
 
     @RegisterExtension
     final FailureReport report = new FailureReport(() -> bed, () -> host == null ? null : host.karafAsIs());
@@ -64,21 +69,29 @@ class QuiesceOnXenIT {
         bed.put(AgentGuestImage.cached().agentPackage(), "/root/qemu-guest-agent.deb", "0644");
         bed.put(resource("qga-guest-init"), "/root/qga-guest-init", "0755");
         bed.put(resource("qga-initramfs"), "/root/qga-initramfs", "0755");
+        bed.put(resource("qga-client"), "/root/qga-client", "0755");
         log("agent guest's initramfs: " + sh(bed, minutes(3), "/root/qga-initramfs /root/qemu-guest-agent.deb"
                 + " /root/qga-guest-init " + INITRD + " && ls -l " + INITRD).replace('\n', ' '));
         sh(bed, minutes(1), "qemu-img create -q -f qcow2 " + B + " 32M");
+        // the faults' JVM starts while the guest boots (a JVM's start under TCG takes the better part of a minute)
+        faults = Dom0Provider.start(bed, "xensnap-faults", List.of(FAULTS_STATE, CONTROL));
         guest = new Guest(bed, DOMU, UUID.randomUUID().toString(), "pv", INITRD);
         // Debian's xl 4.17 gives the first channel devid 0, the primary console's: a placeholder takes it
         guest.create(guest.writeConfig(List.of("format=qcow2,vdev=xvdb,access=rw,backendtype=qdisk,target=" + B),
                 List.of("xvdb"), List.of("channel = [ \"name=placeholder.devid0,connection=socket,path="
                         + "/var/run/xen/unused-" + DOMU + ".sock\", \"name=org.qemu.guest_agent.0,connection=socket,"
-                        + "path=" + SOCKET + "\" ]")));
+                        + "path=" + SOCKET + "\", \"name=io.xensnap.test.control,connection=socket,path=" + CONTROL
+                        + "\" ]")));
         awaitWrites(3, minutes(4));
-        log("agent guest running after " + secs(t0));
+        faults.awaitReady(minutes(5));
+        log("agent guest running, the faults' xensnap up after " + secs(t0));
     }
 
     @AfterAll
     void destroyTheGuest() {
+        if (faults != null) {
+            faults.close();
+        }
         if (guest != null) {
             guest.destroy();
         }
@@ -170,33 +183,179 @@ class QuiesceOnXenIT {
     }
 
     /**
-     * One connection to the agent: {@code guest-sync-delimited} with a fresh id (a reply a previous client left unread
-     * comes before it), then {@code commands}, then {@code holdSeconds} more before the client closes.
+     * A transaction QEMU refuses while the guest is frozen (the overlay xensnap prepared made an empty file): the guest
+     * is thawed, and nothing is changed: no overlay, libxl's config, xenstore and the image's snapshots as before, no
+     * catalog entry.
+     */
+    @Test
+    @Order(4)
+    void aTransactionQemuRefusesThawsTheGuestAndChangesNothing() {
+        int domid = guest.domid();
+        String overlay = "/images/qsn-b.x1.qcow2";
+        String before = disks();
+        XenBed.Result r = faults.run(minutes(3), "qcreate", "" + domid, "x1", "require", "empty-overlay:" + overlay,
+                "xvdb:external:" + overlay);
+        assertThat(r.exitCode()).as(r.stdout()).isEqualTo(3);
+        assertThat(r.stdout()).contains("HYPERVISOR_ERROR");
+        assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
+        awaitWrites(writes().size() + 2, minutes(1));
+        assertThat(disks()).as("xenstore, libxl, the image's snapshots, the catalog").isEqualTo(before);
+        assertThat(sh(bed, minutes(1), "ls /images")).doesNotContain("x1");
+        log("a refused transaction: " + r.stdout().strip());
+    }
+
+    /**
+     * The creating thread stops for 15 s while the guest is frozen: the watchdog thaws the guest after the longest
+     * freeze (6 s for this xensnap), and the snapshot, taken once the thread goes on, is not called quiesced.
+     */
+    @Test
+    @Order(5)
+    void theWatchdogThawsTheGuestWhileTheCreateIsStuck() {
+        int from = writes().size();
+        XenBed.Result r = faults.run(minutes(3), "qcreate", "" + guest.domid(), "w1", "require", "stuck:15000",
+                "xvdb:internal");
+        assertThat(r.exitCode()).as(r.stdout()).isZero();
+        Matcher q = QUIESCED.matcher(r.stdout());
+        assertThat(q.find()).as(r.stdout()).isTrue();
+        assertThat(q.group(1)).as("quiesced").isEqualTo("no");
+        assertThat(Long.parseLong(q.group(2))).as("frozen (ms)").isBetween(5_500L, 13_000L);
+        awaitWrites(writes().size() + 2, minutes(1));
+        double gap = longestGap(from);
+        // without the watchdog the guest would have stalled for the whole 15 s of the stuck thread; with it, for the
+        // watchdog's 6 s and the thaw's answer (seconds under TCG on a busy machine)
+        assertThat(gap).as("the guest's longest pause (s)").isBetween(4.5, 13.0);
+        assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
+        log("the watchdog thawed the guest: frozen " + q.group(2) + " ms, the guest paused " + gap + " s");
+    }
+
+    /**
+     * The agent is stopped (SIGSTOP) after it froze the guest: the snapshot is taken, the thaw is not answered and the
+     * create says so; the guest stays frozen until the agent runs again, and then carries out the thaw that waited in
+     * the channel. Reconcile finishes the create's bookkeeping.
+     */
+    @Test
+    @Order(6)
+    void anAgentStoppedWhileTheGuestIsFrozenThawsItWhenItRunsAgain() {
+        int domid = guest.domid();
+        XenBed.Result r = faults.run(minutes(3), "qcreate", "" + domid, "s1", "try", "stop-agent", "xvdb:internal");
+        assertThat(r.exitCode()).as(r.stdout()).isEqualTo(3);
+        assertThat(r.stdout()).contains("INTERNAL", "was taken", "did not confirm the thaw");
+        int stalled = writes().size();
+        Acceptance.sleep(3000);
+        assertThat(writes().size()).as("appends while the agent is stopped").isLessThanOrEqualTo(stalled + 1);
+        control("CONT");
+        awaitWrites(stalled + 3, minutes(1));
+        assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
+        assertThat(faults.run(minutes(2), "reconcile", "" + domid).stdout()).contains("CREATE_FINISHED");
+        assertThat(snapshotLog("s1")).as("s1 was taken while frozen: its /log is there").isNotEmpty();
+        log("a stopped agent: " + r.stdout().strip() + "; thawed once it ran again");
+    }
+
+    /**
+     * The agent answers the sync and is stopped before the freeze: the freeze times out, {@code try} takes the
+     * snapshot without it, and the thaw xensnap queued behind the freeze undoes the freeze the agent carries out once
+     * it runs again.
+     */
+    @Test
+    @Order(7)
+    void aFreezeThatTimesOutIsUndoneWhenTheAgentRunsAgain() {
+        XenBed.Result r = faults.run(minutes(3), "qcreate", "" + guest.domid(), "t1", "try",
+                "stop-agent-before-freeze", "xvdb:internal");
+        assertThat(r.exitCode()).as(r.stdout()).isZero();
+        assertThat(r.stdout()).contains("quiesced no 0");
+        int stalled = writes().size();
+        control("CONT");
+        awaitWrites(stalled + 3, minutes(1));
+        assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
+        log("a freeze that timed out, undone: " + r.stdout().strip());
+    }
+
+    /**
+     * xensnap dies while the guest is frozen (its JVM halts: no thaw, no watchdog). The guest stays frozen; the next
+     * start's reconcile finds the pending create's mark naming the agent, thaws the guest and rolls the create back.
+     */
+    @Test
+    @Order(8)
+    void aGuestLeftFrozenByADeadXensnapIsThawedByTheReconcileAtItsNextStart() {
+        long t0 = System.nanoTime();
+        int domid = guest.domid();
+        faults.submit("qcreate", "" + domid, "h1", "try", "halt", "xvdb:internal");
+        faults.awaitDeath("GuestFaults: halting", minutes(3));
+        int stalled = writes().size();
+        Acceptance.sleep(3000);
+        assertThat(writes().size()).as("appends after xensnap died").isLessThanOrEqualTo(stalled + 1);
+        assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"frozen\"");
+        faults.restart();
+        faults.awaitReady(minutes(5));
+        assertThat(faults.log()).contains("GUEST_THAWED");
+        awaitWrites(stalled + 3, minutes(1));
+        assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
+        assertThat(faults.run(minutes(2), "reconcile", "" + domid).stdout().strip()).isEqualTo("clean");
+        log("xensnap died with the guest frozen; its next start thawed it (" + secs(t0) + ")");
+    }
+
+    /**
+     * After {@code xl save} and {@code xl restore} the guest's agent no longer answers on the channel (it must be
+     * restarted in the guest): {@code require} is refused with nothing changed, {@code try} takes the snapshot
+     * without a freeze within the agent's timeout.
+     */
+    @Test
+    @Order(9)
+    void afterARestoreASilentAgentMakesRequireRefuseAndTryGoOn() {
+        long t0 = System.nanoTime();
+        sh(bed, minutes(4), "xl save " + DOMU + " /images/qsn.save && xl restore /images/qsn.save"
+                + " && rm -f /images/qsn.save");
+        int domid = guest.domid();
+        awaitWrites(writes().size() + 2, minutes(2));
+        String before = disks();
+        XenBed.Result require = faults.run(minutes(3), "qcreate", "" + domid, "r1", "require", "none",
+                "xvdb:internal");
+        assertThat(require.exitCode()).as(require.stdout()).isEqualTo(3);
+        assertThat(require.stdout()).contains("QUIESCE_FAILED", "nothing was changed");
+        assertThat(disks()).isEqualTo(before);
+        long t1 = System.nanoTime();
+        XenBed.Result tried = faults.run(minutes(3), "qcreate", "" + domid, "t2", "try", "none", "xvdb:internal");
+        assertThat(tried.exitCode()).as(tried.stdout()).isZero();
+        assertThat(tried.stdout()).contains("quiesced no 0");
+        awaitWrites(writes().size() + 2, minutes(1));
+        log("after the restore: " + require.stdout().strip() + "; try took " + secs(t1) + " (step " + secs(t0) + ")");
+    }
+
+    /**
+     * What a create that changed nothing must leave as it was: xenstore's and libxl's view of xvdb, the image's
+     * internal snapshots, and the faults' xensnap's catalogs.
+     */
+    private String disks() {
+        return sh(bed, minutes(1), "xl list -l " + DOMU + " | grep -E '\"(pdev_path|target)\"';"
+                + " xenstore-ls -f /local/domain/0/backend | grep -E '/params '; qemu-img snapshot -l -U " + B
+                + " | awk 'NR>2 {print $2}'; cat " + FAULTS_STATE + "/domains/* 2>/dev/null | md5sum");
+    }
+
+    /** Sends one command on the guest's control channel and waits for its answer. */
+    private void control(String word) {
+        String out = sh(bed, minutes(2), "/root/qga-client " + CONTROL + " --control " + word);
+        assertThat(out).as("the guest's control channel").contains(word + " done");
+    }
+
+    /**
+     * One conversation with the agent through the channel's socket ({@code qga-client} beside this class, a plain
+     * client in dom0): {@code guest-sync-delimited} with a fresh id, then {@code commands}, then {@code holdSeconds}
+     * more before the client closes.
      *
      * @return the {@code return} of each command, as JSON text
      */
     private List<String> agent(int holdSeconds, String... commands) {
-        long id = ThreadLocalRandom.current().nextLong(1, Integer.MAX_VALUE);
-        StringBuilder in = new StringBuilder("printf '\\377{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":"
-                + id + "}}\\n'; sleep 1;");
+        StringBuilder words = new StringBuilder("/root/qga-client " + SOCKET + " " + holdSeconds);
         for (String c : commands) {
-            in.append(" printf '{\"execute\":\"").append(c).append("\"}\\n';");
+            words.append(' ').append(c);
         }
-        in.append(" sleep ").append(holdSeconds).append(';');
-        // socat -t: how long it waits for the agent's answers once the commands are sent; the agent frames its reply
-        // to the sync with the byte 0xFF, which is no text: tr drops it
-        String script = "(" + in + ") | timeout 60 socat -t 3 - UNIX-CONNECT:" + SOCKET + " | tr -d '\\377'";
-        String out = sh(bed, minutes(2), script);
-        String sync = "{\"return\": " + id + "}";
-        int at = out.indexOf(sync);
-        assertThat(at).as("the agent's reply to guest-sync-delimited " + id + " in: " + out).isNotNegative();
+        String out = sh(bed, minutes(2), words.toString());
+        assertThat(out).as("the agent's answers").startsWith("SYNC ").doesNotContain("\"error\"", "TIMEOUT");
         List<String> returns = new ArrayList<>();
-        Matcher m = Pattern.compile("^\\{\"return\": (.*)\\}\\s*$", Pattern.MULTILINE)
-                .matcher(out.substring(at + sync.length()));
+        Matcher m = Pattern.compile("^\\{\"return\": (.*)\\}\\s*$", Pattern.MULTILINE).matcher(out);
         while (m.find()) {
             returns.add(m.group(1));
         }
-        assertThat(out.substring(at + sync.length())).as("no error from the agent").doesNotContain("\"error\"");
         return returns;
     }
 
