@@ -1,10 +1,16 @@
 package io.xensnap.internal.engine;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,29 +41,37 @@ public final class DomainWatchView implements AutoCloseable {
     /** The watched roots: every node a {@link RunningDomain} is read from lies below one of them. */
     static final List<String> WATCHED = List.of("@introduceDomain", "@releaseDomain", "/local", "/vm");
 
-    /* A backend's nodes, below its backend domain: the frontend's domid is group 1. */
-    private static final Pattern BACKEND = Pattern.compile("/local/domain/\\d+/backend/[^/]+/(\\d+)(/.*)?");
+    /* A backend's directory and the nodes of it the read uses; the frontend's domid is group 1. */
+    private static final Pattern BACKEND_READ =
+            Pattern.compile("/local/domain/\\d+/backend/[^/]+/(\\d+)(/[^/]+(/params|/dev|/mode|/device-type)?)?");
     /* Whole backend directories of every guest at once. */
     private static final Pattern BACKENDS = Pattern.compile("/local/domain/\\d+/backend(/[^/]+)?");
-    /* The nodes of a domain that the read uses: the directory itself, name, vm and the vbd frontends. */
-    private static final Pattern READ_NODES =
-            Pattern.compile("/local/domain/(\\d+)(/name|/vm|/device|/device/vbd(/.*)?)?");
-    /* A domain's other nodes (its memory, its data, its other devices): nothing the read uses. */
-    private static final Pattern OTHER_NODES = Pattern.compile("/local/domain/\\d+/.*");
+    /* The nodes of a domain that the read uses: the directory itself, name, vm, the vbd frontends and their links. */
+    private static final Pattern READ_NODES = Pattern.compile(
+            "/local/domain/(\\d+)(/name|/vm|/device|/device/vbd|/device/vbd/[^/]+|/device/vbd/[^/]+/backend)?");
+    /* Any other node of a domain (its memory, its data, a frontend's or backend's state): nothing the read uses. */
+    private static final Pattern OTHER_NODES = Pattern.compile("/local/domain/\\d+/.+");
 
     private final Connectors.Xenstore xenstore;
+    private final ExecutorService refresher;
     private final ReentrantLock connecting = new ReentrantLock();
     private XenstoreClient connection;
 
     // guarded by this: the entries, and the counters that tell a read whether anything changed while it ran
     private final Map<Integer, RunningDomain> entries = new HashMap<>();
     private final Map<Integer, Long> changes = new HashMap<>();
+    private final Set<Integer> refreshing = new HashSet<>();
     private long epoch;
     private boolean closed;
 
     /** @param xenstore opens the one connection the view keeps (again after it is lost) */
     public DomainWatchView(Connectors.Xenstore xenstore) {
         this.xenstore = Objects.requireNonNull(xenstore, "xenstore");
+        this.refresher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "xensnap-domain-view");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -182,10 +196,23 @@ public final class DomainWatchView implements AutoCloseable {
 
     /** The watch listener: drops what the changed node may have been read into. */
     void changed(WatchEvent event) {
-        String path = event.path();
-        Matcher backend = BACKEND.matcher(path);
+        try {
+            classify(event.path());
+        } catch (RuntimeException e) {
+            // a domid too long for an int, say: an event that cannot be placed drops everything rather than nothing
+            dropAll();
+            throw e;
+        }
+    }
+
+    private void classify(String path) {
+        Matcher backend = BACKEND_READ.matcher(path);
         if (backend.matches()) {
             dropDomain(Integer.parseInt(backend.group(1)));
+            return;
+        }
+        if (BACKENDS.matcher(path).matches()) {
+            dropAll();
             return;
         }
         Matcher own = READ_NODES.matcher(path);
@@ -193,16 +220,55 @@ public final class DomainWatchView implements AutoCloseable {
             dropDomain(Integer.parseInt(own.group(1)));
             return;
         }
-        if (OTHER_NODES.matcher(path).matches() && !BACKENDS.matcher(path).matches()) {
-            return;
+        if (!OTHER_NODES.matcher(path).matches()) {
+            // a domain came or went, /vm, the watched roots themselves or an unknown path: trust nothing kept
+            dropAll();
         }
-        // a domain came or went, a whole backend directory, /vm or an unknown path: trust nothing kept
-        dropAll();
     }
 
     private synchronized void dropDomain(int domid) {
-        entries.remove(domid);
+        boolean kept = entries.remove(domid) != null;
         changes.merge(domid, 1L, Long::sum);
+        if (kept && !closed && refreshing.add(domid)) {
+            try {
+                refresher.execute(() -> refresh(domid));
+            } catch (RejectedExecutionException e) {
+                refreshing.remove(domid);
+            }
+        }
+    }
+
+    /*
+     * A kept domain changed (a snapshot's own disk swap, typically): read it again now rather than in the next
+     * request. No barrier is needed to keep it: the stamp is taken before the read, and the event of any change the
+     * read may have missed reaches the listener after the stamp, so keep() refuses it or the listener drops it.
+     */
+    private void refresh(int domid) {
+        XenstoreClient xs;
+        Stamp stamp;
+        synchronized (this) {
+            refreshing.remove(domid);
+            if (closed) {
+                return;
+            }
+            stamp = stamp(domid);
+        }
+        connecting.lock();
+        try {
+            xs = connection != null && connection.isOpen() ? connection : null;
+        } finally {
+            connecting.unlock();
+        }
+        if (xs == null) {
+            return;
+        }
+        try {
+            RunningDomain read = new DomainDisks(xs).running(domid);
+            keep(read, stamp, read.vm());
+        } catch (XenstoreException e) {
+            // nothing kept; the next request reads it, and meets the failure itself if it lasts
+            LOG.debug("domain view: domain {} not read again after its change: {}", domid, e.getMessage());
+        }
     }
 
     private synchronized void dropAll() {
@@ -232,6 +298,7 @@ public final class DomainWatchView implements AutoCloseable {
         synchronized (this) {
             closed = true;
         }
+        refresher.shutdownNow();
         dropAll();
         connecting.lock();
         try {
@@ -241,6 +308,12 @@ public final class DomainWatchView implements AutoCloseable {
             }
         } finally {
             connecting.unlock();
+        }
+        try {
+            // a refresh on its way out fails on the closed connection at once
+            refresher.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

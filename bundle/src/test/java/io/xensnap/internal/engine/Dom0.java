@@ -259,6 +259,21 @@ public final class Dom0 implements AutoCloseable {
         return engine(EngineHooks.NONE);
     }
 
+    /** The engine with the given domain view (closed by the caller) and per-operation xenstore connections. */
+    SnapshotEngine engine(DomainWatchView view, Connectors.Xenstore perOperation) {
+        return new EngineBuilder(perOperation,
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
+                .domainView(view)
+                .qemuImg(new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), JSON))
+                .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)))
+                .catalogs(state)
+                .overlayRoots(List.of(images))
+                .locks(new DomainLocks(Duration.ofSeconds(20)))
+                .parallelism(2)
+                .jobTimeout(Duration.ofMinutes(2))
+                .build();
+    }
+
     /** @return query-block of the domain's QEMU, from outside the product's client */
     JsonNode queryBlock(int domid) throws IOException {
         return JSON.readTree(RawQmp.execute(host.qmpSocketPath(domid), Duration.ofSeconds(5),
