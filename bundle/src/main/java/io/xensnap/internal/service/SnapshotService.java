@@ -51,7 +51,7 @@ public final class SnapshotService implements SnapshotOperations {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotService.class);
 
     private final SnapshotEngine engine;
-    private final DomainWatchView domainView;
+    private final Optional<DomainWatchView> domainView;
     private final CatalogStore catalogs;
     private final Thread startupReconcile;
 
@@ -69,9 +69,10 @@ public final class SnapshotService implements SnapshotOperations {
                            @Reference(name = "locks") DomainLockRegistry locks) {
         this.catalogs = new CatalogStore(settings.stateDir());
         // one watching connection for the component's life, opened on the first request (xenstored may start later)
-        this.domainView = new DomainWatchView(xenstore);
-        this.engine = new EngineBuilder(xenstore, qmp)
-                .domainView(domainView)
+        this.domainView = settings.domainView() ? Optional.of(new DomainWatchView(xenstore)) : Optional.empty();
+        EngineBuilder builder = new EngineBuilder(xenstore, qmp);
+        domainView.ifPresent(builder::domainView);
+        this.engine = builder
                 .qemuImg(qemuImg.qemuImg())
                 .libxl(libxl.store())
                 .catalogs(catalogs)
@@ -103,7 +104,7 @@ public final class SnapshotService implements SnapshotOperations {
     public void deactivate() {
         // its waits are bounded; the interrupt only cuts short a lock wait or a sleep of the old engine
         startupReconcile.interrupt();
-        domainView.close();
+        domainView.ifPresent(DomainWatchView::close);
     }
 
     @Override

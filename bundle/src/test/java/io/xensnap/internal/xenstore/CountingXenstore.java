@@ -21,6 +21,7 @@ public final class CountingXenstore {
     private final AtomicInteger opened = new AtomicInteger();
     private final List<String> sent = new ArrayList<>();
     private final List<UnixSocketTransport> transports = new ArrayList<>();
+    private final List<XenstoreClient> clients = new ArrayList<>();
     private XenstoreClient last;
 
     public CountingXenstore(Path socket, Duration timeout) {
@@ -44,6 +45,7 @@ public final class CountingXenstore {
                 XenstoreClient.DEFAULT_TX_ATTEMPTS);
         synchronized (this) {
             last = client;
+            clients.add(client);
         }
         return client;
     }
@@ -94,6 +96,11 @@ public final class CountingXenstore {
     /** @return how many connections were opened */
     public int opened() {
         return opened.get();
+    }
+
+    /** @return how many of the connections opened are still open */
+    public synchronized long stillOpen() {
+        return clients.stream().filter(XenstoreClient::isOpen).count();
     }
 
     /** @return every request sent so far on any connection, as "TYPE first-argument", and forgets them */
