@@ -5,6 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
@@ -17,8 +20,9 @@ import java.util.zip.CRC32C;
  * append needs new blocks of the file system (a full one refuses it, as it refuses a new file):
  * <pre>
  *   header: "XSJ1", generation (8 bytes), base size (8), base CRC32C (4), CRC32C of the 24 bytes before (4)
- *   record: length n (4), CRC32C of the header's CRC, the length and the payload (4), payload (n bytes of JSON)
+ *   record: length n (4), CRC32C of the header's CRC, the length and the payload (4), "\n", payload, "\n"
  * </pre>
+ * The payload is the catalog's JSON on one line, so that {@code grep -a '^{'} shows a person every record.
  * All numbers big-endian. The base is the size and CRC32C of the catalog file's bytes: the journal counts only while
  * the catalog file is still that one, which a rewrite of the file (a new generation in its bytes) or another writer
  * ends. A record counts only if its length fits the file and its CRC checks; reading stops at the first that does
@@ -31,7 +35,7 @@ final class CatalogJournal {
 
     private static final int MAGIC = 0x58534a31;
     private static final int HEADER_BYTES = 28;
-    private static final int RECORD_HEAD = 8;
+    private static final int RECORD_HEAD = 9;
 
     private final Flushes flushes;
 
@@ -55,11 +59,38 @@ final class CatalogJournal {
         }
     }
 
+    /** One valid record: where its payload is, how long it is, its CRC and where the record ends. */
+    record Entry(long at, int length, int crc, long end) {
+    }
+
     /**
-     * What a read of a journal found: its header, how many valid records follow it, where the last valid one ends
-     * (the next append goes there) and where the last one's payload is in the bytes read.
+     * What a read of a journal found: its header and its valid records, the last of which ends where the next append
+     * goes.
      */
-    record Scan(Header header, int records, long end, int lastAt, int lastLength) {
+    record Scan(Header header, List<Entry> entries) {
+
+        Scan {
+            entries = List.copyOf(entries);
+        }
+
+        int records() {
+            return entries.size();
+        }
+
+        long end() {
+            return entries.isEmpty() ? BLOCK : entries.get(entries.size() - 1).end();
+        }
+
+        /** @return the last record's payload, null when there is none */
+        Entry last() {
+            return entries.isEmpty() ? null : entries.get(entries.size() - 1);
+        }
+
+        private Scan with(Entry e) {
+            List<Entry> more = new ArrayList<>(entries);
+            more.add(e);
+            return new Scan(header, more);
+        }
     }
 
     CatalogJournal(Flushes flushes) {
@@ -82,22 +113,21 @@ final class CatalogJournal {
             return null;
         }
         Header h = new Header(b.getLong(4), b.getLong(12), b.getInt(20), b.getInt(24));
-        int records = 0;
-        long end = BLOCK;
-        int lastAt = -1;
-        int lastLength = 0;
-        for (long at = BLOCK; at + RECORD_HEAD <= bytes.length; at = end) {
+        List<Entry> entries = new ArrayList<>();
+        for (long at = BLOCK; at + RECORD_HEAD <= bytes.length; ) {
             int n = b.getInt((int) at);
-            if (n <= 0 || n > bytes.length - at - RECORD_HEAD
-                    || b.getInt((int) at + 4) != recordCrc(h, bytes, (int) at + RECORD_HEAD, n)) {
+            int payload = (int) at + RECORD_HEAD;
+            if (n <= 0 || n > bytes.length - payload) {
                 break;
             }
-            records++;
-            lastAt = (int) at + RECORD_HEAD;
-            lastLength = n;
-            end = padded(at + RECORD_HEAD + n);
+            int crc = recordCrc(h, bytes, payload, n);
+            if (b.getInt((int) at + 4) != crc) {
+                break;
+            }
+            at = padded(payload + n + 1L);
+            entries.add(new Entry(payload, n, crc, at));
         }
-        return new Scan(h, records, end, lastAt, lastLength);
+        return new Scan(h, entries);
     }
 
     /**
@@ -112,7 +142,7 @@ final class CatalogJournal {
             flushes.data(ch);
         }
         flushes.directory(f.getParent());
-        return new Scan(header, 1, BLOCK + record.capacity(), -1, payload.length);
+        return new Scan(header, List.of(entry(header, BLOCK, payload)));
     }
 
     /**
@@ -138,12 +168,52 @@ final class CatalogJournal {
                 throw e;
             }
         }
-        return new Scan(scan.header(), scan.records() + 1, scan.end() + record.capacity(), -1, payload.length);
+        return scan.with(entry(scan.header(), scan.end(), payload));
+    }
+
+    /**
+     * Makes the last record that holds {@code payload} the journal's last: cuts off the records after it and makes
+     * that durable with one fdatasync. A catalog saved again as it was before (the undo of an operation) so leaves
+     * the journal byte for byte as it was.
+     *
+     * @return the journal up to that record, or null when no record holds {@code payload} (nothing is written)
+     */
+    Scan cutTo(Path f, Scan scan, byte[] payload) throws IOException {
+        int crc = recordCrc(scan.header(), payload, 0, payload.length);
+        List<Entry> entries = scan.entries();
+        for (int k = entries.size() - 1; k >= 0; k--) {
+            Entry e = entries.get(k);
+            if (e.crc() != crc || e.length() != payload.length) {
+                continue;
+            }
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ByteBuffer held = ByteBuffer.allocate(e.length());
+                while (held.hasRemaining() && ch.read(held, e.at() + held.position()) > 0) {
+                    // read on: a positional read may return fewer bytes than asked
+                }
+                if (held.hasRemaining() || !Arrays.equals(held.array(), payload)) {
+                    continue;
+                }
+                if (ch.size() > e.end()) {
+                    ch.truncate(e.end());
+                }
+                // also when nothing was cut: the record may be one a crashed process wrote and never flushed
+                flushes.data(ch);
+            }
+            return new Scan(scan.header(), entries.subList(0, k + 1));
+        }
+        return null;
+    }
+
+    private static Entry entry(Header h, long at, byte[] payload) {
+        return new Entry(at + RECORD_HEAD, payload.length, recordCrc(h, payload, 0, payload.length),
+                at + padded(RECORD_HEAD + payload.length + 1L));
     }
 
     private static ByteBuffer record(Header h, byte[] payload) {
-        ByteBuffer b = ByteBuffer.allocate((int) padded(RECORD_HEAD + payload.length));
-        b.putInt(payload.length).putInt(recordCrc(h, payload, 0, payload.length)).put(payload);
+        ByteBuffer b = ByteBuffer.allocate((int) padded(RECORD_HEAD + payload.length + 1));
+        b.putInt(payload.length).putInt(recordCrc(h, payload, 0, payload.length)).put((byte) '\n').put(payload)
+                .put((byte) '\n');
         return b.rewind();
     }
 

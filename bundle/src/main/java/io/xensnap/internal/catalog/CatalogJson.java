@@ -35,8 +35,14 @@ final class CatalogJson {
     record Read(DomainCatalog catalog, long generation) {
     }
 
+    /** @return the catalog file's bytes: indented, for the person who reads it */
     byte[] write(DomainCatalog c, long generation) throws IOException {
         return json.writeValueAsBytes(toJson(c, generation));
+    }
+
+    /** @return a journal record's bytes: the same JSON on one line, without its line break */
+    byte[] line(DomainCatalog c, long generation) throws IOException {
+        return json.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(toJson(c, generation));
     }
 
     /** @throws IOException or a RuntimeException when the bytes are no catalog of this format */

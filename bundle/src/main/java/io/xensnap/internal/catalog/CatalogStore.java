@@ -180,11 +180,15 @@ public final class CatalogStore {
         }
         if (scan != null && scan.records() > 0) {
             // the file is the one the journal continues, read when the journal began: no need to parse it again
-            CatalogJson.Read r = decode(uuid, journalFile(uuid), log, scan.lastAt(), scan.lastLength());
+            CatalogJson.Read r = decode(uuid, journalFile(uuid), log, (int) scan.last().at(), scan.last().length());
             return new Cached(stamps, r.catalog(), bytes.length, crc, seen, scan);
         }
         CatalogJson.Read r = decode(uuid, file(uuid), bytes, 0, bytes.length);
         return new Cached(stamps, r.catalog(), bytes.length, crc, Math.max(seen, r.generation()), scan);
+    }
+
+    private CatalogJson.Read decode(String uuid, Path from, byte[] bytes) throws CatalogException {
+        return decode(uuid, from, bytes, 0, bytes.length);
     }
 
     private CatalogJson.Read decode(String uuid, Path from, byte[] bytes, int off, int len) throws CatalogException {
@@ -235,23 +239,67 @@ public final class CatalogStore {
 
     /**
      * Appends {@code c} to the journal (one fdatasync); rewrites the catalog file instead when there is none yet or
-     * the journal is full, and starts a journal when the file has none that continues it.
+     * the journal is full, and starts a journal when the file has none that continues it. A catalog that one of the
+     * files already holds (an operation's undo writes back the one from before) is not written again: the journal is
+     * cut back to it, so that the files are what they were.
      */
     private void write(DomainCatalog c) throws CatalogException {
         Cached now = read(c.uuid());
-        if (now == null || now.scan() != null && full(now.scan(), now.size())) {
-            rewrite(c, now == null ? 0 : now.generation());
-        } else if (now.scan() == null) {
-            startJournal(now, c);
-        } else {
-            append(now, c);
+        if (now == null) {
+            rewrite(c, 0);
+            return;
+        }
+        CatalogJournal.Scan scan = now.scan();
+        Path j = journalFile(c.uuid());
+        try {
+            byte[] line = json.line(c, now.generation());
+            CatalogJournal.Scan cut = scan == null ? null : journal.cutTo(j, scan, line);
+            if (cut != null) {
+                keep(now, c, j, cut);
+            } else if (scan == null && c.equals(now.catalog())) {
+                // the catalog file holds it: make sure it is on the disk, as a write would
+                durable(file(c.uuid()));
+            } else if (scan != null && heldByFile(now, c)) {
+                Files.delete(j);
+                flushes.directory(dir);
+                cache.remove(c.uuid());
+            } else if (scan == null) {
+                startJournal(now, c, line);
+            } else if (full(scan, now.size(), c.pending().isEmpty() ? 1 : 2)) {
+                rewrite(c, now.generation());
+            } else {
+                keep(now, c, j, journal.append(j, scan, line));
+            }
+        } catch (IOException e) {
+            cache.remove(c.uuid());
+            throw unwritable(file(c.uuid()), e);
         }
     }
 
-    /** A journal of big catalogs is folded sooner, so that it stays within a few catalogs' size. */
-    private boolean full(CatalogJournal.Scan scan, long catalogBytes) {
-        long catalog = Math.max(catalogBytes, scan.lastLength()) + CatalogJournal.BLOCK;
-        return scan.records() >= compactAfter || scan.end() > 4 * catalog + (1 << 20);
+    /** @return whether the catalog file's bytes are those of {@code c}: the journal holds nothing beyond them */
+    private boolean heldByFile(Cached now, DomainCatalog c) throws IOException {
+        // only a catalog without a mark is worth the second serialisation: the undo of a whole operation
+        if (c.pending().isPresent()) {
+            return false;
+        }
+        byte[] bytes = json.write(c, now.scan().header().generation());
+        return bytes.length == now.size() && CatalogJournal.crc(bytes, 0, bytes.length) == now.crc();
+    }
+
+    private void durable(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            flushes.file(ch);
+        }
+        flushes.directory(dir);
+    }
+
+    /**
+     * A journal of big catalogs is folded sooner, so that it stays within a few catalogs' size. Under a pending mark
+     * the fold waits up to twice as long, for the operation's last save: an undo can then still cut the journal back.
+     */
+    private boolean full(CatalogJournal.Scan scan, long catalogBytes, int factor) {
+        long catalog = Math.max(catalogBytes, scan.records() == 0 ? 0 : scan.last().length()) + CatalogJournal.BLOCK;
+        return scan.records() >= factor * compactAfter || scan.end() > factor * (4 * catalog + (1 << 20));
     }
 
     private void rewrite(DomainCatalog c, long generation) throws CatalogException {
@@ -293,32 +341,20 @@ public final class CatalogStore {
         }
     }
 
-    private void startJournal(Cached now, DomainCatalog c) throws CatalogException {
+    private void startJournal(Cached now, DomainCatalog c, byte[] line) throws IOException {
         Path j = journalFile(c.uuid());
         try {
-            byte[] payload = json.write(c, now.generation());
             // a journal that names an older catalog file, or whose header a crash tore, holds nothing that counts
             Files.deleteIfExists(j);
             CatalogJournal.Header h = CatalogJournal.Header.of(now.generation(), now.size(), now.crc());
-            keep(now, c, j, journal.start(j, h, payload));
+            keep(now, c, j, journal.start(j, h, line));
         } catch (IOException e) {
-            cache.remove(c.uuid());
             try {
                 Files.deleteIfExists(j);
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw unwritable(file(c.uuid()), e);
-        }
-    }
-
-    private void append(Cached now, DomainCatalog c) throws CatalogException {
-        Path j = journalFile(c.uuid());
-        try {
-            keep(now, c, j, journal.append(j, now.scan(), json.write(c, now.generation())));
-        } catch (IOException e) {
-            cache.remove(c.uuid());
-            throw unwritable(file(c.uuid()), e);
+            throw e;
         }
     }
 

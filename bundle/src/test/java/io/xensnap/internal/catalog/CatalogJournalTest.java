@@ -11,6 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
@@ -146,22 +148,62 @@ class CatalogJournalTest {
     @Test
     void aJournalKeptByACrashDuringARewriteNoLongerCounts() throws Exception {
         CatalogStore store = new CatalogStore(state, new Flushes(), 1);
-        DomainCatalog before = catalog(0);
-        store.save(before);
-        DomainCatalog marked = catalog(1);
-        store.save(marked);
+        DomainCatalog first = marked(0);
+        store.save(first);
+        store.save(marked(1));
+        store.save(marked(2));
         Path journal = store.journalFile(UUID);
         Path kept = state.resolve("kept.journal");
         Files.copy(journal, kept);
 
-        // the undo writes back what was there before: a rewrite, since one record fills this journal
-        store.save(before);
+        // under a mark the journal is full at twice one record: the save of the first catalog again is a rewrite
+        store.save(first);
         assertThat(journal).doesNotExist();
         Files.copy(kept, journal);
 
-        assertThat(new CatalogStore(state).load(UUID)).isEqualTo(before);
+        assertThat(new CatalogStore(state).load(UUID)).isEqualTo(first);
+        store.save(catalog(3));
+        assertThat(new CatalogStore(state).load(UUID)).isEqualTo(catalog(3));
+    }
+
+    /** An operation's undo writes back the catalog from before it: the files are then what they were, byte for byte. */
+    @Test
+    void anUndoCutsTheJournalBackToWhatItWas() throws Exception {
+        CountingFlushes flushes = new CountingFlushes();
+        CatalogStore store = new CatalogStore(state, flushes, CatalogStore.COMPACT_AFTER);
+        store.save(catalog(0));
+        Map<Path, String> onlyTheFile = files();
+        store.save(marked(1));
+        store.save(marked(1).withName("vm1b"));
+        flushes.take();
+        store.restore(catalog(0), true);
+        assertThat(flushes.take()).as("the journal this operation started is removed")
+                .containsExactly("fsync of the directory");
+        assertThat(files()).isEqualTo(onlyTheFile);
+
         store.save(catalog(2));
-        assertThat(new CatalogStore(state).load(UUID)).isEqualTo(catalog(2));
+        store.save(catalog(3));
+        Map<Path, String> withJournal = files();
+        store.save(marked(4));
+        store.save(marked(4).withName("vm4b"));
+        flushes.take();
+        store.save(catalog(3));
+        assertThat(flushes.take()).as("cut back: one flush").containsExactly("fdatasync");
+        assertThat(files()).isEqualTo(withJournal);
+        assertThat(new CatalogStore(state).load(UUID)).isEqualTo(catalog(3));
+        store.save(catalog(5));
+        assertThat(new CatalogStore(state).load(UUID)).isEqualTo(catalog(5));
+    }
+
+    /** @return every file of the catalog directory with its bytes (as text, so that the maps compare by content) */
+    private Map<Path, String> files() throws IOException {
+        Map<Path, String> out = new TreeMap<>();
+        try (var s = Files.list(state.resolve("domains"))) {
+            for (Path p : s.toList()) {
+                out.put(p, new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+        }
+        return out;
     }
 
     @Test
@@ -245,6 +287,24 @@ class CatalogJournalTest {
         return catalog(i).withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, "n" + i,
                 Instant.parse("2026-12-07T10:00:00Z"), "", List.of(new DiskSnapshot("xvda", SnapshotKind.INTERNAL,
                 Path.of("/img/a.qcow2"), DiskFormat.QCOW2, null)))));
+    }
+
+    @Test
+    void aPersonFindsEachRecordOnALineOfItsOwn() throws Exception {
+        CatalogStore store = new CatalogStore(state);
+        for (int i = 0; i < 3; i++) {
+            store.save(i == 1 ? marked(i) : catalog(i));
+        }
+        // what grep -a '^{' prints
+        List<String> lines = new String(Files.readAllBytes(store.journalFile(UUID)),
+                java.nio.charset.StandardCharsets.ISO_8859_1).lines().filter(l -> l.startsWith("{")).toList();
+        assertThat(lines).hasSize(2);
+        byte[] last = lines.get(1).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        CatalogJson.Read newest = new CatalogJson().read(last, 0, last.length);
+        assertThat(newest.catalog()).isEqualTo(catalog(2));
+        byte[] file = Files.readAllBytes(store.file(UUID));
+        assertThat(newest.generation()).as("the same generation as the file it continues")
+                .isEqualTo(new CatalogJson().read(file, 0, file.length).generation()).isEqualTo(1);
     }
 
     /** A catalog that differs from the others by its name and by a snapshot. */
