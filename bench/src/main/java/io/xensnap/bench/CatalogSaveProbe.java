@@ -36,29 +36,20 @@ final class CatalogSaveProbe {
     public static void main(String[] args) throws Exception {
         Path dir = Files.createDirectories(Path.of(args.length > 0 ? args[0] : "bench/target/catalog-probe"));
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 200;
-        Stats save = saves(dir.resolve("journal"), n);
-        Stats atomic = atomicWrites(dir.resolve("atomic"), n);
-        System.out.printf("catalog save (journal, rewrites included): %s ms%n", save.cell());
-        System.out.printf("atomic write (before the journal):         %s ms%n", atomic.cell());
+        Stats[] both = compare(dir, n);
+        System.out.printf("catalog save (journal, rewrites included): %s ms%n", both[0].cell());
+        System.out.printf("atomic write (before the journal):         %s ms%n", both[1].cell());
     }
 
-    /** {@code n} saves, a pending mark and a finished catalog in turn, after {@code n / 10} unmeasured ones. */
-    static Stats saves(Path state, int n) throws Exception {
-        CatalogStore store = new CatalogStore(Files.createDirectories(state));
-        List<Long> ns = new ArrayList<>();
-        for (int i = 0; i < n + n / 10; i++) {
-            DomainCatalog c = catalog(i);
-            long t0 = System.nanoTime();
-            store.save(c);
-            if (i >= n / 10) {
-                ns.add(System.nanoTime() - t0);
-            }
-        }
-        return Stats.ofNanos(ns);
-    }
-
-    /** The same catalogs' bytes, each written as a save wrote it before the journal. */
-    static Stats atomicWrites(Path state, int n) throws Exception {
+    /**
+     * {@code n} saves, a pending mark and a finished catalog in turn, each followed by the atomic write of the same
+     * catalog's bytes into another directory, so that both see the same load of the machine; {@code n / 10} of
+     * each unmeasured first.
+     *
+     * @return the saves' times, then the atomic writes'
+     */
+    static Stats[] compare(Path state, int n) throws Exception {
+        CatalogStore store = new CatalogStore(Files.createDirectories(state.resolve("journal")));
         // a store's first save writes the catalog file itself: its bytes are what the old save wrote
         byte[][] bytes = new byte[2][];
         for (int k = 0; k < 2; k++) {
@@ -66,16 +57,22 @@ final class CatalogSaveProbe {
             once.save(catalog(k));
             bytes[k] = Files.readAllBytes(once.file(UUID));
         }
-        Path f = new CatalogStore(state).file(UUID);
-        List<Long> ns = new ArrayList<>();
+        Path f = new CatalogStore(state.resolve("atomic")).file(UUID);
+        List<Long> saves = new ArrayList<>();
+        List<Long> atomic = new ArrayList<>();
         for (int i = 0; i < n + n / 10; i++) {
+            DomainCatalog c = catalog(i);
             long t0 = System.nanoTime();
+            store.save(c);
+            long t1 = System.nanoTime();
             atomicWrite(f.getParent(), f, bytes[i % 2]);
+            long t2 = System.nanoTime();
             if (i >= n / 10) {
-                ns.add(System.nanoTime() - t0);
+                saves.add(t1 - t0);
+                atomic.add(t2 - t1);
             }
         }
-        return Stats.ofNanos(ns);
+        return new Stats[] {Stats.ofNanos(saves), Stats.ofNanos(atomic)};
     }
 
     private static void atomicWrite(Path dir, Path f, byte[] bytes) throws IOException {

@@ -49,8 +49,9 @@ final class CreateBench {
                 host.stop(rawQemu);
             }
         }
-        catalogSave = CatalogSaveProbe.saves(host.state().resolve("save-bench"), runs.total() * 10);
-        atomicWrite = CatalogSaveProbe.atomicWrites(host.state().resolve("atomic-bench"), runs.total() * 10);
+        Stats[] saves = CatalogSaveProbe.compare(host.state().resolve("save-bench"), runs.total() * 10);
+        catalogSave = saves[0];
+        atomicWrite = saves[1];
     }
 
     private void measure(int n, SnapshotKind kind, RealQemu oursQemu, RealQemu rawQemu, Runs r) throws Exception {
