@@ -147,8 +147,19 @@ final class CreateBench {
                 "ours: txn", "ours: finish", "bookkeeping", "share of ours"), rows);
         for (Cell c : cells) {
             double ratio = c.ours().median() / c.raw().median();
-            out.verdict("create " + c.kind().name().toLowerCase() + " N=" + c.disks() + " ≤ 1.25× raw QMP",
-                    Stats.ratio(c.ours(), c.raw()), ratio <= 1.25, null);
+            double target = target(c.disks());
+            out.verdict("create " + c.kind().name().toLowerCase() + " N=" + c.disks() + " ≤ "
+                    + String.format(java.util.Locale.ROOT, "%.2f", target) + "× raw QMP",
+                    Stats.ratio(c.ours(), c.raw()), ratio <= target, null);
         }
+    }
+
+    /**
+     * The create's target against a raw QMP client: at one disk the checks and the durable pending mark are a fixed
+     * cost beside a transaction of a few ms (2.0×); at 16 disks QEMU's own work dominates and xensnap's must nearly
+     * vanish (1.15×); 4 disks lie between.
+     */
+    static double target(int disks) {
+        return disks <= 1 ? 2.0 : disks >= 16 ? 1.15 : 1.5;
     }
 }
