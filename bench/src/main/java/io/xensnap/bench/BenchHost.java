@@ -19,7 +19,9 @@ import io.xensnap.harness.RealQemu;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.harness.XenHost;
+import io.xensnap.internal.engine.Connectors;
 import io.xensnap.internal.engine.DomainLocks;
+import io.xensnap.internal.engine.DomainWatchView;
 import io.xensnap.internal.engine.EngineBuilder;
 import io.xensnap.internal.engine.EngineHooks;
 import io.xensnap.internal.engine.SnapshotEngine;
@@ -44,6 +46,7 @@ final class BenchHost implements AutoCloseable {
     private final XenHost host;
     private final Path images;
     private final Path state;
+    private final List<DomainWatchView> views = new ArrayList<>();
 
     BenchHost() throws IOException {
         fixture = Dom0Fixture.start(RealXenstored.Profile.CXENSTORED);
@@ -132,9 +135,11 @@ final class BenchHost implements AutoCloseable {
 
     /** The engine as the bundle wires it, with {@code hooks} at its hook points. */
     SnapshotEngine engineWith(EngineHooks hooks, int parallelism, Path stateDir) {
-        return new EngineBuilder(
-                () -> XenstoreClient.connect(xenstoredSocket(), "xensnap-bench", Duration.ofSeconds(5)),
+        Connectors.Xenstore xenstore =
+                () -> XenstoreClient.connect(xenstoredSocket(), "xensnap-bench", Duration.ofSeconds(5));
+        return new EngineBuilder(xenstore,
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults(), JSON).connect())
+                .domainView(domainView(xenstore))
                 .qemuImg(qemuImg())
                 .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(5)))
                 .catalogs(stateDir)
@@ -163,8 +168,20 @@ final class BenchHost implements AutoCloseable {
         fixture.stop(qemu);
     }
 
+    /** A domain view as the service keeps one, closed with this host. */
+    private DomainWatchView domainView(Connectors.Xenstore xenstore) {
+        DomainWatchView view = new DomainWatchView(xenstore);
+        synchronized (views) {
+            views.add(view);
+        }
+        return view;
+    }
+
     @Override
     public void close() {
+        synchronized (views) {
+            views.forEach(DomainWatchView::close);
+        }
         fixture.close();
     }
 }

@@ -12,45 +12,46 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import io.xensnap.api.DiskFormat;
-import io.xensnap.api.DiskImage;
-import io.xensnap.api.DiskSnapshot;
-import io.xensnap.api.MemoryImage;
-import io.xensnap.api.SnapshotInfo;
-import io.xensnap.api.SnapshotKind;
 
 /**
- * Keeps one JSON file per domain uuid under {@code <stateDir>/domains/}. Writes are atomic (temp file, fsync,
- * rename, fsync of the directory), so a crash leaves either the old or the new catalog, never half of one.
+ * Keeps each domain's catalog under {@code <stateDir>/domains/}: a catalog file {@code <uuid>.json}, written
+ * atomically (temp file, fsync, rename, fsync of the directory), and after it a journal {@code <uuid>.journal} of the
+ * catalogs saved since ({@link CatalogJournal}). A save appends to the journal and costs one fdatasync; every
+ * {@code compactAfter} records (or once the journal outgrows a few catalogs) the save rewrites the catalog file
+ * instead, with a new generation in it, and drops the journal; the save after that starts a new one. A crash leaves
+ * the last catalog whose save returned, or the one being saved, never half of one: the catalog file is replaced by a
+ * rename, and a torn journal record does not check.
  *
- * <p>What was last read or written is kept per domain and handed out again while the file is the same one: same file
- * key (inode), size and modification time. Every write replaces the file by a rename, so a new inode, which makes the
- * check safe against writers that are not this store (another process, an operator's editor that renames); the cost of
- * a read is then one {@code stat} instead of parsing a catalog that may hold thousands of snapshots.
+ * <p>What was last read or written is kept per domain and handed out again while both files are the same ones: same
+ * file key (inode), size and modification time. A rewrite replaces the catalog file by a rename, so a new inode, and
+ * an append makes the journal longer; other writers (another process, an operator's editor) change one of the
+ * stamps too. The cost of a read is then two {@code stat}s instead of parsing a catalog that may hold thousands of
+ * snapshots.
  */
 public final class CatalogStore {
 
-    static final int FORMAT_VERSION = 1;
+    /** Records a journal holds before the save after them rewrites the catalog file. */
+    static final int COMPACT_AFTER = 32;
 
     private final Path dir;
-    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final CatalogJson json = new CatalogJson();
+    private final Flushes flushes;
+    private final CatalogJournal journal;
+    private final int compactAfter;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    /** A catalog as it was in the file that {@code stamp} describes. */
-    private record Cached(Stamp stamp, DomainCatalog catalog) {
+    /**
+     * A catalog as the files that {@code stamps} describe hold it. {@code size} and {@code crc} are the catalog
+     * file's, which a new journal names; {@code generation} the highest either file names; {@code scan} the journal
+     * when it continues this catalog file, null when there is none that does.
+     */
+    private record Cached(Stamps stamps, DomainCatalog catalog, long size, int crc, long generation,
+                          CatalogJournal.Scan scan) {
     }
 
     /** Which file a catalog came from: a rename gives a new file key even when size and time happen to match. */
@@ -59,10 +60,30 @@ public final class CatalogStore {
             BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
             return new Stamp(a.fileKey(), a.size(), a.lastModifiedTime());
         }
+
+        /** @return null when there is no {@code f} */
+        static Stamp ifAny(Path f) throws IOException {
+            try {
+                return of(f);
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+        }
+    }
+
+    /** The catalog file's stamp and the journal's, null for a file that is not there. */
+    private record Stamps(Stamp catalog, Stamp journal) {
     }
 
     public CatalogStore(Path stateDir) {
+        this(stateDir, new Flushes(), COMPACT_AFTER);
+    }
+
+    CatalogStore(Path stateDir, Flushes flushes, int compactAfter) {
         this.dir = stateDir.resolve("domains");
+        this.flushes = flushes;
+        this.journal = new CatalogJournal(flushes);
+        this.compactAfter = compactAfter;
     }
 
     /** @return the file that holds the catalog of {@code uuid} */
@@ -94,6 +115,11 @@ public final class CatalogStore {
         return domainConfig(uuid, snapshot).resolveSibling(snapshot + ".xl.cfg");
     }
 
+    /** @return the journal of the catalogs of {@code uuid} saved since its catalog file was written */
+    public Path journalFile(String uuid) {
+        return dir.resolve(uuid + ".journal");
+    }
+
     /** @return the temporary file a write of {@code uuid}'s catalog goes through before its rename */
     public Path tempFile(String uuid) {
         return dir.resolve("." + uuid + ".json.tmp");
@@ -101,36 +127,81 @@ public final class CatalogStore {
 
     /** @return the catalog of {@code uuid}, empty when the domain has none yet */
     public DomainCatalog load(String uuid) throws CatalogException {
+        Cached c = read(uuid);
+        return c == null ? DomainCatalog.empty(uuid) : c.catalog();
+    }
+
+    /** @return what the files of {@code uuid} hold, null when there is no catalog file (a journal alone is none) */
+    private Cached read(String uuid) throws CatalogException {
         Path f = file(uuid);
-        Stamp stamp;
+        Path j = journalFile(uuid);
+        Stamps stamps;
         byte[] bytes;
         try {
-            // stamped before the read: if the file is replaced in between, the stamp is the older file's and the next
+            // stamped before the read: if a file is replaced in between, the stamp is the older file's and the next
             // load parses again, never the other way round
-            stamp = Stamp.of(f);
+            stamps = new Stamps(Stamp.ifAny(f), Stamp.ifAny(j));
             Cached known = cache.get(uuid);
-            if (known != null && known.stamp().equals(stamp)) {
-                return known.catalog();
+            if (stamps.catalog() != null && known != null && known.stamps().equals(stamps)) {
+                return known;
             }
-            bytes = Files.readAllBytes(f);
+            bytes = stamps.catalog() == null ? null : Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
-            cache.remove(uuid);
-            return DomainCatalog.empty(uuid);
+            bytes = null;
+            stamps = null;
         } catch (IOException e) {
             throw new CatalogException(f, "cannot be read: " + e.getMessage(), e);
         }
-        DomainCatalog c;
+        if (bytes == null) {
+            cache.remove(uuid);
+            return null;
+        }
+        byte[] log;
         try {
-            c = fromJson(json.readTree(bytes));
-            if (!c.uuid().equals(uuid)) {
-                throw new IllegalArgumentException("holds domain " + c.uuid());
+            log = stamps.journal() == null ? null : Files.readAllBytes(j);
+        } catch (NoSuchFileException e) {
+            log = null;
+        } catch (IOException e) {
+            throw new CatalogException(j, "cannot be read: " + e.getMessage(), e);
+        }
+        Cached c = parse(uuid, stamps, bytes, log);
+        cache.put(uuid, c);
+        return c;
+    }
+
+    private Cached parse(String uuid, Stamps stamps, byte[] bytes, byte[] log) throws CatalogException {
+        int crc = CatalogJournal.crc(bytes, 0, bytes.length);
+        CatalogJournal.Scan scan = log == null ? null : CatalogJournal.scan(log);
+        long seen = scan == null ? 0 : scan.header().generation();
+        if (scan != null && !scan.header().continues(bytes.length, crc)) {
+            // the catalog file was rewritten after the journal (a crash before the journal was dropped), or another
+            // writer replaced it: either way the file is newer than anything the journal holds
+            scan = null;
+        }
+        if (scan != null && scan.records() > 0) {
+            // the file is the one the journal continues, read when the journal began: no need to parse it again
+            CatalogJson.Read r = decode(uuid, journalFile(uuid), log, (int) scan.last().at(), scan.last().length());
+            return new Cached(stamps, r.catalog(), bytes.length, crc, seen, scan);
+        }
+        CatalogJson.Read r = decode(uuid, file(uuid), bytes, 0, bytes.length);
+        return new Cached(stamps, r.catalog(), bytes.length, crc, Math.max(seen, r.generation()), scan);
+    }
+
+    private CatalogJson.Read decode(String uuid, Path from, byte[] bytes) throws CatalogException {
+        return decode(uuid, from, bytes, 0, bytes.length);
+    }
+
+    private CatalogJson.Read decode(String uuid, Path from, byte[] bytes, int off, int len) throws CatalogException {
+        try {
+            CatalogJson.Read r = json.read(bytes, off, len);
+            if (!r.catalog().uuid().equals(uuid)) {
+                throw new IllegalArgumentException("holds domain " + r.catalog().uuid());
             }
+            return r;
         } catch (IOException | RuntimeException e) {
             cache.remove(uuid);
-            throw new CatalogException(f, "is corrupt (left as it is for inspection): " + e.getMessage(), e);
+            throw new CatalogException(from, "is corrupt (left as it is for inspection): " + e.getMessage(), e);
         }
-        cache.put(uuid, new Cached(stamp, c));
-        return c;
     }
 
     /** @return the uuids that have a catalog */
@@ -166,19 +237,86 @@ public final class CatalogStore {
                 .withMadeOnly(p -> named.contains(p) || Files.exists(p, LinkOption.NOFOLLOW_LINKS));
     }
 
+    /**
+     * Appends {@code c} to the journal (one fdatasync); rewrites the catalog file instead when there is none yet or
+     * the journal is full, and starts a journal when the file has none that continues it. A catalog that one of the
+     * files already holds (an operation's undo writes back the one from before) is not written again: the journal is
+     * cut back to it, so that the files are what they were.
+     */
     private void write(DomainCatalog c) throws CatalogException {
+        Cached now = read(c.uuid());
+        if (now == null) {
+            rewrite(c, 0);
+            return;
+        }
+        CatalogJournal.Scan scan = now.scan();
+        Path j = journalFile(c.uuid());
+        try {
+            byte[] line = json.line(c, now.generation());
+            CatalogJournal.Scan cut = scan == null ? null : journal.cutTo(j, scan, line);
+            if (cut != null) {
+                keep(now, c, j, cut);
+            } else if (scan == null && c.equals(now.catalog())) {
+                // the catalog file holds it: make sure it is on the disk, as a write would
+                durable(file(c.uuid()));
+            } else if (scan != null && heldByFile(now, c)) {
+                Files.delete(j);
+                flushes.directory(dir);
+                cache.remove(c.uuid());
+            } else if (scan == null) {
+                startJournal(now, c, line);
+            } else if (full(scan, now.size(), c.pending().isEmpty() ? 1 : 2)) {
+                rewrite(c, now.generation());
+            } else {
+                keep(now, c, j, journal.append(j, scan, line));
+            }
+        } catch (IOException e) {
+            cache.remove(c.uuid());
+            throw unwritable(file(c.uuid()), e);
+        }
+    }
+
+    /** @return whether the catalog file's bytes are those of {@code c}: the journal holds nothing beyond them */
+    private boolean heldByFile(Cached now, DomainCatalog c) throws IOException {
+        // only a catalog without a mark is worth the second serialisation: the undo of a whole operation
+        if (c.pending().isPresent()) {
+            return false;
+        }
+        byte[] bytes = json.write(c, now.scan().header().generation());
+        return bytes.length == now.size() && CatalogJournal.crc(bytes, 0, bytes.length) == now.crc();
+    }
+
+    private void durable(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            flushes.file(ch);
+        }
+        flushes.directory(dir);
+    }
+
+    /**
+     * A journal of big catalogs is folded sooner, so that it stays within a few catalogs' size. Under a pending mark
+     * the fold waits up to twice as long, for the operation's last save: an undo can then still cut the journal back.
+     */
+    private boolean full(CatalogJournal.Scan scan, long catalogBytes, int factor) {
+        long catalog = Math.max(catalogBytes, scan.records() == 0 ? 0 : scan.last().length()) + CatalogJournal.BLOCK;
+        return scan.records() >= factor * compactAfter || scan.end() > factor * (4 * catalog + (1 << 20));
+    }
+
+    private void rewrite(DomainCatalog c, long generation) throws CatalogException {
         Path f = file(c.uuid());
         Path tmp = tempFile(c.uuid());
         try {
             Files.createDirectories(dir);
-            byte[] bytes = json.writeValueAsBytes(toJson(c));
+            // a new generation makes the bytes differ from every catalog file a journal was started on, so that the
+            // old journal no longer counts even if a crash keeps it
+            byte[] bytes = json.write(c, generation + 1);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer b = ByteBuffer.wrap(bytes);
                 while (b.hasRemaining()) {
                     ch.write(b);
                 }
-                ch.force(true);
+                flushes.file(ch);
             }
             // a rename keeps inode, size and time: the temp file's stamp is the catalog's, whoever writes after us
             Stamp stamp = Stamp.of(tmp);
@@ -187,11 +325,11 @@ public final class CatalogStore {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("the state directory does not support atomic rename", e);
             }
-            // the rename is durable only once the directory entry is on disk
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
-            cache.put(c.uuid(), new Cached(stamp, c));
+            // the rename is durable only once the directory entry is on disk; only then may the journal go
+            flushes.directory(dir);
+            Files.deleteIfExists(journalFile(c.uuid()));
+            cache.put(c.uuid(), new Cached(new Stamps(stamp, null), c, bytes.length,
+                    CatalogJournal.crc(bytes, 0, bytes.length), generation + 1, null));
         } catch (IOException e) {
             cache.remove(c.uuid());
             try {
@@ -199,9 +337,35 @@ public final class CatalogStore {
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw new CatalogException(f, "cannot be written: " + e.getMessage(), e,
-                    UnwritableStorage.refused(e, dir));
+            throw unwritable(f, e);
         }
+    }
+
+    private void startJournal(Cached now, DomainCatalog c, byte[] line) throws IOException {
+        Path j = journalFile(c.uuid());
+        try {
+            // a journal that names an older catalog file, or whose header a crash tore, holds nothing that counts
+            Files.deleteIfExists(j);
+            CatalogJournal.Header h = CatalogJournal.Header.of(now.generation(), now.size(), now.crc());
+            keep(now, c, j, journal.start(j, h, line));
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(j);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void keep(Cached now, DomainCatalog c, Path j, CatalogJournal.Scan scan) throws IOException {
+        // the catalog file's stamp as it was read: if another writer replaced the file since, the next load notices
+        cache.put(c.uuid(), new Cached(new Stamps(now.stamps().catalog(), Stamp.of(j)), c, now.size(), now.crc(),
+                now.generation(), scan));
+    }
+
+    private CatalogException unwritable(Path f, IOException e) {
+        return new CatalogException(f, "cannot be written: " + e.getMessage(), e, UnwritableStorage.refused(e, dir));
     }
 
     /** @return whether a catalog file exists for {@code uuid} */
@@ -222,150 +386,13 @@ public final class CatalogStore {
         }
         try {
             cache.remove(previous.uuid());
+            // the journal first: should the catalog file stay, it holds this operation's first save, its mark,
+            // which reconcile settles
+            Files.deleteIfExists(journalFile(previous.uuid()));
             Files.deleteIfExists(file(previous.uuid()));
         } catch (IOException e) {
             throw new CatalogException(file(previous.uuid()), "cannot be removed: " + e.getMessage(), e,
                     UnwritableStorage.refused(e, dir));
         }
-    }
-
-    private ObjectNode toJson(DomainCatalog c) {
-        ObjectNode root = json.createObjectNode();
-        root.put("version", FORMAT_VERSION);
-        root.put("uuid", c.uuid());
-        root.put("name", c.name());
-        root.put("current", c.current());
-        ArrayNode disks = root.putArray("disks");
-        for (DiskImage d : c.disks()) {
-            disks.addObject().put("vdev", d.vdev()).put("image", d.image().toString()).put("format", d.format().id());
-        }
-        if (c.pending().isPresent()) {
-            PendingOperation p = c.pending().get();
-            ObjectNode pn = root.putObject("pending").put("kind", p.kind().name()).put("snapshot", p.snapshot())
-                    .put("started", p.started().toString());
-            if (!p.disks().isEmpty()) {
-                pn.put("description", p.description());
-                diskSnapshots(pn.putArray("disks"), p.disks());
-            }
-            if (p.memory() != null) {
-                pn.put("memory", p.memory().toString());
-            }
-            if (p.agent() != null) {
-                pn.put("agent", p.agent().toString());
-            }
-        }
-        if (!c.made().isEmpty()) {
-            ArrayNode made = root.putArray("made");
-            c.made().forEach(m -> made.add(m.toString()));
-        }
-        ArrayNode snaps = root.putArray("snapshots");
-        for (SnapshotInfo s : c.snapshots()) {
-            ObjectNode n = snaps.addObject();
-            n.put("name", s.name()).put("description", s.description()).put("created", s.created().toString())
-                    .put("parent", s.parent());
-            diskSnapshots(n.putArray("disks"), s.disks());
-            if (s.memory() != null) {
-                n.putObject("memory").put("image", s.memory().image().toString())
-                        .put("size", s.memory().sizeBytes()).put("sha256", s.memory().sha256());
-            }
-            // written only for a frozen guest, so that the catalogs of snapshots without a freeze stay as they were
-            if (s.quiesced() || !s.frozen().isZero()) {
-                n.put("quiesced", s.quiesced()).put("frozenMs", s.frozen().toMillis());
-            }
-        }
-        return root;
-    }
-
-    private static void diskSnapshots(ArrayNode into, List<DiskSnapshot> disks) {
-        for (DiskSnapshot d : disks) {
-            ObjectNode dn = into.addObject().put("vdev", d.vdev()).put("kind", d.kind().name())
-                    .put("image", d.image().toString()).put("format", d.format().id());
-            if (d.overlay() != null) {
-                dn.put("overlay", d.overlay().toString());
-            }
-        }
-    }
-
-    private static List<DiskSnapshot> diskSnapshots(JsonNode array) {
-        List<DiskSnapshot> sd = new ArrayList<>();
-        for (JsonNode d : array) {
-            JsonNode ov = d.get("overlay");
-            sd.add(new DiskSnapshot(text(d, "vdev"), SnapshotKind.valueOf(text(d, "kind")),
-                    Path.of(text(d, "image")), DiskFormat.of(text(d, "format")),
-                    ov == null || ov.isNull() ? null : Path.of(ov.asText())));
-        }
-        return sd;
-    }
-
-    private static DomainCatalog fromJson(JsonNode root) {
-        int version = req(root, "version").asInt();
-        if (version != FORMAT_VERSION) {
-            throw new IllegalArgumentException("format version " + version + ", this xensnap reads " + FORMAT_VERSION);
-        }
-        String uuid = text(root, "uuid");
-        List<DiskImage> disks = new ArrayList<>();
-        for (JsonNode d : req(root, "disks")) {
-            disks.add(new DiskImage(text(d, "vdev"), Path.of(text(d, "image")), DiskFormat.of(text(d, "format"))));
-        }
-        Optional<PendingOperation> pending = Optional.empty();
-        JsonNode p = root.get("pending");
-        if (p != null && !p.isNull()) {
-            JsonNode planned = p.get("disks");
-            pending = Optional.of(new PendingOperation(PendingOperation.Kind.valueOf(text(p, "kind")),
-                    text(p, "snapshot"), Instant.parse(text(p, "started")),
-                    p.hasNonNull("description") ? text(p, "description") : "",
-                    planned == null || planned.isNull() ? List.of() : diskSnapshots(planned),
-                    p.hasNonNull("memory") ? absolute(p.get("memory"), "pending.memory") : null,
-                    p.hasNonNull("agent") ? Path.of(text(p, "agent")) : null));
-        }
-        List<SnapshotInfo> snaps = new ArrayList<>();
-        for (JsonNode s : req(root, "snapshots")) {
-            List<DiskSnapshot> sd = diskSnapshots(req(s, "disks"));
-            JsonNode parent = s.get("parent");
-            JsonNode mem = s.get("memory");
-            snaps.add(new SnapshotInfo(uuid, text(s, "name"), text(s, "description"), Instant.parse(text(s, "created")),
-                    parent == null || parent.isNull() ? null : parent.asText(), sd,
-                    mem == null || mem.isNull() ? null
-                            : new MemoryImage(absolute(req(mem, "image"), "memory.image"), req(mem, "size").asLong(),
-                                    mem.hasNonNull("sha256") ? mem.get("sha256").asText() : ""),
-                    s.path("quiesced").asBoolean(false), java.time.Duration.ofMillis(s.path("frozenMs").asLong(0))));
-        }
-        // written since xensnap records the files it makes; an older catalog records none
-        List<Path> made = new ArrayList<>();
-        JsonNode m = root.get("made");
-        if (m != null && !m.isNull()) {
-            for (JsonNode f : m) {
-                if (!f.isTextual() || !f.asText().startsWith("/")) {
-                    throw new IllegalArgumentException("field 'made' holds " + f + ", not an absolute path");
-                }
-                made.add(Path.of(f.asText()).normalize());
-            }
-        }
-        JsonNode cur = root.get("current");
-        return new DomainCatalog(uuid, text(root, "name"), cur == null || cur.isNull() ? null : cur.asText(), disks,
-                pending, snaps, made);
-    }
-
-    private static Path absolute(JsonNode f, String field) {
-        if (!f.isTextual() || !f.asText().startsWith("/")) {
-            throw new IllegalArgumentException("field '" + field + "' holds " + f + ", not an absolute path");
-        }
-        return Path.of(f.asText()).normalize();
-    }
-
-    private static JsonNode req(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        if (v == null || v.isNull()) {
-            throw new IllegalArgumentException("field '" + field + "' is missing");
-        }
-        return v;
-    }
-
-    private static String text(JsonNode n, String field) {
-        JsonNode v = req(n, field);
-        if (!v.isTextual()) {
-            throw new IllegalArgumentException("field '" + field + "' is not a string");
-        }
-        return v.asText();
     }
 }

@@ -68,6 +68,7 @@ final class ConfigurationValidator {
         Duration busy = timeout(problems, "domain.busy.wait.ms", c::domain_busy_wait_ms);
         int parallelism = parallelism(problems, c::parallelism);
         boolean anyOwner = flag(problems, "sockets.any.owner", c::sockets_any_owner);
+        boolean domainView = flag(problems, "xenstore.domain.view", c::xenstore_domain_view);
         CreateLimits limits = limits(problems, c);
         QuiesceSettings quiesce = quiesce(problems, c);
         if (!problems.isEmpty()) {
@@ -75,7 +76,7 @@ final class ConfigurationValidator {
         }
         return new Settings(runDir, libDir, xenstored, qemuImg, stateDir, roots,
                 new QmpTimeouts(connect, greeting, reply, job), qemuImgTimeout, xenstore, lock, busy, parallelism,
-                anyOwner, mergeSpeed, limits, xl == null ? Optional.empty() : xl, xlTimeout, quiesce);
+                anyOwner, mergeSpeed, limits, xl == null ? Optional.empty() : xl, xlTimeout, quiesce, domainView);
     }
 
     private static QuiesceSettings quiesce(List<Problem> problems, XensnapConfiguration c) {

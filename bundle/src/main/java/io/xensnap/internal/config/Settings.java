@@ -33,12 +33,13 @@ import io.xensnap.internal.qmp.QmpTimeouts;
  * @param xl               libxl's xl, a program only root can change; empty when not configured: no domain snapshots
  * @param xlTimeout        bound of one xl run
  * @param quiesce          the default quiesce policy and the bounds of a guest's freeze
+ * @param domainView       whether running domains are kept between requests by xenstore watches
  */
 public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                        List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
                        Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
                        boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits, Optional<Path> xl,
-                       Duration xlTimeout, QuiesceSettings quiesce) {
+                       Duration xlTimeout, QuiesceSettings quiesce, boolean domainView) {
 
     public Settings {
         Objects.requireNonNull(xenRunDir, "xenRunDir");
@@ -64,6 +65,17 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
         }
     }
 
+    /** Settings with the domain view on, its default. */
+    public Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
+                    List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
+                    Duration libxlLockTimeout, Duration domainBusyWait, int parallelism,
+                    boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits, Optional<Path> xl,
+                    Duration xlTimeout, QuiesceSettings quiesce) {
+        this(xenRunDir, xenLibDir, xenstoredSocket, qemuImg, stateDir, overlayRoots, qmp, qemuImgTimeout,
+                xenstoreTimeout, libxlLockTimeout, domainBusyWait, parallelism, socketsAnyOwner, mergeSpeed, limits,
+                xl, xlTimeout, quiesce, true);
+    }
+
     /** Settings without xl (disk snapshots only), with the default quiesce policy and bounds. */
     public Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Path qemuImg, Path stateDir,
                     List<Path> overlayRoots, QmpTimeouts qmp, Duration qemuImgTimeout, Duration xenstoreTimeout,
@@ -71,7 +83,7 @@ public record Settings(Path xenRunDir, Path xenLibDir, Path xenstoredSocket, Pat
                     boolean socketsAnyOwner, long mergeSpeed, CreateLimits limits) {
         this(xenRunDir, xenLibDir, xenstoredSocket, qemuImg, stateDir, overlayRoots, qmp, qemuImgTimeout,
                 xenstoreTimeout, libxlLockTimeout, domainBusyWait, parallelism, socketsAnyOwner, mergeSpeed, limits,
-                Optional.empty(), Duration.ofMinutes(10), QuiesceSettings.defaults());
+                Optional.empty(), Duration.ofMinutes(10), QuiesceSettings.defaults(), true);
     }
 
     /** @return the check of socket owners these settings ask for */

@@ -129,6 +129,11 @@ import org.osgi.service.metatype.annotations.Option;
             + " not returned by then is recorded as not quiesced.")
     long quiesce_max_freeze_ms() default 10_000;
 
+    @AttributeDefinition(name = "Domain view", description = "true: running domains are kept between requests,"
+            + " over one xenstore connection that watches their nodes, and each request checks its domain with one"
+            + " read. false: every request reads its domain from xenstore on a connection of its own.")
+    boolean xenstore_domain_view() default true;
+
     @AttributeDefinition(name = "Sockets of any owner", description = "false: the QMP and xenstored sockets must be"
             + " owned by root, since xensnap acts on what they say. true: trust sockets of any owner, for peers run"
             + " under another user.")

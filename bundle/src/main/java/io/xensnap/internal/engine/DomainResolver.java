@@ -3,6 +3,7 @@ package io.xensnap.internal.engine;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 import io.xensnap.api.DiskFormat;
@@ -14,6 +15,7 @@ import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.xenstore.BackendKind;
 import io.xensnap.internal.xenstore.DomainDisk;
 import io.xensnap.internal.xenstore.DomainDisks;
+import io.xensnap.internal.xenstore.RunningDomain;
 import io.xensnap.internal.xenstore.XenDomain;
 import io.xensnap.internal.xenstore.XenstoreClient;
 import io.xensnap.internal.xenstore.XenstoreException;
@@ -22,9 +24,12 @@ import io.xensnap.internal.xenstore.XenstoreException;
 public final class DomainResolver {
 
     private final Connectors.Xenstore xenstore;
+    private final Optional<DomainWatchView> watched;
 
-    DomainResolver(Connectors.Xenstore xenstore) {
+    /** @param watched the host's kept domains, asked first; without it every lookup reads xenstore */
+    DomainResolver(Connectors.Xenstore xenstore, Optional<DomainWatchView> watched) {
         this.xenstore = xenstore;
+        this.watched = watched;
     }
 
     /** @return the uuid of the domain, without reading its disks */
@@ -46,8 +51,9 @@ public final class DomainResolver {
     }
 
     /**
-     * One operation's view of its domain: the uuid first (to take the domain's lock), then, under the lock, its disks,
-     * over one xenstore connection opened on first use. Not shared between threads.
+     * One operation's view of its domain: the uuid first (to take the domain's lock), then, under the lock, its disks.
+     * Each is asked of the domain view first, which answers after its barrier; without an answer from it, read over
+     * one xenstore connection opened on first use. Not shared between threads.
      */
     final class Lookup implements AutoCloseable {
         private final DomainRef ref;
@@ -62,6 +68,10 @@ public final class DomainResolver {
                 return s.uuid();
             }
             int domid = ((DomainRef.Running) ref).domid();
+            Optional<RunningDomain> seen = watched.flatMap(w -> w.facts(domid));
+            if (seen.isPresent()) {
+                return seen.get().domain().uuid();
+            }
             try {
                 return new DomainDisks(xenstore()).domain(domid).uuid();
             } catch (XenstoreException e) {
@@ -76,12 +86,7 @@ public final class DomainResolver {
          */
         DomainView view(DomainCatalog catalog) throws SnapshotException {
             if (ref instanceof DomainRef.Running r) {
-                DomainView view;
-                try {
-                    view = runningView(xenstore(), r.domid());
-                } catch (XenstoreException e) {
-                    throw notFoundOr(r.domid(), e);
-                }
+                DomainView view = runningView(running(r.domid()));
                 if (!view.uuid().equals(catalog.uuid())) {
                     throw new SnapshotException(SnapshotError.INVALID_STATE, "domid " + r.domid() + " is now domain "
                             + view.uuid() + ", not " + catalog.uuid() + " as when the request came; ask again");
@@ -89,6 +94,19 @@ public final class DomainResolver {
                 return view;
             }
             return shutOffView((DomainRef.ShutOff) ref, catalog);
+        }
+
+        /** The kept domain when the view can vouch for it after its barrier, else read as without the view. */
+        private RunningDomain running(int domid) throws SnapshotException {
+            Optional<RunningDomain> seen = watched.flatMap(w -> w.facts(domid));
+            if (seen.isPresent()) {
+                return seen.get();
+            }
+            try {
+                return new DomainDisks(xenstore()).running(domid);
+            } catch (XenstoreException e) {
+                throw notFoundOr(domid, e);
+            }
         }
 
         private XenstoreClient xenstore() throws XenstoreException {
@@ -163,11 +181,10 @@ public final class DomainResolver {
     }
 
 
-    private static DomainView runningView(XenstoreClient xs, int domid) throws XenstoreException {
-        DomainDisks dd = new DomainDisks(xs);
-        XenDomain d = dd.domain(domid);
+    private static DomainView runningView(RunningDomain running) {
+        XenDomain d = running.domain();
         List<DiskView> disks = new ArrayList<>();
-        for (DomainDisk x : dd.disks(domid)) {
+        for (DomainDisk x : running.disks()) {
             DiskFormat f = switch (x.format()) {
                 case QCOW2 -> DiskFormat.QCOW2;
                 case RAW -> DiskFormat.RAW;
@@ -177,7 +194,7 @@ public final class DomainResolver {
             disks.add(new DiskView(x.vdev(), b, f, x.format().libxlName(), Path.of(x.target()), x.writable(),
                     x.cdrom(), x));
         }
-        return new DomainView(d.uuid(), d.name(), OptionalInt.of(domid), disks);
+        return new DomainView(d.uuid(), d.name(), OptionalInt.of(d.domid()), disks);
     }
 
     private static SnapshotException notFoundOr(int domid, XenstoreException e) {

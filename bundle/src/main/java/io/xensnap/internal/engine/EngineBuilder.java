@@ -39,6 +39,7 @@ public final class EngineBuilder {
     private Optional<DomainControl> domains = Optional.empty();
     private QuiesceSettings quiesce = QuiesceSettings.defaults();
     private Watchdog watchdog = Watchdog.threads();
+    private Optional<DomainWatchView> domainView = Optional.empty();
 
     /**
      * @param xenstore opens a xenstore connection per operation
@@ -147,6 +148,16 @@ public final class EngineBuilder {
         return this;
     }
 
+    /**
+     * @param domainView the host's running domains kept by xenstore watches, asked before reading xenstore; the
+     *                   caller owns it and closes it after the engine's last operation. None unless given: then every
+     *                   operation reads its domain from xenstore
+     */
+    public EngineBuilder domainView(DomainWatchView domainView) {
+        this.domainView = Optional.of(domainView);
+        return this;
+    }
+
     /** @return the engine; a part left out is a programming error, said by name */
     public SnapshotEngine build() {
         if (parallelism < 1) {
@@ -158,6 +169,6 @@ public final class EngineBuilder {
                 Objects.requireNonNull(locks, "locks"),
                 Objects.requireNonNull(clock, "clock"), parallelism, Objects.requireNonNull(jobTimeout, "jobTimeout"),
                 mergeSpeed, Objects.requireNonNull(hooks, "hooks"), domains, Objects.requireNonNull(quiesce, "quiesce"),
-                Objects.requireNonNull(watchdog, "watchdog"));
+                Objects.requireNonNull(watchdog, "watchdog"), domainView);
     }
 }

@@ -69,10 +69,11 @@ public final class SnapshotEngine implements DiskSnapshotProvider {
     SnapshotEngine(Connectors.Xenstore xenstore, Connectors.Qmp qmp, QemuImg qemuImg, DomainConfigStore libxl,
                    CatalogStore catalogs, OverlayPolicy overlays, CreateLimits limits, DomainLocks locks, Clock clock,
                    int parallelism, java.time.Duration jobTimeout, long mergeSpeed, EngineHooks hooks,
-                   Optional<DomainControl> domains, QuiesceSettings quiesce, Watchdog watchdog) {
+                   Optional<DomainControl> domains, QuiesceSettings quiesce, Watchdog watchdog,
+                   Optional<DomainWatchView> domainView) {
         this.peers = new Peers(xenstore, qmp, qemuImg, libxl, catalogs, clock,
                 new OverlayFiles(DirectoryCalls.load(), qemuImg, overlays), domains);
-        this.resolver = new DomainResolver(xenstore);
+        this.resolver = new DomainResolver(xenstore, domainView);
         this.planner = new CreatePlanner(overlays, limits, catalogs::memoryImage, this::libxlConfig);
         this.locks = locks;
         GuestQuiescer quiescer = new GuestQuiescer(quiesce, libxl, watchdog, clock);

@@ -29,6 +29,7 @@ import io.xensnap.internal.catalog.CatalogException;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.config.Settings;
 import io.xensnap.internal.engine.Connectors;
+import io.xensnap.internal.engine.DomainWatchView;
 import io.xensnap.internal.engine.EngineBuilder;
 import io.xensnap.internal.engine.Progress;
 import io.xensnap.internal.engine.SnapshotEngine;
@@ -50,6 +51,7 @@ public final class SnapshotService implements SnapshotOperations {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotService.class);
 
     private final SnapshotEngine engine;
+    private final Optional<DomainWatchView> domainView;
     private final CatalogStore catalogs;
     private final Thread startupReconcile;
 
@@ -66,7 +68,11 @@ public final class SnapshotService implements SnapshotOperations {
                            @Reference(name = "libxl") LibxlConfigUpdater libxl,
                            @Reference(name = "locks") DomainLockRegistry locks) {
         this.catalogs = new CatalogStore(settings.stateDir());
-        this.engine = new EngineBuilder(xenstore, qmp)
+        // one watching connection for the component's life, opened on the first request (xenstored may start later)
+        this.domainView = settings.domainView() ? Optional.of(new DomainWatchView(xenstore)) : Optional.empty();
+        EngineBuilder builder = new EngineBuilder(xenstore, qmp);
+        domainView.ifPresent(builder::domainView);
+        this.engine = builder
                 .qemuImg(qemuImg.qemuImg())
                 .libxl(libxl.store())
                 .catalogs(catalogs)
@@ -98,6 +104,7 @@ public final class SnapshotService implements SnapshotOperations {
     public void deactivate() {
         // its waits are bounded; the interrupt only cuts short a lock wait or a sleep of the old engine
         startupReconcile.interrupt();
+        domainView.ifPresent(DomainWatchView::close);
     }
 
     @Override

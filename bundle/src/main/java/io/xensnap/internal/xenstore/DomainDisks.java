@@ -31,6 +31,20 @@ public final class DomainDisks {
      *         does not lead to a uuid
      */
     public XenDomain domain(int domid) throws XenstoreException {
+        return identity(domid).domain();
+    }
+
+    /**
+     * The domain's identity, then its disks: two transactions, as {@link #domain} and {@link #disks} read them.
+     *
+     * @throws XenstoreException as {@link #domain} and {@link #disks}
+     */
+    public RunningDomain running(int domid) throws XenstoreException {
+        RunningDomain identity = identity(domid);
+        return new RunningDomain(identity.domain(), identity.vm(), disks(domid));
+    }
+
+    private RunningDomain identity(int domid) throws XenstoreException {
         String dom = domainPath(domid);
         return xs.transaction(tx -> {
             String name = tx.read(dom + "/name");
@@ -40,7 +54,7 @@ public final class DomainDisks {
                 throw new XenstoreException(XenstoreException.EINVAL, vm + "/uuid of domain " + domid
                         + " is not a uuid: '" + uuid + "'");
             }
-            return new XenDomain(domid, name, uuid);
+            return new RunningDomain(new XenDomain(domid, name, uuid), vm, List.of());
         });
     }
 

@@ -511,6 +511,18 @@ public final class XenstoreClient implements XenstoreOps, AutoCloseable {
         return path;
     }
 
+    /**
+     * Waits until the listeners of every watch event received so far have run. Called after a reply, it covers every
+     * event the daemon queued on this connection before that reply: the daemon sends one connection's events and
+     * replies in the order it queued them (docs/xen-host.md#watches).
+     *
+     * @throws XenstoreException {@code ECONNRESET} once the client is closed, {@code ETIMEDOUT} after the client's
+     *         timeout, {@code EINTR}
+     */
+    public void awaitEvents() throws XenstoreException {
+        router.awaitEvents(timeout);
+    }
+
     /** @return whether the connection still works (false once the daemon went away or {@link #close()} ran) */
     public boolean isOpen() {
         return router.isOpen();

@@ -8,10 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +97,37 @@ final class XsRouter implements AutoCloseable {
 
     boolean isOpen() {
         return closedBecause == null;
+    }
+
+    /**
+     * Waits until every watch event read so far has been handed to its listener. The reader queues an event for the
+     * event thread before it completes the slot of any reply that came after it, so once a caller holds a reply, a
+     * marker queued now runs after the listeners of every event the daemon sent before that reply.
+     *
+     * @throws XenstoreException {@code ECONNRESET} once the client is closed, {@code ETIMEDOUT}, {@code EINTR}
+     */
+    void awaitEvents(Duration timeout) throws XenstoreException {
+        if (Thread.currentThread() == eventThread) {
+            throw new IllegalStateException("a watch listener cannot wait for the events queued behind it");
+        }
+        CompletableFuture<Void> marker = new CompletableFuture<>();
+        try {
+            events.execute(() -> marker.complete(null));
+        } catch (RejectedExecutionException e) {
+            throw new XenstoreException(XenstoreException.ECONNRESET, "connection " + transport.describe()
+                    + " closed: its watch events are gone", e);
+        }
+        try {
+            marker.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new XenstoreException(XenstoreException.ETIMEDOUT, "watch listeners of " + transport.describe()
+                    + " still busy after " + timeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new XenstoreException(XenstoreException.EINTR, "interrupted waiting for watch listeners", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /**

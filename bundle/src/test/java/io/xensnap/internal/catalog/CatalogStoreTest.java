@@ -168,8 +168,10 @@ class CatalogStoreTest {
 
     @Test
     void aWriteThatFailsLeavesTheOldCatalog() throws Exception {
-        CatalogStore store = new CatalogStore(state);
+        // one record fills the journal: the third save rewrites the catalog file
+        CatalogStore store = new CatalogStore(state, new Flushes(), 1);
         DomainCatalog c1 = DomainCatalog.empty(UUID).withSnapshot(internal("s1", null), disks("/img/a.qcow2"));
+        store.save(DomainCatalog.empty(UUID));
         store.save(c1);
         // a directory where the temp file goes makes the write fail after the old file exists
         Files.createDirectory(state.resolve("domains/." + UUID + ".json.tmp"));

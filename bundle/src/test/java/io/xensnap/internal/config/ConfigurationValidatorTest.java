@@ -195,6 +195,17 @@ class ConfigurationValidatorTest {
     }
 
     @Test
+    void theDomainViewIsOnUnlessTurnedOffAndANonBooleanIsNamed() throws Exception {
+        TestConfiguration c = new TestConfiguration();
+        assertThat(NO_ENV.validate(c).domainView()).as("the default").isTrue();
+        c.domainView = false;
+        assertThat(NO_ENV.validate(c).domainView()).isFalse();
+        c.domainView = "maybe";
+        assertThat(catchThrowableOfType(InvalidConfigurationException.class, () -> NO_ENV.validate(c)).keys())
+                .containsExactly("xenstore.domain.view");
+    }
+
+    @Test
     void mergeSpeedIsZeroForUnlimitedOrMoreAndReachesTheSettings() throws Exception {
         for (Object bad : List.of(-1L, Long.MIN_VALUE, "fast")) {
             TestConfiguration c = new TestConfiguration();

@@ -30,6 +30,7 @@ final class TestConfiguration implements XensnapConfiguration {
     Object busy = 5_000L;
     Object parallelism = 4;
     Object socketsAnyOwner = false;
+    Object domainView = true;
     Object chainMaxLength = 30;
     Object freeSpaceMinBytes = 1_073_741_824L;
     Object freeSpaceMinPercent = 5;
@@ -175,6 +176,14 @@ final class TestConfiguration implements XensnapConfiguration {
         }
         // what SCR's proxy does with text that is no boolean
         throw new IllegalArgumentException("cannot convert " + socketsAnyOwner + " to boolean");
+    }
+
+    @Override
+    public boolean xenstore_domain_view() {
+        if (domainView instanceof Boolean b) {
+            return b;
+        }
+        throw new IllegalArgumentException("cannot convert " + domainView + " to boolean");
     }
 
     private static String text(String v) {

@@ -50,6 +50,8 @@ public final class Dom0 implements AutoCloseable {
     public final Path images;
     public final Path state;
     final List<RealQemu> qemus;
+    /* every engine asks a domain view first, as the service's does; closed with this dom0 */
+    private final List<DomainWatchView> views = new ArrayList<>();
 
     public Dom0(RealXenstored.Profile profile) throws IOException {
         fixture = Dom0Fixture.start(profile);
@@ -231,9 +233,15 @@ public final class Dom0 implements AutoCloseable {
     private EngineBuilder builder(EngineHooks hooks, Duration lockWait, Duration xenstoreTimeout,
                                   Duration libxlLockTimeout, Duration jobTimeout, long mergeSpeed,
                                   CreateLimits limits, QuiesceSettings quiesce) {
-        return new EngineBuilder(
-                () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout),
+        Connectors.Xenstore xenstore =
+                () -> XenstoreClient.connect(xenstored.socketPath(), "engine-test", xenstoreTimeout);
+        DomainWatchView view = new DomainWatchView(xenstore);
+        synchronized (views) {
+            views.add(view);
+        }
+        return new EngineBuilder(xenstore,
                 domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
+                .domainView(view)
                 .qemuImg(new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), JSON))
                 .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), libxlLockTimeout))
                 .catalogs(state)
@@ -249,6 +257,21 @@ public final class Dom0 implements AutoCloseable {
 
     public SnapshotEngine engine() {
         return engine(EngineHooks.NONE);
+    }
+
+    /** The engine with the given domain view (closed by the caller) and per-operation xenstore connections. */
+    SnapshotEngine engine(DomainWatchView view, Connectors.Xenstore perOperation) {
+        return new EngineBuilder(perOperation,
+                domid -> new QmpClient(host.qmpSocketPath(domid), "dom" + domid, QmpTimeouts.defaults()).connect())
+                .domainView(view)
+                .qemuImg(new QemuImg(new JdkProcessRunner(), "/usr/bin/qemu-img", Duration.ofSeconds(30), JSON))
+                .libxl(new DomainConfigStore(host.libxlDir(), Clock.systemUTC(), Duration.ofSeconds(2)))
+                .catalogs(state)
+                .overlayRoots(List.of(images))
+                .locks(new DomainLocks(Duration.ofSeconds(20)))
+                .parallelism(2)
+                .jobTimeout(Duration.ofMinutes(2))
+                .build();
     }
 
     /** @return query-block of the domain's QEMU, from outside the product's client */
@@ -426,6 +449,9 @@ public final class Dom0 implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (views) {
+            views.forEach(DomainWatchView::close);
+        }
         fixture.close();
     }
 }

@@ -29,6 +29,7 @@ import io.xensnap.harness.Prerequisite;
 import io.xensnap.harness.RealXenstored;
 import io.xensnap.harness.ShortCommand;
 import io.xensnap.internal.catalog.CatalogStore;
+import io.xensnap.internal.catalog.DomainCatalog;
 import io.xensnap.internal.engine.create.CreatePlan;
 import io.xensnap.internal.engine.create.CreatePlanner;
 import io.xensnap.internal.engine.quiesce.QuiesceSettings;
@@ -218,12 +219,12 @@ class QuiesceTest {
             assertThat(t.frozen()).isZero();
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
 
-            byte[] catalog = Files.readAllBytes(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)));
+            DomainCatalog catalog = new CatalogStore(dom0.state).load(Dom0.uuid(DOMID));
             assertThatThrownBy(() -> engine.create(internal("r1", QuiescePolicy.REQUIRE)))
                     .isInstanceOfSatisfying(SnapshotException.class,
                             e -> assertThat(e.code()).isEqualTo(SnapshotError.QUIESCE_FAILED))
                     .hasMessageContaining("nothing was changed");
-            assertThat(Files.readAllBytes(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)))).isEqualTo(catalog);
+            assertThat(new CatalogStore(dom0.state).load(Dom0.uuid(DOMID))).isEqualTo(catalog);
             assertThat(ShortCommand.ok("qemu-img", "snapshot", "-U", "-l", image().toString()).output())
                     .contains("t1").doesNotContain("r1");
         } finally {
@@ -251,12 +252,12 @@ class QuiesceTest {
         guest.awaitWriteAfter(guest.lastWrite() + 2, Duration.ofSeconds(20));
         assertThat(status()).isEqualTo(FreezeStatus.THAWED);
 
-        byte[] catalog = Files.readAllBytes(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)));
+        DomainCatalog catalog = new CatalogStore(dom0.state).load(Dom0.uuid(DOMID));
         assertThatThrownBy(() -> engine.create(internal("r1", QuiescePolicy.REQUIRE)))
                 .isInstanceOfSatisfying(SnapshotException.class,
                         e -> assertThat(e.code()).isEqualTo(SnapshotError.QUIESCE_FAILED))
                 .hasMessageContaining("guest-fsfreeze-freeze");
-        assertThat(Files.readAllBytes(new CatalogStore(dom0.state).file(Dom0.uuid(DOMID)))).isEqualTo(catalog);
+        assertThat(new CatalogStore(dom0.state).load(Dom0.uuid(DOMID))).isEqualTo(catalog);
         assertThat(ShortCommand.ok("qemu-img", "snapshot", "-U", "-l", image().toString()).output())
                 .doesNotContain("r1");
         guest.continueAgent();

@@ -91,19 +91,22 @@ class SurfacesOutputTest {
         assertThat(rows.get(new Object[] {"old"}).get("description")).isEqualTo("\\x1b]0;owned\\x07 \\u202eedargpu");
     }
 
-    /** Root ignores permission bits, so the catalog directory is made immutable: every write fails with EPERM. */
+    /**
+     * Root ignores permission bits, so the catalog directory and its files are made immutable: every write fails with
+     * EPERM (the directory alone would still let a save append to a domain's existing journal).
+     */
     @Test
     void aStateDirectoryThatCannotBeWrittenHasItsOwnCodeAndNothingChanges() throws Exception {
         Path catalogs = Files.createDirectories(dom0.state.resolve("domains"));
         String chattr = Prerequisite.CHATTR.require().toString();
         String before = dom0.fingerprint();
-        ShortCommand.ok(chattr, "+i", catalogs.toString());
+        ShortCommand.ok(chattr, "-R", "+i", catalogs.toString());
         try {
             assertThat(error("snapshot:create " + RUNNING + " ro1")).startsWith("[CATALOG_UNWRITABLE] catalog ")
                     .contains("Operation not permitted");
             assertThat(mbeanError("createSnapshot", RUNNING + "", "ro1", "", "")).startsWith("[CATALOG_UNWRITABLE] ");
         } finally {
-            ShortCommand.ok(chattr, "-i", catalogs.toString());
+            ShortCommand.ok(chattr, "-R", "-i", catalogs.toString());
         }
         assertThat(dom0.fingerprint()).isEqualTo(before);
     }

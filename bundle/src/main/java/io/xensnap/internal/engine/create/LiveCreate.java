@@ -445,6 +445,11 @@ public final class LiveCreate {
             failures.add("libxl's config still names the old images: " + e.getMessage());
         }
         EngineHooks.call(() -> hooks.afterLibxlConfig(plan));
+        if (plan.disks().stream().noneMatch(p -> p.kind() == SnapshotKind.EXTERNAL)) {
+            // internal snapshots only: the backends keep their images, no connection to open and close
+            EngineHooks.call(() -> hooks.afterXenstore(plan));
+            return;
+        }
         try (XenstoreClient xs = peers.xenstore().open()) {
             DiskImageSwap swap = new DiskImageSwap(xs);
             for (DiskPlan p : plan.disks()) {
