@@ -105,11 +105,13 @@ public final class ProviderMain {
                 }
                 for (Path request : requests) {
                     List<String> words = Files.readAllLines(request);
+                    // taken before it runs: a JVM that dies in it (a fault a test caused) must not run it again when
+                    // it is started again
+                    Files.delete(request);
                     String out = operate(service, faulty, words);
                     Path tmp = dir.resolve("out/." + request.getFileName());
                     Files.writeString(tmp, out);
                     Files.move(tmp, dir.resolve("out/" + request.getFileName()), StandardCopyOption.ATOMIC_MOVE);
-                    Files.delete(request);
                 }
                 Thread.sleep(200);
             }

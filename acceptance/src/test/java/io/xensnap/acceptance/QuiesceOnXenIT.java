@@ -290,7 +290,9 @@ class QuiesceOnXenIT {
         assertThat(faults.log()).contains("GUEST_THAWED");
         awaitWrites(stalled + 3, minutes(1));
         assertThat(agent(0, "guest-fsfreeze-status")).containsExactly("\"thawed\"");
-        assertThat(faults.run(minutes(2), "reconcile", "" + domid).stdout().strip()).isEqualTo("clean");
+        // Karaf's xensnap took q0 and q1 on the same image: this one's catalog does not know them, nothing else is left
+        assertThat(faults.run(minutes(2), "reconcile", "" + domid).stdout().strip())
+                .isEqualTo("findings UNKNOWN_SNAPSHOT UNKNOWN_SNAPSHOT");
         log("xensnap died with the guest frozen; its next start thawed it (" + secs(t0) + ")");
     }
 

@@ -10,6 +10,7 @@ import java.util.Map;
 import io.xensnap.harness.RealQemu;
 import io.xensnap.internal.catalog.CatalogStore;
 import io.xensnap.internal.catalog.DomainCatalog;
+import io.xensnap.internal.engine.DomainWatchView;
 import io.xensnap.internal.qmp.BlockDevices;
 import io.xensnap.internal.qmp.QmpClient;
 import io.xensnap.internal.qmp.QmpConnection;
@@ -52,8 +53,8 @@ final class Anatomy {
     private List<Step> measure(int domid, RealQemu qemu) throws Exception {
         List<Step> out = new ArrayList<>();
         var socket = host.xenstoredSocket();
-        out.add(step("xenstore: connect + domain (uuid), then its disks on the same connection",
-                "SnapshotEngine.create → DomainResolver.Lookup", () -> {
+        out.add(step("xenstore without the domain view: connect + domain (uuid), then its disks on the same"
+                + " connection", "DomainResolver.Lookup, xenstore.domain.view = false", () -> {
                     try (XenstoreClient xs = XenstoreClient.connect(socket, "anatomy", Duration.ofSeconds(5))) {
                         DomainDisks dd = new DomainDisks(xs);
                         dd.domain(domid);
@@ -61,6 +62,15 @@ final class Anatomy {
                         dd.disks(domid);
                     }
                 }));
+        try (DomainWatchView view = new DomainWatchView(
+                () -> XenstoreClient.connect(socket, "anatomy-view", Duration.ofSeconds(5)))) {
+            view.facts(domid).orElseThrow();
+            out.add(step("xenstore with the domain view: the uuid's and the disks' barrier reads on the kept"
+                    + " connection", "SnapshotEngine.create → DomainResolver.Lookup → DomainWatchView.facts", () -> {
+                        view.facts(domid).orElseThrow();
+                        view.facts(domid).orElseThrow();
+                    }));
+        }
         CatalogStore store = new CatalogStore(Files.createDirectories(host.state().resolve("anatomy")));
         DomainCatalog small = DomainCatalog.empty(BenchHost.uuid(domid)).withName("vm" + domid);
         store.save(small);
@@ -85,8 +95,10 @@ final class Anatomy {
                         }
                     }));
         }
-        out.add(step("catalog: atomic save (pending mark)", "LiveCreate.run: peers.catalogs().save(marked)",
-                () -> store.save(small)));
+        DomainCatalog[] turns = {small.withName("vm" + domid + "-a"), small.withName("vm" + domid + "-b")};
+        int[] turn = {0};
+        out.add(step("catalog: durable save (pending mark: one journal record, one fdatasync)",
+                "LiveCreate.run: peers.catalogs().save(marked)", () -> store.save(turns[turn[0]++ % 2])));
         out.add(step("raw: connect + greeting + qmp_capabilities + close", "RawClient (baseline)", () -> {
             try (RawClient c = RawClient.connect(qemu.qmpSocket())) {
                 c.ok("{\"execute\":\"query-status\"}");

@@ -70,13 +70,23 @@ final class LibvirtBench {
         return null;
     }
 
+    /** How long the section waits for an idle machine before it measures anyway. */
+    private static final java.time.Duration IDLE_WAIT = java.time.Duration.ofMinutes(4);
+
     /** The load average when this section began: its target holds only on an idle machine. */
     private String loadAtStart = "unknown";
 
     void run(int... diskCounts) throws Exception {
-        loadAtStart = Machine.loadAverage();
         try {
             start();
+            // the target is judged on an idle machine: the sections before this one (and libvirtd's start) leave
+            // the 1-minute load well above 0.5, which takes a minute or two of quiet to decay
+            long deadline = System.nanoTime() + IDLE_WAIT.toNanos();
+            while (!idle(Machine.loadAverage()) && System.nanoTime() < deadline) {
+                Thread.sleep(5000);
+            }
+            loadAtStart = Machine.loadAverage();
+            System.out.println("libvirt: load average at the section's start " + loadAtStart);
             for (int n : diskCounts) {
                 measure(n);
             }
