@@ -33,7 +33,7 @@ import io.xensnap.internal.xenstore.XenstoreClient;
  */
 final class ScheduleBench {
 
-    private static final int FIRST_DOMID = 800;
+    private static final int FIRST_DOMID = 900;
 
     private final BenchHost host;
     private final Runs runs;
