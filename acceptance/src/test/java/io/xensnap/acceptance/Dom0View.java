@@ -96,10 +96,15 @@ final class Dom0View {
         }
     }
 
-    /** xensnap's catalog file of the domain, or "" when there is none. */
+    /**
+     * xensnap's catalog of the domain as it stands now, or "" when there is none: the last record of its journal when
+     * the journal holds one (each record is the whole catalog on one line; docs/reliability.md, *How the catalog
+     * reaches the disk*), else the catalog file.
+     */
     String catalog(String uuid) {
-        return bed.run(minutes(1), "sh", "-c", "cat /var/lib/xensnap/domains/" + uuid + ".json 2>/dev/null; true")
-                .orThrow().stdout();
+        String f = "/var/lib/xensnap/domains/" + uuid;
+        return bed.run(minutes(1), "sh", "-c", "if grep -aqs '^{' " + f + ".journal; then grep -a '^{' " + f
+                + ".journal | tail -n 1; else cat " + f + ".json 2>/dev/null; fi; true").orThrow().stdout();
     }
 
     /** xensnap's state files of the domain (its catalog and, where one is kept, its pending marks), concatenated. */
