@@ -107,10 +107,12 @@ final class Dom0View {
                 + ".journal | tail -n 1; else cat " + f + ".json 2>/dev/null; fi; true").orThrow().stdout();
     }
 
-    /** xensnap's state files of the domain (its catalog and, where one is kept, its pending marks), concatenated. */
+    /**
+     * xensnap's state of the domain as it stands now, pending marks included: its catalog (the mark is part of it). The
+     * files are not read whole: the journal keeps earlier records (an old mark among them) and binary framing.
+     */
     String stateFiles(String uuid) {
-        return bed.run(minutes(1), "sh", "-c", "cat /var/lib/xensnap/domains/" + uuid + ".* 2>/dev/null; true")
-                .orThrow().stdout();
+        return catalog(uuid);
     }
 
     /** Whether the device model of domain {@code domid} has {@code file} open. */
