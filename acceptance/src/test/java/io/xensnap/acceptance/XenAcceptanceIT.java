@@ -310,6 +310,9 @@ class XenAcceptanceIT {
         karaf.awaitConsole();
         karaf.awaitXensnap("after the restart");
         int domid = guest.domid();
+        // the reconcile at start takes the domains one after the other, in the order of their uuids: a request for
+        // this one while it still settles the other would do the work itself, so the check waits for its end
+        awaitLogLine("reconcile at start: 2 domain(s) checked", minutes(5));
         String merged = karaf.awaitReconcileClean(domid, uuid, minutes(5));
         log("reconcile after the crash, once the one at start was done: " + merged);
         assertThat(merged).as("the reconcile at start left nothing to repair").isEqualTo(uuid + " clean");
@@ -349,5 +352,16 @@ class XenAcceptanceIT {
 
     private static String qdisk(String format, String vdev, String target) {
         return "format=" + format + ",vdev=" + vdev + ",access=rw,backendtype=qdisk,target=" + target;
+    }
+
+    /** Waits until Karaf's log holds {@code line}. */
+    private void awaitLogLine(String line, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!view.karafLog().contains(line)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Karaf's log has no '" + line + "' within " + timeout);
+            }
+            Acceptance.sleep(1000);
+        }
     }
 }
