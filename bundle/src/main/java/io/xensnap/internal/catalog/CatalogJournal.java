@@ -146,10 +146,11 @@ final class CatalogJournal {
     }
 
     /**
-     * Appends a record where {@code scan} ends, dropping a torn tail there, and makes it durable with one fdatasync.
-     * A failed append is cut off again, so that the journal ends where it did.
+     * Appends a record where {@code scan} ends, dropping a torn tail there, and makes it durable with one fdatasync
+     * when {@code flush} (otherwise the next flushed append makes it durable with its own). A failed append is cut
+     * off again, so that the journal ends where it did.
      */
-    Scan append(Path f, Scan scan, byte[] payload) throws IOException {
+    Scan append(Path f, Scan scan, byte[] payload, boolean flush) throws IOException {
         ByteBuffer record = record(scan.header(), payload);
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
             try {
@@ -158,7 +159,9 @@ final class CatalogJournal {
                     ch.truncate(scan.end());
                 }
                 write(ch, record, scan.end());
-                flushes.data(ch);
+                if (flush) {
+                    flushes.data(ch);
+                }
             } catch (IOException e) {
                 try {
                     ch.truncate(scan.end());

@@ -228,7 +228,20 @@ public final class CatalogStore {
      * @throws CatalogException also when the catalog on disk cannot be read, since its record would be lost
      */
     public void save(DomainCatalog c) throws CatalogException {
-        write(carryMade(c));
+        write(carryMade(c), true);
+    }
+
+    /**
+     * Writes {@code c}, the catalog that ends an operation, as {@link #save} does, except that an append to the
+     * journal is not flushed: the pending mark on the disk before it is durable and names the same work, so a crash
+     * that loses this record leaves the mark, and reconcile finishes the operation from it (the report after such a
+     * crash says so instead of saying nothing). The next durable write flushes this record with its own. When the
+     * catalog on the disk holds no mark, or the write is no plain append, it is as durable as {@link #save}'s.
+     */
+    public void saveResult(DomainCatalog c) throws CatalogException {
+        DomainCatalog carried = carryMade(c);
+        Cached now = read(c.uuid());
+        write(carried, now == null || now.catalog().pending().isEmpty());
     }
 
     private DomainCatalog carryMade(DomainCatalog c) throws CatalogException {
@@ -243,7 +256,7 @@ public final class CatalogStore {
      * files already holds (an operation's undo writes back the one from before) is not written again: the journal is
      * cut back to it, so that the files are what they were.
      */
-    private void write(DomainCatalog c) throws CatalogException {
+    private void write(DomainCatalog c, boolean flush) throws CatalogException {
         Cached now = read(c.uuid());
         if (now == null) {
             rewrite(c, 0);
@@ -268,7 +281,7 @@ public final class CatalogStore {
             } else if (full(scan, now.size(), c.pending().isEmpty() ? 1 : 2)) {
                 rewrite(c, now.generation());
             } else {
-                keep(now, c, j, journal.append(j, scan, line));
+                keep(now, c, j, journal.append(j, scan, line, flush));
             }
         } catch (IOException e) {
             cache.remove(c.uuid());
@@ -381,7 +394,7 @@ public final class CatalogStore {
         DomainCatalog carried = carryMade(previous);
         if (existed || !carried.made().isEmpty()) {
             // a file the operation made and could not remove keeps the catalog, so that its record stays
-            write(carried);
+            write(carried, true);
             return;
         }
         try {

@@ -4,7 +4,7 @@ import io.xensnap.internal.qmp.QmpException.Kind;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -20,12 +20,20 @@ public final class EventSubscription implements QmpConnection.QmpEventListener, 
 
     private final String domain;
     private final Consumer<EventSubscription> unregister;
+    private final Reader reader;
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private volatile QmpException ended;
 
-    EventSubscription(String domain, Consumer<EventSubscription> unregister) {
+    /** Reads the connection on the waiting caller's thread (see {@link QmpConnection#readUntil}). */
+    @FunctionalInterface
+    interface Reader {
+        boolean readUntil(BooleanSupplier done, long deadline, String what) throws QmpException;
+    }
+
+    EventSubscription(String domain, Consumer<EventSubscription> unregister, Reader reader) {
         this.domain = domain;
         this.unregister = unregister;
+        this.reader = reader;
     }
 
     @Override
@@ -46,13 +54,8 @@ public final class EventSubscription implements QmpConnection.QmpEventListener, 
         if (ended != null) {
             throw ended.rethrownFor("waiting for an event");
         }
-        Object next;
-        try {
-            next = queue.poll(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw QmpException.of(Kind.CONNECTION, domain, "interrupted while waiting for an event", e);
-        }
+        reader.readUntil(() -> !queue.isEmpty(), System.nanoTime() + Math.max(0, timeout.toNanos()), "an event");
+        Object next = queue.poll();
         if (next instanceof End end) {
             ended = end.cause();
             throw ended.rethrownFor("waiting for an event");

@@ -13,35 +13,38 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One negotiated QMP session. A single reader thread owns the socket's input: it matches replies to pending calls by
- * {@code id} and hands events to listeners. Any failure of the connection (peer closed, framing error, malformed or
- * unexpected message, a reply that did not come in time) closes it and fails every pending call; the connection is
- * not usable afterwards. {@link #close()} returns only after the reader thread has ended.
+ * One negotiated QMP session. There is no reader thread: a caller waiting for a reply (or an event) reads the socket
+ * itself, one message at a time, matches replies to pending calls by {@code id} and hands events to listeners, until
+ * what it waits for has come. While one caller reads, any other waits for its news; so a reply reaches its caller
+ * without a hand-off between threads, which on a busy host cost a create more than QEMU's own answers. Any failure of
+ * the connection (peer closed, framing error, malformed or unexpected message, a reply that did not come in time)
+ * closes it and fails every pending call; the connection is not usable afterwards.
  *
  * <p>Thread-safe: commands may be executed from several threads; each waits for its own reply.
  */
 public final class QmpConnection implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(QmpConnection.class);
-    private static final Duration READER_JOIN = Duration.ofSeconds(5);
 
     private final String domain;
     private final Path socket;
     private final QmpTimeouts timeouts;
     private final ObjectMapper json;
     private final QmpLineChannel channel;
-    private final Thread reader;
+    /** Guards {@link #reading}; notified after every message read and when the connection fails. */
+    private final Object readState = new Object();
+    private boolean reading;
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
@@ -54,11 +57,12 @@ public final class QmpConnection implements AutoCloseable {
         this.timeouts = timeouts;
         this.json = json;
         this.channel = channel;
-        this.reader = new Thread(this::readLoop, "qmp-reader-" + domain);
-        this.reader.setDaemon(true);
     }
 
-    /** Connects, waits for the greeting and negotiates capabilities, each bounded by {@code timeouts}. */
+    /**
+     * Connects, waits for the greeting and negotiates capabilities, each bounded by {@code timeouts}. The negotiation
+     * is sent right after the connect: QEMU reads it once it has greeted, so it costs no round trip of its own.
+     */
     static QmpConnection open(String domain, Path socket, QmpTimeouts timeouts, ObjectMapper json) throws QmpException {
         QmpLineChannel channel;
         try {
@@ -71,10 +75,10 @@ public final class QmpConnection implements AutoCloseable {
         }
         QmpConnection c = new QmpConnection(domain, socket, timeouts, json, channel);
         LOG.trace("[{}] connected to {}", domain, socket);
-        c.reader.start();
         try {
+            Sent negotiation = c.send("qmp_capabilities", null);
             c.awaitGreeting();
-            c.execute("qmp_capabilities");
+            c.await(negotiation, timeouts.reply());
             return c;
         } catch (QmpException | RuntimeException e) {
             c.close();
@@ -83,17 +87,18 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     private void awaitGreeting() throws QmpException {
-        try {
-            greeting.get(timeouts.greeting().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+        if (!readUntil(greeting::isDone, System.nanoTime() + timeouts.greeting().toNanos(), "the greeting")) {
             // QEMU greets a client only once the previous one has left (docs/qemu.md#one-client-at-a-time)
             throw abort(QmpException.of(Kind.TIMEOUT, domain, "no QMP greeting on " + socket + " within "
                     + timeouts.greeting() + " (is another client connected to this monitor?)"));
-        } catch (ExecutionException e) {
+        }
+        if (!greeting.isDone()) {
+            throw rethrow(failure.get(), "waiting for the greeting");
+        }
+        try {
+            greeting.join();
+        } catch (CompletionException e) {
             throw rethrow(e.getCause(), "waiting for the greeting");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw abort(QmpException.of(Kind.CONNECTION, domain, "interrupted while waiting for the greeting", e));
         }
     }
 
@@ -184,7 +189,7 @@ public final class QmpConnection implements AutoCloseable {
         String line = request.toString();
         try {
             LOG.trace("[{}] -> {}", domain, line);
-            channel.writeLine(line);
+            channel.writeLine(line, timeouts.reply());
         } catch (IOException e) {
             pending.remove(id);
             throw abort(QmpException.of(Kind.CONNECTION, domain, "cannot send " + command + ": " + e.getMessage(), e));
@@ -194,17 +199,19 @@ public final class QmpConnection implements AutoCloseable {
 
     private JsonNode await(Sent sent, Duration timeout) throws QmpException {
         String command = sent.command();
-        JsonNode message;
-        try {
-            message = sent.reply().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+        if (!readUntil(sent.reply()::isDone, System.nanoTime() + timeout.toNanos(), command)) {
             pending.remove(sent.id());
             throw abort(QmpException.of(Kind.TIMEOUT, domain, "no reply to " + command + " within " + timeout));
-        } catch (ExecutionException e) {
+        }
+        if (!sent.reply().isDone()) {
+            // the connection failed between the check in send() and the reply's registration
+            throw rethrow(failure.get(), "waiting for the reply to " + command);
+        }
+        JsonNode message;
+        try {
+            message = sent.reply().join();
+        } catch (CompletionException e) {
             throw rethrow(e.getCause(), "waiting for the reply to " + command);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw abort(QmpException.of(Kind.CONNECTION, domain, "interrupted while waiting for " + command, e));
         }
         JsonNode error = message.get("error");
         if (error != null) {
@@ -220,7 +227,9 @@ public final class QmpConnection implements AutoCloseable {
     }
 
     /**
-     * Registers {@code listener} for every event from now on. Listeners run on the reader thread and must not block.
+     * Registers {@code listener} for every event from now on. Events are read while some caller waits on this
+     * connection (for a reply or through an {@link EventSubscription}); listeners run on that caller's thread and must
+     * not block.
      *
      * @return a handle that removes the listener when closed
      */
@@ -238,7 +247,7 @@ public final class QmpConnection implements AutoCloseable {
      * them before its reply.
      */
     public EventSubscription subscribe() {
-        EventSubscription s = new EventSubscription(domain, listeners::remove);
+        EventSubscription s = new EventSubscription(domain, listeners::remove, this::readUntil);
         addListener(s);
         return s;
     }
@@ -248,37 +257,61 @@ public final class QmpConnection implements AutoCloseable {
         return failure.get() == null;
     }
 
-    /** Closes the socket, fails every pending call and waits a while for the reader thread to end. */
+    /** Closes the socket and fails every pending call; a caller reading at the time wakes and fails. */
     @Override
     public void close() {
         fail(QmpException.of(Kind.CONNECTION, domain, "the connection to " + socket + " was closed by xensnap"));
-        if (Thread.currentThread() != reader) {
-            boolean interrupted = false;
-            long deadline = System.nanoTime() + READER_JOIN.toNanos();
-            while (reader.isAlive() && System.nanoTime() - deadline < 0) {
-                try {
-                    reader.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-                } catch (InterruptedException e) {
-                    interrupted = true;
+    }
+
+    /**
+     * Reads and dispatches messages on the calling thread until {@code done} holds, the connection failed or
+     * {@code deadline} passed. One caller reads at a time; the others wait to be told that a message was read.
+     *
+     * @param deadline a {@link System#nanoTime()}
+     * @param what     what the caller waits for, for the message of an interrupt
+     * @return whether {@code done} holds or the connection failed (the caller's future or queue then says how)
+     * @throws QmpException CONNECTION when the thread was interrupted (the connection is closed then)
+     */
+    boolean readUntil(BooleanSupplier done, long deadline, String what) throws QmpException {
+        while (true) {
+            synchronized (readState) {
+                while (true) {
+                    if (done.getAsBoolean() || failure.get() != null) {
+                        return true;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    if (!reading) {
+                        reading = true;
+                        break;
+                    }
+                    try {
+                        readState.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw abort(QmpException.of(Kind.CONNECTION, domain, "interrupted while waiting for "
+                                + what, e));
+                    }
                 }
             }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            if (reader.isAlive()) {
-                // The socket is closed and every call has failed, so the thread can hand nothing to anyone; it ends
-                // when its read returns. Seen in a JVM under heavy CPU emulation: throwing here would replace the
-                // caller's real failure (a greeting that came too late) with one that is no failure of the call.
-                LOG.warn("[{}] the QMP reader thread has not ended {} after close; it ends when its read returns",
-                        domain, READER_JOIN);
+            try {
+                readOne(deadline);
+            } finally {
+                synchronized (readState) {
+                    reading = false;
+                    readState.notifyAll();
+                }
             }
         }
     }
 
-    private void readLoop() {
+    /** Reads one message (or nothing by the deadline) and dispatches it; any failure fails the connection. */
+    private void readOne(long deadline) {
         try {
-            while (true) {
-                String line = channel.readLine();
+            String line = channel.readLine(deadline);
+            if (line != null) {
                 LOG.trace("[{}] <- {}", domain, line);
                 dispatch(line);
             }
@@ -352,6 +385,9 @@ public final class QmpConnection implements AutoCloseable {
             pending.values().forEach(f -> f.completeExceptionally(effective));
             pending.clear();
             listeners.forEach(l -> l.onClose(effective));
+            synchronized (readState) {
+                readState.notifyAll();
+            }
         }
         return cause;
     }
@@ -383,7 +419,7 @@ public final class QmpConnection implements AutoCloseable {
         void close();
     }
 
-    /** Receives events on the reader thread. */
+    /** Receives events on the thread that read them. */
     public interface QmpEventListener {
         void onEvent(QmpEvent event);
 

@@ -90,6 +90,33 @@ class CatalogJournalTest {
     }
 
     @Test
+    void aResultAfterADurableMarkIsAppendedWithoutAFlushAndTheNextSaveFlushesIt() throws Exception {
+        CountingFlushes flushes = new CountingFlushes();
+        CatalogStore store = new CatalogStore(state, flushes, CatalogStore.COMPACT_AFTER);
+        store.save(catalog(0));
+        store.save(catalog(1));
+        store.save(marked(2));
+        flushes.take();
+
+        store.saveResult(catalog(2));
+        assertThat(flushes.take()).as("the result after a mark").isEmpty();
+        assertThat(new CatalogStore(state).load(UUID)).as("written, in the page cache").isEqualTo(catalog(2));
+        // what a power loss before the write-back leaves: the result's record gone, the mark the last one
+        Path journal = store.journalFile(UUID);
+        byte[] whole = Files.readAllBytes(journal);
+        Files.write(journal, java.util.Arrays.copyOf(whole, whole.length - CatalogJournal.BLOCK));
+        assertThat(new CatalogStore(state).load(UUID)).as("the mark, for reconcile to finish").isEqualTo(marked(2));
+        Files.write(journal, whole);
+
+        store.saveResult(catalog(3));
+        assertThat(flushes.take()).as("a result over a catalog without a mark is flushed")
+                .containsExactly("fdatasync");
+        store.save(marked(4));
+        assertThat(flushes.take()).as("the next save flushes the journal, the result with it")
+                .containsExactly("fdatasync");
+    }
+
+    @Test
     void aTornTailIsIgnoredAndTheNextAppendReplacesIt() throws Exception {
         CatalogStore store = new CatalogStore(state);
         for (int i = 0; i < 4; i++) {

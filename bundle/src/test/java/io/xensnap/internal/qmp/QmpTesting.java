@@ -31,10 +31,6 @@ final class QmpTesting {
     }
 
     /** Live threads of the QMP client. */
-    static List<String> readerThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(n -> n.startsWith("qmp-reader-")).toList();
-    }
 
     /** {@code query-block} over {@link RawQmp}: the product's client must not hold the socket meanwhile. */
     static JsonNode rawQueryBlock(RealQemu qemu) {

@@ -371,7 +371,9 @@ public final class LiveCreate {
         }
         boolean catalogUnwritable = false;
         try {
-            peers.catalogs().save(done);
+            // not flushed: the mark is durable, and a crash that loses this record leaves reconcile to finish the
+            // same snapshot from it (docs/reliability.md, How the catalog reaches the disk)
+            peers.catalogs().saveResult(done);
         } catch (CatalogException e) {
             failures.add("the catalog was not updated: " + e.getMessage());
             catalogUnwritable = e.unwritable();
