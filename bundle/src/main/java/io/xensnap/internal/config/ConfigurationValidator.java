@@ -98,7 +98,7 @@ final class ConfigurationValidator {
             return null;
         }
         return policy == null || timeout == null || maxFreeze == null ? null
-                : new QuiesceSettings(policy, timeout, maxFreeze);
+                : new QuiesceSettings(policy, timeout, maxFreeze, c.quiesce_presync());
     }
 
     private static CreateLimits limits(List<Problem> problems, XensnapConfiguration c) {

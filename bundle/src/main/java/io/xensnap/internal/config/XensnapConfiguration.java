@@ -129,6 +129,11 @@ import org.osgi.service.metatype.annotations.Option;
             + " not returned by then is recorded as not quiesced.")
     long quiesce_max_freeze_ms() default 10_000;
 
+    @AttributeDefinition(name = "Sync before the freeze", description = "true: before freezing, the guest runs sync"
+            + " through its agent's guest-exec (skipped when the agent refuses it), so the freeze, which the guest's"
+            + " writers wait through, has little left to write. false: the freeze alone syncs.")
+    boolean quiesce_presync() default true;
+
     @AttributeDefinition(name = "Domain view", description = "true: running domains are kept between requests,"
             + " over one xenstore connection that watches their nodes, and each request checks its domain with one"
             + " read. false: every request reads its domain from xenstore on a connection of its own.")

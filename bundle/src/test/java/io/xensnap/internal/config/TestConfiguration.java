@@ -38,6 +38,7 @@ final class TestConfiguration implements XensnapConfiguration {
     String quiesce = "try";
     Object quiesceTimeout = 5_000L;
     Object quiesceMaxFreeze = 10_000L;
+    boolean quiescePresync = true;
 
     @Override
     public Class<? extends Annotation> annotationType() {
@@ -107,6 +108,11 @@ final class TestConfiguration implements XensnapConfiguration {
     @Override
     public long quiesce_max_freeze_ms() {
         return number(quiesceMaxFreeze);
+    }
+
+    @Override
+    public boolean quiesce_presync() {
+        return quiescePresync;
     }
 
     @Override

@@ -78,6 +78,46 @@ class GuestAgentTest {
     }
 
     @Test
+    void theGuestsSyncPutsWhatItWroteOnItsDiskBeforeAnyFreeze() throws Exception {
+        try (GuestAgent agent = GuestAgent.connect(guest.agentSocket(), STEP, IDS, JSON)) {
+            int written = guest.awaitWriteAfter(guest.lastWrite(), Duration.ofSeconds(20));
+            assertThat(onDisk()).as("appended, in the guest's page cache only").doesNotContain("W " + written);
+
+            assertThat(agent.syncFileSystems(Duration.ofSeconds(20))).isTrue();
+
+            assertThat(onDisk()).as("after the guest's sync").contains("W " + written);
+            assertThat(agent.status()).as("nothing frozen").isEqualTo(FreezeStatus.THAWED);
+        }
+    }
+
+    @Test
+    void aProgramTheAgentCannotStartIsNoFailureAndTheConversationGoesOn() throws Exception {
+        try (GuestAgent agent = GuestAgent.connect(guest.agentSocket(), STEP, IDS, JSON)) {
+            assertThat(agent.runToExit("/no/such/program", STEP)).isFalse();
+            assertThat(agent.runToExit("false", STEP)).as("exits 1").isFalse();
+            assertThat(agent.status()).isEqualTo(FreezeStatus.THAWED);
+        }
+    }
+
+    /** The {@code W n} lines of /log in the guest's file system as its disk holds them now. */
+    private static java.util.List<String> onDisk() throws Exception {
+        java.nio.file.Path image = guest.qemu().disk(0).image();
+        java.nio.file.Path raw = image.resolveSibling("now.raw");
+        io.xensnap.harness.ShortCommand.run(Duration.ofSeconds(60), java.util.List.of(
+                io.xensnap.harness.Prerequisite.QEMU_IMG.require().toString(), "convert", "-U", "-f", "qcow2", "-O",
+                "raw", image.toString(), raw.toString())).orThrow();
+        try {
+            // a file system nothing was synced to may not be one yet: debugfs then fails and the log is empty
+            String out = io.xensnap.harness.ShortCommand.run(Duration.ofSeconds(30), java.util.List.of(
+                    io.xensnap.harness.Prerequisite.DEBUGFS.require().toString(), "-R", "cat /log", raw.toString()))
+                    .output();
+            return out.lines().filter(l -> l.matches("W \\d+")).toList();
+        } finally {
+            java.nio.file.Files.deleteIfExists(raw);
+        }
+    }
+
+    @Test
     void syncSkipsWhatAnEarlierClientLeftInTheChannel() throws Exception {
         // an earlier client that gave up: a sync and a thaw whose answers it never read ({"return": 7} and
         // {"return": 0}), and half a command; read as the answer to status, either would fail the test

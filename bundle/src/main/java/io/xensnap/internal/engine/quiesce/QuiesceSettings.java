@@ -11,8 +11,14 @@ import io.xensnap.api.QuiescePolicy;
  * @param maxFreeze the longest the guest stays frozen: the watchdog thaws it then, whatever the create is doing; longer
  *                  than {@code timeout}, so that the watchdog never thaws on a conversation still waiting for the
  *                  freeze's answer
+ * @param presync   whether the guest runs {@code sync} (through the agent's {@code guest-exec}) before the freeze, so
+ *                  that the freeze, which the guest's writers wait through, has little left to write
  */
-public record QuiesceSettings(QuiescePolicy policy, Duration timeout, Duration maxFreeze) {
+public record QuiesceSettings(QuiescePolicy policy, Duration timeout, Duration maxFreeze, boolean presync) {
+
+    public QuiesceSettings(QuiescePolicy policy, Duration timeout, Duration maxFreeze) {
+        this(policy, timeout, maxFreeze, true);
+    }
 
     public QuiesceSettings {
         Objects.requireNonNull(policy, "policy");
