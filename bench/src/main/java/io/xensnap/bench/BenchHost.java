@@ -25,6 +25,7 @@ import io.xensnap.internal.engine.DomainWatchView;
 import io.xensnap.internal.engine.EngineBuilder;
 import io.xensnap.internal.engine.EngineHooks;
 import io.xensnap.internal.engine.SnapshotEngine;
+import io.xensnap.internal.engine.quiesce.QuiesceSettings;
 import io.xensnap.internal.libxl.DomainConfigStore;
 import io.xensnap.internal.qemuimg.JdkProcessRunner;
 import io.xensnap.internal.qemuimg.QemuImg;
@@ -135,6 +136,10 @@ final class BenchHost implements AutoCloseable {
 
     /** The engine as the bundle wires it, with {@code hooks} at its hook points. */
     SnapshotEngine engineWith(EngineHooks hooks, int parallelism, Path stateDir) {
+        return engineWith(hooks, parallelism, stateDir, QuiesceSettings.defaults());
+    }
+
+    SnapshotEngine engineWith(EngineHooks hooks, int parallelism, Path stateDir, QuiesceSettings quiesce) {
         Connectors.Xenstore xenstore =
                 () -> XenstoreClient.connect(xenstoredSocket(), "xensnap-bench", Duration.ofSeconds(5));
         return new EngineBuilder(xenstore,
@@ -148,6 +153,7 @@ final class BenchHost implements AutoCloseable {
                 .parallelism(parallelism)
                 .jobTimeout(Duration.ofMinutes(2))
                 .hooks(hooks)
+                .quiesce(quiesce)
                 .build();
     }
 
