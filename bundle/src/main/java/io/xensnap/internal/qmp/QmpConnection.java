@@ -145,27 +145,53 @@ public final class QmpConnection implements AutoCloseable {
      * @throws QmpException as {@link #execute(String, ObjectNode, Duration)}, for the first command that failed
      */
     public List<JsonNode> executeAll(List<String> commands) throws QmpException {
+        return sendAll(commands).await();
+    }
+
+    /**
+     * Sends several commands without arguments and returns at once: the caller does other work while QEMU answers, and
+     * collects the replies with {@link Batch#await()}. Replies that come meanwhile wait in the socket.
+     */
+    public Batch sendAll(List<String> commands) throws QmpException {
         List<Sent> sent = new ArrayList<>();
         for (String command : commands) {
             sent.add(send(command, null));
         }
-        List<JsonNode> replies = new ArrayList<>();
-        QmpException failed = null;
-        for (Sent s : sent) {
-            try {
-                replies.add(await(s, timeouts.reply()));
-            } catch (QmpException e) {
-                if (e.kind() != Kind.ERROR_REPLY) {
-                    // the connection is closed (timeout, broken): the others will never be answered
-                    throw e;
+        return new Batch(sent);
+    }
+
+    /** Commands sent together whose replies are still to be collected. */
+    public final class Batch {
+        private final List<Sent> sent;
+
+        private Batch(List<Sent> sent) {
+            this.sent = sent;
+        }
+
+        /**
+         * @return the {@code return} member of each reply, in order
+         * @throws QmpException as {@link #execute(String, ObjectNode, Duration)}, for the first command that failed;
+         *                      the replies to the others are still read
+         */
+        public List<JsonNode> await() throws QmpException {
+            List<JsonNode> replies = new ArrayList<>();
+            QmpException failed = null;
+            for (Sent s : sent) {
+                try {
+                    replies.add(QmpConnection.this.await(s, timeouts.reply()));
+                } catch (QmpException e) {
+                    if (e.kind() != Kind.ERROR_REPLY) {
+                        // the connection is closed (timeout, broken): the others will never be answered
+                        throw e;
+                    }
+                    failed = failed == null ? e : failed;
                 }
-                failed = failed == null ? e : failed;
             }
+            if (failed != null) {
+                throw failed;
+            }
+            return replies;
         }
-        if (failed != null) {
-            throw failed;
-        }
-        return replies;
     }
 
     /** A command on its way: the id and the slot its reply will fill. */

@@ -96,6 +96,32 @@ class SnapshotEngineTest {
         assertThat(engine.get(DOM, "s1").description()).isEqualTo("before upgrade");
     }
 
+    /**
+     * QEMU's answers are awaited only after the pending mark was written (the mark goes to the disk while QEMU
+     * answers): a disk xenstore names but QEMU does not serve is refused then, and the mark is taken back byte for
+     * byte.
+     */
+    @Test
+    void aDiskQemuDoesNotServeIsRefusedAfterTheMarkAndTheMarkIsTakenBack() throws Exception {
+        engine.create(new SnapshotRequest(DOM, "s0", "", List.of(DiskSpec.internal("xvda"))));
+        Path copy = image(1).resolveSibling("copy-of-disk1.qcow2");
+        Files.copy(image(1), copy);
+        dom0.host.cli().write("/local/domain/0/backend/qdisk/" + DOMID + "/" + Devid.of("xvdb") + "/params",
+                "qcow2:" + copy);
+        Path journal = new io.xensnap.internal.catalog.CatalogStore(dom0.state).journalFile(Dom0.uuid(DOMID));
+        byte[] journalBefore = Files.readAllBytes(journal);
+        String before = dom0.fingerprint();
+
+        SnapshotException e = org.assertj.core.api.Assertions.catchThrowableOfType(SnapshotException.class,
+                () -> engine.create(new SnapshotRequest(DOM, "s1", "", List.of(DiskSpec.internal("xvdb")))));
+
+        assertThat(e.code()).isEqualTo(SnapshotError.INVALID_STATE);
+        assertThat(e).hasMessageContaining("QEMU serves " + image(1)).hasMessageContaining("xenstore says " + copy);
+        assertThat(dom0.fingerprint()).as("nothing changed").isEqualTo(before);
+        assertThat(Files.readAllBytes(journal)).as("the journal cut back to its bytes").isEqualTo(journalBefore);
+        assertThat(engine.list(DOM).snapshots()).extracting(SnapshotInfo::name).containsExactly("s0");
+    }
+
     @Test
     void aSnapshotOfARunningDomainKeepsLibxlsConfigAsItWasThenAndItsDeleteRemovesIt() throws Exception {
         byte[] file = Files.readAllBytes(dom0.host.userdataPath(DOMID));

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,10 @@ public final class LiveCreate {
     /** Run states in which QEMU serves the disks and takes snapshots. */
     private static final Set<String> SNAPSHOT_STATES = Set.of("running", "paused", "prelaunch", "suspended");
 
+    /** The answers to these three go out together: one round trip to QEMU before the transaction, not three. */
+    private static final List<String> TARGET_QUERIES = Stream.concat(Stream.of(VmControl.STATUS_QUERY),
+            BlockDevices.QUERIES.stream()).toList();
+
     private final Peers peers;
     private final int parallelism;
     private final EngineHooks hooks;
@@ -118,12 +123,9 @@ public final class LiveCreate {
         int domid = domain.domid().getAsInt();
         LibxlDomain libxlDomain = new LibxlDomain(domid, UUID.fromString(domain.uuid()));
         boolean changesDisks = plan.disks().stream().anyMatch(d -> d.kind() == SnapshotKind.EXTERNAL);
-        MemorySave memory = plan.memory() == null ? null : new MemorySave(peers.domains().orElseThrow(),
-                domain.label(), domid, plan.memory());
-        // the mark names the save image before it exists
-        DomainCatalog marked = memory == null ? null
-                : markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
-        boolean saveInSession = memory != null && saveUnlessInSession(plan, memory, changesDisks, undo);
+        MemoryStart start = memoryStart(plan, libxlDomain, changesDisks, undo, agent);
+        MemorySave memory = start.memory();
+        DomainCatalog marked = start.marked();
         DomainConfigStore.Session libxl = null;
         // libxl's order: device-changes lock, then the QMP socket's, then the domain-userdata lock
         // (docs/xen-host.md)
@@ -131,18 +133,20 @@ public final class LiveCreate {
                 ? peers.libxl().lock(libxlDomain, LibxlLockKind.DEVICE_CHANGES) : null;
              QmpSession session = QmpSession.open(peers, domid, domain.uuid())) {
             QmpConnection qmp = session.qmp();
-            Targets targets = targets(plan, qmp);
-            if (saveInSession) {
-                // a PV domain's save never talks to its QEMU, and only libxl's QMP socket lock is held here: the
-                // session and its queries are ready before the domain pauses, which then waits for the transaction
+            // QEMU answers while the mark goes to the disk: the mark needs nothing from the answers, and a create
+            // they refuse takes it back like any other undo
+            QmpConnection.Batch queries = qmp.sendAll(TARGET_QUERIES);
+            // a PV domain's save never talks to its QEMU, and only libxl's QMP socket lock is held here: the
+            // session and its queries are ready before the domain pauses, which then waits for the transaction
+            Targets targets = start.saveInSession() ? targets(plan, queries.await(), qmp) : null;
+            if (start.saveInSession()) {
                 memory.save(undo);
             }
-            if (changesDisks) {
-                libxl = peers.libxl().hold(libxlDomain);
-            }
+            libxl = changesDisks ? peers.libxl().hold(libxlDomain) : null;
             if (marked == null) {
                 marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
             }
+            targets = targets != null ? targets : targets(plan, queries.await(), qmp);
             makeOverlays(plan, targets.devices(), made, undo);
             EngineHooks.call(() -> hooks.beforeTransaction(plan));
             GuestQuiescer.Agent.Freeze freeze = frozenTransaction(plan, agent, qmp, targets.actions(), undo, memory);
@@ -160,6 +164,27 @@ public final class LiveCreate {
                 libxl.close();
             }
         }
+    }
+
+    /**
+     * @param memory        the save of a snapshot with memory, null without
+     * @param marked        the pending mark when it had to come before the QMP session (it names the save image)
+     * @param saveInSession whether the save is left to the QMP session
+     */
+    private record MemoryStart(MemorySave memory, DomainCatalog marked, boolean saveInSession) {
+    }
+
+    private MemoryStart memoryStart(CreatePlan plan, LibxlDomain libxlDomain, boolean changesDisks, UndoLog undo,
+                                    GuestQuiescer.Agent agent) throws IOException, LibxlConfigException,
+            CatalogException, DomainControlException, SnapshotException {
+        if (plan.memory() == null) {
+            return new MemoryStart(null, null, false);
+        }
+        MemorySave memory = new MemorySave(peers.domains().orElseThrow(), plan.domain().label(),
+                libxlDomain.domid(), plan.memory());
+        // the mark names the save image before it exists
+        DomainCatalog marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
+        return new MemoryStart(memory, marked, saveUnlessInSession(plan, memory, changesDisks, undo));
     }
 
     /**
@@ -194,11 +219,8 @@ public final class LiveCreate {
     private record Targets(List<BlockDevice> devices, List<TransactionAction> actions) {
     }
 
-    private Targets targets(CreatePlan plan, QmpConnection qmp) throws QmpException, SnapshotException {
-        // the three queries go out together: one round trip to QEMU before the transaction, not three
-        List<String> queries = new ArrayList<>(List.of(VmControl.STATUS_QUERY));
-        queries.addAll(BlockDevices.QUERIES);
-        List<JsonNode> answers = qmp.executeAll(queries);
+    private Targets targets(CreatePlan plan, List<JsonNode> answers, QmpConnection qmp)
+            throws QmpException, SnapshotException {
         requireSnapshotState(plan.domain().label(), VmControl.status(answers.get(0)));
         BlockDevices devices = new BlockDevices(qmp);
         List<BlockDevice> all = BlockDevices.of(answers.get(1), answers.get(2));
