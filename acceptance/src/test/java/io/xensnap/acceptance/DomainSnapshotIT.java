@@ -47,12 +47,8 @@ class DomainSnapshotIT {
     private static final String C_M3 = "/images/dsn-c.m3.qcow2";
     private static final int XVDC = 51744;
     private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
-    /**
-     * The guest's memory: what every {@code xl save} and {@code xl restore} of these steps writes and reads. The least
-     * that boots with some room: Debian's kernel needs more than 64 MiB to be built at all, and with 80 MiB it ran out
-     * of memory unpacking its initramfs.
-     */
-    static final int MEMORY_MIB = 96;
+    /** the guest's memory: what every {@code xl save} and {@code xl restore} of these steps writes and reads */
+    private static final int MEMORY_MIB = Guest.PV_MEMORY_MIB;
 
     private XenBed bed;
     private Dom0Karaf karaf;
@@ -86,11 +82,10 @@ class DomainSnapshotIT {
     }
 
     /**
-     * Makes the guest's disks and creates it ({@link Dom0Host#early}): a guest of {@link #MEMORY_MIB}, so that
-     * the save images are small.
+     * Makes the guest's disks and creates it ({@link Dom0Host#early}).
      */
     static Guest startGuest(XenBed bed) {
-        Guest guest = new Guest(bed, DOMU, UUID.randomUUID().toString(), "pv", Guest.INITRD, MEMORY_MIB);
+        Guest guest = new Guest(bed, DOMU, UUID.randomUUID().toString());
         sh(bed, minutes(2), "set -e; for f in " + A + " " + B + "; do qemu-img create -q -f qcow2 $f 64M; done");
         guest.create(guest.writeConfig(List.of(qdisk("xvda", A), qdisk("xvdb", B)), List.of("xvda", "xvdb")));
         return guest;

@@ -38,13 +38,22 @@ final class Guest {
     private final int memoryMiB;
 
     /**
-     * A PV guest.
+     * The memory of the suite's PV guest: every {@code xl save}, {@code xl restore} and {@code xl destroy} handles
+     * all of it. The least it boots with some room: Debian's kernel needs more than 64 MiB to be built at all
+     * (docs/xenbed.md, pitfalls), and with 80 MiB it ran out of memory unpacking its initramfs.
+     */
+    static final int PV_MEMORY_MIB = 96;
+    /** the memory of the other guests (PVH, the agent guest), not measured with less */
+    static final int MEMORY_MIB = 128;
+
+    /**
+     * The suite's PV guest, of {@link #PV_MEMORY_MIB}.
      *
      * @param uuid the domain's uuid in its xl config: xl would give every {@code xl create} a new one, and xensnap
      *             keeps a domain's snapshots by uuid, so a domain started again after a revert must keep it
      */
     Guest(XenBed bed, String name, String uuid) {
-        this(bed, name, uuid, "pv");
+        this(bed, name, uuid, "pv", INITRD, PV_MEMORY_MIB);
     }
 
     /**
@@ -57,14 +66,11 @@ final class Guest {
 
     /** @param initrd the guest's initramfs in dom0, when it is not the suite's own (e.g. one with a guest agent) */
     Guest(XenBed bed, String name, String uuid, String type, String initrd) {
-        this(bed, name, uuid, type, initrd, 128);
+        this(bed, name, uuid, type, initrd, MEMORY_MIB);
     }
 
-    /**
-     * @param memoryMiB xl's {@code memory}: 128 unless a class needs less (a smaller guest makes smaller
-     *                  {@code xl save} images); Debian's kernel needs more than 64 (docs/xenbed.md, pitfalls)
-     */
-    Guest(XenBed bed, String name, String uuid, String type, String initrd, int memoryMiB) {
+    /** @param memoryMiB xl's {@code memory} */
+    private Guest(XenBed bed, String name, String uuid, String type, String initrd, int memoryMiB) {
         this.bed = bed;
         this.name = name;
         this.uuid = uuid;
