@@ -74,6 +74,7 @@ class DomainSnapshotIT {
         view = host.view();
         // started while the first class of the run waited for Karaf, or now
         guest = Acceptance.join(host.early(DomainSnapshotIT.class, DomainSnapshotIT::startGuest));
+        guest.unpause();
         uuid = guest.uuid();
         image = image("m1");
         guest.awaitReady(1, minutes(4));
@@ -82,12 +83,15 @@ class DomainSnapshotIT {
     }
 
     /**
-     * Makes the guest's disks and creates it ({@link Dom0Host#early}).
+     * Makes the guest's disks, creates it and lets it boot, then pauses it until the class runs
+     * ({@link Dom0Host#early}).
      */
     static Guest startGuest(XenBed bed) {
         Guest guest = new Guest(bed, DOMU, UUID.randomUUID().toString());
         sh(bed, minutes(2), "set -e; for f in " + A + " " + B + "; do qemu-img create -q -f qcow2 $f 64M; done");
         guest.create(guest.writeConfig(List.of(qdisk("xvda", A), qdisk("xvdb", B)), List.of("xvda", "xvdb")));
+        guest.awaitReady(1, minutes(4));
+        guest.pause();
         return guest;
     }
 

@@ -15,8 +15,8 @@ import io.xensnap.harness.XenBed;
 
 /**
  * The acceptance suite's PV guest and what it says about its own disks. Its init ({@code guest-init} beside this
- * class) writes numbered records to every disk about once a second and, at each boot, reports the highest record it
- * finds on each disk; xenconsoled keeps its console in a file in dom0, which is how the suite hears it.
+ * class) writes numbered records to every disk about every two seconds and, at each boot, reports the highest record
+ * it finds on each disk; xenconsoled keeps its console in a file in dom0, which is how the suite hears it.
  */
 final class Guest {
 
@@ -24,11 +24,11 @@ final class Guest {
     static final String INITRD = "/images/guest-initrd.gz";
     private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
     /**
-     * Between two looks at the console while waiting for the guest: each look is one {@code cat} through the bed's
-     * agent (a fraction of a second), and a wait that polls once a second loses half a second on average, dozens of
-     * times a run.
+     * Between two looks at the console while waiting for the guest: a wait that polls once a second loses half a
+     * second on average, dozens of times a run; each look is one {@code cat} started in dom0 through the bed's agent,
+     * which costs the emulated dom0 CPU time, so not much more often than this.
      */
-    static final long POLL_MS = 250;
+    static final long POLL_MS = 500;
 
     private final XenBed bed;
     private final String name;
@@ -138,6 +138,32 @@ final class Guest {
             r = bed.run(Acceptance.minutes(4), "xl", "create", config);
         }
         r.orThrow();
+    }
+
+    /**
+     * {@code xl pause}: a guest started for a later class ({@code Dom0Host.early}) waits paused, so that it costs the
+     * emulated host no CPU while the classes before its own run (a guest that writes or logs every second or two took
+     * 5-10 % of a CPU of the bed).
+     */
+    void pause() {
+        bed.run(Acceptance.minutes(1), "xl", "pause", name).orThrow();
+    }
+
+    /** {@code xl unpause}: the guest goes on where it was paused. */
+    void unpause() {
+        bed.run(Acceptance.minutes(1), "xl", "unpause", name).orThrow();
+    }
+
+    /** Waits until the guest's console holds {@code text}, e.g. its init's {@code GUEST READY}. */
+    void awaitSaid(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!console().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("guest " + name + " did not say '" + text + "' within " + timeout
+                        + "; its console:\n" + console());
+            }
+            Acceptance.sleep(POLL_MS);
+        }
     }
 
     /** Ends the guest when its class is done with the shared host: {@code xl destroy}, if the domain is there. */

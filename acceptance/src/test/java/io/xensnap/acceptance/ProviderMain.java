@@ -117,7 +117,7 @@ public final class ProviderMain {
                     Files.writeString(tmp, out);
                     Files.move(tmp, dir.resolve("out/" + request.getFileName()), StandardCopyOption.ATOMIC_MOVE);
                 }
-                Thread.sleep(100);
+                Thread.sleep(200);
             }
         } finally {
             service.deactivate();

@@ -72,7 +72,8 @@ class QuiesceOnXenIT {
         Started started = Acceptance.join(host.early(QuiesceOnXenIT.class, QuiesceOnXenIT::startGuest));
         guest = started.guest();
         faults = started.faults();
-        awaitWrites(3, minutes(4));
+        guest.unpause();
+        awaitWrites(writes().size() + 3, minutes(4));
         faults.awaitReady(minutes(5));
         log("agent guest running, the faults' xensnap up after " + secs(t0));
     }
@@ -82,8 +83,8 @@ class QuiesceOnXenIT {
     }
 
     /**
-     * Makes the agent guest's initramfs and disk, starts the faults' xensnap and creates the guest
-     * ({@link Dom0Host#early}); neither is waited for.
+     * Makes the agent guest's initramfs and disk, starts the faults' xensnap, creates the guest and lets it boot, then
+     * pauses it until the class runs ({@link Dom0Host#early}); the faults' xensnap is not waited for.
      */
     static Started startGuest(XenBed bed) {
         bed.put(AgentGuestImage.cached().agentPackage(), "/root/qemu-guest-agent.deb", "0644");
@@ -102,6 +103,8 @@ class QuiesceOnXenIT {
                         + "/var/run/xen/unused-" + DOMU + ".sock\", \"name=org.qemu.guest_agent.0,connection=socket,"
                         + "path=" + SOCKET + "\", \"name=io.xensnap.test.control,connection=socket,path=" + CONTROL
                         + "\" ]")));
+        guest.awaitSaid("GUEST READY", minutes(4));
+        guest.pause();
         return new Started(guest, faults);
     }
 
