@@ -64,12 +64,11 @@ class XenstoredAndPvhIT {
         bed = XenBed.boot(XenBed.Image.locate(), minutes(8), XenBed.Xenstored.CXENSTORED);
         log("dom0 ready with cxenstored in " + bed.bootTime().toSeconds() + " s");
         view = new Dom0View(bed);
-        // xensnap's class path goes into dom0 and its JVM starts while the guests are made, created and boot: each
-        // takes minutes under TCG on a busy machine
-        CompletableFuture<Dom0Provider> provider = Acceptance.background("xensnap", () -> Dom0Provider.start(bed));
         Guest.prepareInitramfs(bed);
         sh(bed, minutes(2), "set -e; qemu-img create -q -f qcow2 " + A + " 64M; qemu-img create -q -f raw " + B
                 + " 64M; qemu-img create -q -f qcow2 " + H + " 64M");
+        // xensnap's JVM starts while the guests are created and boot: each takes minutes under TCG on a busy machine
+        xensnap = Dom0Provider.start(bed);
         pv = new Guest(bed, PV, UUID.randomUUID().toString());
         pvh = new Guest(bed, PVH, UUID.randomUUID().toString(), "pvh");
         // both xl create side by side: each waits mostly for its device model's start in dom0
@@ -80,7 +79,6 @@ class XenstoredAndPvhIT {
         pv.create(pv.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
                 List.of("xvda", "xvdb")));
         Acceptance.join(pvhCreated);
-        xensnap = Acceptance.join(provider);
         log("both guests created after " + secs(t0));
         pv.awaitReady(1, minutes(4));
         log("the PV guest writing after " + secs(t0));
