@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 import io.xensnap.harness.XenBed;
 
@@ -50,6 +53,40 @@ final class Acceptance {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs {@code work} on a thread of its own (a daemon: the bed's end ends what it waits for), for dom0 work that
+     * can overlap other dom0 work: the agent runs every command in the background, so two {@code xl create} or a
+     * copy and a guest's boot go side by side.
+     */
+    static <T> CompletableFuture<T> background(String name, Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.complete(work.get());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "acceptance-" + name);
+        t.setDaemon(true);
+        t.start();
+        return result;
+    }
+
+    /** Waits for {@link #background} work and fails as it failed (its own exception, not a wrapper). */
+    static <T> T join(CompletableFuture<T> work) {
+        try {
+            return work.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
     }
 

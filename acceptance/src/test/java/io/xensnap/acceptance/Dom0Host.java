@@ -5,6 +5,11 @@ import static io.xensnap.acceptance.Acceptance.minutes;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -19,13 +24,25 @@ import io.xensnap.harness.XenBed;
  * ({@code @BeforeAll void boot(Dom0Host host)} with {@code @ExtendWith(Dom0Host.Shared.class)}), starts its guest
  * while Karaf may still be starting, then calls {@link #karaf()}. The host is closed when the run ends. The classes
  * run one after the other: each one's steps assume nobody else drives Karaf meanwhile.
+ *
+ * <p>The later classes' guests do not wait for their class: while the first class waits for Karaf's start (minutes,
+ * on one of dom0's vCPUs), the guests of the other classes of the run ({@link RunPlan}) are created and boot, through
+ * {@link #early}, and then wait paused (a running guest costs the emulated host CPU time the classes before it need).
+ * A class then finds its guest booted and unpauses it.
  */
 final class Dom0Host implements ExtensionContext.Store.CloseableResource {
+
+    /**
+     * What each class that can start early starts, in the order of the run: its guest, made, created, booted and
+     * paused.
+     */
+    private static final Map<Class<?>, Function<XenBed, ?>> EARLY = early();
 
     private final XenBed bed;
     private final Dom0Karaf karaf;
     private final Dom0View view;
     private boolean installed;
+    private final Map<Class<?>, CompletableFuture<?>> started = new ConcurrentHashMap<>();
 
     private Dom0Host(XenBed bed, Dom0Karaf karaf) {
         this.bed = bed;
@@ -57,9 +74,28 @@ final class Dom0Host implements ExtensionContext.Store.CloseableResource {
         return view;
     }
 
+    /**
+     * Starts {@code test}'s own setup in the background, once per run: when a class of the run calls {@link #karaf()}
+     * first, or when {@code test} asks for it itself, whichever comes first.
+     *
+     * @return the setup's result, once there; it fails as the setup failed
+     */
+    @SuppressWarnings("unchecked")
+    <T> CompletableFuture<T> early(Class<?> test, Function<XenBed, T> setup) {
+        return (CompletableFuture<T>) started.computeIfAbsent(test,
+                k -> Acceptance.background(test.getSimpleName(), () -> setup.apply(bed)));
+    }
+
     /** @return Karaf, once xensnap is installed in it (the first call waits for Karaf's start and installs it) */
     synchronized Dom0Karaf karaf() {
         if (!installed) {
+            // the first class is set up: while Karaf starts, the later classes' guests are made, created and boot
+            EARLY.forEach((test, setup) -> {
+                if (RunPlan.holds(test) && !started.containsKey(test)) {
+                    log("starting " + test.getSimpleName() + "'s guest while Karaf starts");
+                    early(test, setup);
+                }
+            });
             long t0 = System.nanoTime();
             karaf.awaitConsoleAndInstall("mvn:io.xensnap/xensnap-features/" + System.getProperty("xensnap.version")
                     + "/xml/features");
@@ -81,6 +117,13 @@ final class Dom0Host implements ExtensionContext.Store.CloseableResource {
         } finally {
             bed.close();
         }
+    }
+
+    private static Map<Class<?>, Function<XenBed, ?>> early() {
+        Map<Class<?>, Function<XenBed, ?>> early = new LinkedHashMap<>();
+        early.put(DomainSnapshotIT.class, DomainSnapshotIT::startGuest);
+        early.put(QuiesceOnXenIT.class, QuiesceOnXenIT::startGuest);
+        return early;
     }
 
     /**

@@ -176,7 +176,7 @@ final class Dom0Karaf implements AutoCloseable {
                 + " --setenv=JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 --setenv=TERM=vt100 --setenv=LANG=C.UTF-8"
                 // C1 only: under TCG the C2 compiler's threads compete with Karaf's start for the same emulated CPU
                 + " --setenv=EXTRA_JAVA_OPTS=-XX:TieredStopAtLevel=1"
-                + " sh -c 'tail ---disable-inotify -s 0.2 -n +1 -f " + XenBed.DOM0_SHARE + "/" + in.getFileName()
+                + " sh -c 'tail ---disable-inotify -s 0.1 -n +1 -f " + XenBed.DOM0_SHARE + "/" + in.getFileName()
                 + " | script -qfec \"stty cols 250 rows 50; exec " + HOME + "/bin/karaf\" /dev/null >>"
                 + XenBed.DOM0_SHARE + "/" + out.getFileName() + " 2>&1'");
     }
@@ -232,7 +232,7 @@ final class Dom0Karaf implements AutoCloseable {
                 throw new IllegalStateException("Karaf's console did not finish '" + command + "' within "
                         + timeout + "; its last output:\n" + tail(40));
             }
-            Acceptance.sleep(300);
+            Acceptance.sleep(100);
         }
     }
 

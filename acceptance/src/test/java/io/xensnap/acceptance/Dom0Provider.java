@@ -119,7 +119,7 @@ final class Dom0Provider implements AutoCloseable {
                 throw new IllegalStateException("xensnap's JVM in dom0 not ready within " + timeout + "; its log:\n"
                         + log());
             }
-            Acceptance.sleep(500);
+            Acceptance.sleep(200);
         }
     }
 
@@ -138,7 +138,7 @@ final class Dom0Provider implements AutoCloseable {
                     throw new IllegalStateException("xensnap in dom0 did not answer " + List.of(words) + " within "
                             + timeout + "; its log:\n" + log());
                 }
-                Acceptance.sleep(200);
+                Acceptance.sleep(100);
             }
             String[] reply = Files.readString(out).split("\n", 2);
             return new XenBed.Result(List.of(words), Integer.parseInt(reply[0].strip()),

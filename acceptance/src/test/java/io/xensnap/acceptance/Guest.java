@@ -15,29 +15,45 @@ import io.xensnap.harness.XenBed;
 
 /**
  * The acceptance suite's PV guest and what it says about its own disks. Its init ({@code guest-init} beside this
- * class) writes numbered records to every disk about once a second and, at each boot, reports the highest record it
- * finds on each disk; xenconsoled keeps its console in a file in dom0, which is how the suite hears it.
+ * class) writes numbered records to every disk about every two seconds and, at each boot, reports the highest record
+ * it finds on each disk; xenconsoled keeps its console in a file in dom0, which is how the suite hears it.
  */
 final class Guest {
 
     static final String KERNEL = "/var/lib/xenbed/domu/vmlinuz";
     static final String INITRD = "/images/guest-initrd.gz";
     private static final Pattern WROTE = Pattern.compile("^GUEST wrote (\\d+)$", Pattern.MULTILINE);
+    /**
+     * Between two looks at the console while waiting for the guest: a wait that polls once a second loses half a
+     * second on average, dozens of times a run; each look is one {@code cat} started in dom0 through the bed's agent,
+     * which costs the emulated dom0 CPU time, so not much more often than this.
+     */
+    static final long POLL_MS = 500;
 
     private final XenBed bed;
     private final String name;
     private final String uuid;
     private final String type;
     private final String initrd;
+    private final int memoryMiB;
 
     /**
-     * A PV guest.
+     * The memory of the suite's PV guest: every {@code xl save}, {@code xl restore} and {@code xl destroy} handles
+     * all of it. The least it boots with some room: Debian's kernel needs more than 64 MiB to be built at all
+     * (docs/xenbed.md, pitfalls), and with 80 MiB it ran out of memory unpacking its initramfs.
+     */
+    static final int PV_MEMORY_MIB = 96;
+    /** the memory of the other guests (PVH, the agent guest), not measured with less */
+    static final int MEMORY_MIB = 128;
+
+    /**
+     * The suite's PV guest, of {@link #PV_MEMORY_MIB}.
      *
      * @param uuid the domain's uuid in its xl config: xl would give every {@code xl create} a new one, and xensnap
      *             keeps a domain's snapshots by uuid, so a domain started again after a revert must keep it
      */
     Guest(XenBed bed, String name, String uuid) {
-        this(bed, name, uuid, "pv");
+        this(bed, name, uuid, "pv", INITRD, PV_MEMORY_MIB);
     }
 
     /**
@@ -50,11 +66,17 @@ final class Guest {
 
     /** @param initrd the guest's initramfs in dom0, when it is not the suite's own (e.g. one with a guest agent) */
     Guest(XenBed bed, String name, String uuid, String type, String initrd) {
+        this(bed, name, uuid, type, initrd, MEMORY_MIB);
+    }
+
+    /** @param memoryMiB xl's {@code memory} */
+    private Guest(XenBed bed, String name, String uuid, String type, String initrd, int memoryMiB) {
         this.bed = bed;
         this.name = name;
         this.uuid = uuid;
         this.type = type;
         this.initrd = initrd;
+        this.memoryMiB = memoryMiB;
     }
 
     /**
@@ -93,7 +115,7 @@ final class Guest {
                 "kernel = \"" + KERNEL + "\"",
                 "ramdisk = \"" + initrd + "\"",
                 "extra = \"console=hvc0 quiet disks=" + String.join(",", vdevs) + "\"",
-                "memory = 128",
+                "memory = " + memoryMiB,
                 "vcpus = 1",
                 "on_crash = \"destroy\"",
                 "on_reboot = \"restart\"",
@@ -116,6 +138,32 @@ final class Guest {
             r = bed.run(Acceptance.minutes(4), "xl", "create", config);
         }
         r.orThrow();
+    }
+
+    /**
+     * {@code xl pause}: a guest started for a later class ({@code Dom0Host.early}) waits paused, so that it costs the
+     * emulated host no CPU while the classes before its own run (a guest that writes or logs every second or two took
+     * 5-10 % of a CPU of the bed).
+     */
+    void pause() {
+        bed.run(Acceptance.minutes(1), "xl", "pause", name).orThrow();
+    }
+
+    /** {@code xl unpause}: the guest goes on where it was paused. */
+    void unpause() {
+        bed.run(Acceptance.minutes(1), "xl", "unpause", name).orThrow();
+    }
+
+    /** Waits until the guest's console holds {@code text}, e.g. its init's {@code GUEST READY}. */
+    void awaitSaid(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!console().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("guest " + name + " did not say '" + text + "' within " + timeout
+                        + "; its console:\n" + console());
+            }
+            Acceptance.sleep(POLL_MS);
+        }
     }
 
     /** Ends the guest when its class is done with the shared host: {@code xl destroy}, if the domain is there. */
@@ -163,7 +211,7 @@ final class Guest {
                 throw new IllegalStateException("guest " + name + " boot " + boot + " not ready within " + timeout
                         + "; its console:\n" + console());
             }
-            Acceptance.sleep(1000);
+            Acceptance.sleep(POLL_MS);
         }
     }
 
@@ -189,7 +237,7 @@ final class Guest {
                 throw new IllegalStateException("guest " + name + " did not write record " + n + " within "
                         + timeout + "; its console:\n" + console());
             }
-            Acceptance.sleep(1000);
+            Acceptance.sleep(POLL_MS);
         }
     }
 

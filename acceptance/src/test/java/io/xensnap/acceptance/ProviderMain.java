@@ -63,9 +63,13 @@ import io.xensnap.internal.xenstore.XenstoreSocketPath;
  */
 public final class ProviderMain {
 
-    /** The quiesce bounds of {@code serve DIR STATE CONTROL}: short, so that a timeout and the watchdog cost little. */
-    static final QuiesceSettings QUIESCE = new QuiesceSettings(QuiescePolicy.TRY, Duration.ofSeconds(4),
-            Duration.ofSeconds(6));
+    /**
+     * The quiesce bounds of {@code serve DIR STATE CONTROL}: short, so that a timeout and the watchdog cost little. The
+     * agent's steps answer in well under a second on the bed (a whole quiesced create froze the guest 300-500 ms), so
+     * 3 s per step still tells a silent agent from a slow one; the watchdog must wait longer than a step.
+     */
+    static final QuiesceSettings QUIESCE = new QuiesceSettings(QuiescePolicy.TRY, Duration.ofSeconds(3),
+            Duration.ofSeconds(4));
 
     private ProviderMain() {
     }

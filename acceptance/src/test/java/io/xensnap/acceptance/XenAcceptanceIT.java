@@ -361,7 +361,7 @@ class XenAcceptanceIT {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Karaf's log has no '" + line + "' within " + timeout);
             }
-            Acceptance.sleep(1000);
+            Acceptance.sleep(500);
         }
     }
 }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,10 +70,15 @@ class XenstoredAndPvhIT {
         // xensnap's JVM starts while the guests are created and boot: each takes minutes under TCG on a busy machine
         xensnap = Dom0Provider.start(bed);
         pv = new Guest(bed, PV, UUID.randomUUID().toString());
+        pvh = new Guest(bed, PVH, UUID.randomUUID().toString(), "pvh");
+        // both xl create side by side: each waits mostly for its device model's start in dom0
+        CompletableFuture<Void> pvhCreated = Acceptance.background("xl-create-" + PVH, () -> {
+            pvh.create(pvh.writeConfig(List.of(qdisk("qcow2", "xvda", H)), List.of("xvda")));
+            return null;
+        });
         pv.create(pv.writeConfig(List.of(qdisk("qcow2", "xvda", A), qdisk("raw", "xvdb", B)),
                 List.of("xvda", "xvdb")));
-        pvh = new Guest(bed, PVH, UUID.randomUUID().toString(), "pvh");
-        pvh.create(pvh.writeConfig(List.of(qdisk("qcow2", "xvda", H)), List.of("xvda")));
+        Acceptance.join(pvhCreated);
         log("both guests created after " + secs(t0));
         pv.awaitReady(1, minutes(4));
         log("the PV guest writing after " + secs(t0));
