@@ -84,7 +84,7 @@ final class WhyMissed {
         md.append("What bounds each target is analysed in [").append(ANALYSIS).append("](").append(ANALYSIS)
                 .append("), written by hand from the profiles of earlier runs and kept next to the code it names; its")
                 .append(" numbers are from the trials it names, the numbers here are this run's. The libvirt target")
-                .append(" is listed even when met: it holds only on a loaded machine.\n\n");
+                .append(" is listed even when met.\n\n");
         md.append("| target | this run | verdict | analysis |\n|---|---|---|---|\n");
         rows.forEach(md::append);
         return md.toString();
