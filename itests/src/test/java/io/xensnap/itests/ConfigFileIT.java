@@ -22,6 +22,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import javax.inject.Inject;
@@ -158,11 +159,17 @@ public class ConfigFileIT {
         await("the file installer to drop " + PID, () -> configurationOrNull() == null ? null : "still there");
 
         features.installFeature("xensnap", EnumSet.of(FeaturesService.Option.NoAutoRefreshBundles));
-        await("the feature's file", () -> Files.exists(file) ? null : "no " + file);
-        Map<String, String> expected = onDisk(file);
+        // the feature writes the file in place: read it only once two reads in a row agree and name its keys
+        List<String> featureKeys = List.of("xen.run.dir", "state.dir", "overlay.roots", "merge.speed",
+                "sockets.any.owner");
+        AtomicReference<Map<String, String>> last = new AtomicReference<>(Map.of());
+        await("the feature's file, whole", () -> {
+            Map<String, String> now = Files.exists(file) ? onDiskOrEmpty(file) : Map.of();
+            Map<String, String> before = last.getAndSet(now);
+            return now.keySet().containsAll(featureKeys) && now.equals(before) ? null : "read " + now;
+        });
+        Map<String, String> expected = new TreeMap<>(last.get());
         expected.keySet().removeAll(BOOKKEEPING);
-        assertTrue("the feature wrote its keys: " + expected, expected.keySet().containsAll(
-                List.of("xen.run.dir", "state.dir", "overlay.roots", "merge.speed", "sockets.any.owner")));
         assertEverywhere("the feature's file", file, expected);
 
         Console admin = Console.login(sessions, KarafOptions.ADMIN, KarafOptions.ADMIN_PASSWORD);
@@ -274,6 +281,17 @@ public class ConfigFileIT {
         Map<String, String> m = new TreeMap<>();
         p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
         return m;
+    }
+
+    private static Map<String, String> onDiskOrEmpty(Path file) {
+        try {
+            return onDisk(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // gone again between the check and the read: the next poll reads it anew
+            return Map.of();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read " + file, e);
+        }
     }
 
     private static Path etc() {
