@@ -18,8 +18,6 @@ import io.xensnap.internal.engine.SnapshotEngine;
 import io.xensnap.internal.qmp.BlockDevices;
 import io.xensnap.internal.qmp.QmpClient;
 import io.xensnap.internal.qmp.QmpTimeouts;
-import io.xensnap.internal.xenstore.DomainDisks;
-import io.xensnap.internal.xenstore.XenstoreClient;
 
 /**
  * Item 4: {@code domains} running domains (one Xen-like QEMU and one qcow2 disk each) snapshotted at the same moment,
@@ -35,6 +33,10 @@ final class ConcurrentBench {
     private Stats ours;
     private Stats raw;
     private long rssKb;
+    /** CPU ticks spent in the measured rounds of each side, and how many creates they made. */
+    private CpuTicks oursCpu = new CpuTicks(0, 0, 0, 0);
+    private CpuTicks rawCpu = new CpuTicks(0, 0, 0, 0);
+    private int measuredCreates;
     private final java.util.Map<String, Stats> stepsDefault = new java.util.LinkedHashMap<>();
     private java.util.Map<String, Stats> steps = stepsDefault;
 
@@ -54,6 +56,7 @@ final class ConcurrentBench {
             rssKb = qemus.stream().mapToLong(q -> rss(q.pid())).sum();
             SnapshotEngine engine = host.engine(null, 2);
             List<RawDomain> raws = qemus.stream().map(RawDomain::new).toList();
+            List<Long> pids = qemus.stream().map(RealQemu::pid).toList();
             List<Long> oursNs = new ArrayList<>();
             List<Long> rawNs = new ArrayList<>();
             for (int i = 0; i < runs.total(); i++) {
@@ -75,9 +78,17 @@ final class ConcurrentBench {
                             return null;
                         });
                     }
+                    CpuTicks before = CpuTicks.now(pids);
                     long ns = runAll(pool, jobs);
+                    CpuTicks spent = CpuTicks.now(pids).minus(before);
                     if (runs.counts(i)) {
                         (oursNow ? oursNs : rawNs).add(ns);
+                        if (oursNow) {
+                            oursCpu = oursCpu.plus(spent);
+                            measuredCreates += domains;
+                        } else {
+                            rawCpu = rawCpu.plus(spent);
+                        }
                     }
                 }
                 List<Callable<Void>> cleanup = new ArrayList<>();
@@ -110,18 +121,8 @@ final class ConcurrentBench {
      */
     private java.util.Map<String, Stats> anatomy(ExecutorService pool) throws Exception {
         java.util.Map<String, Stats> out = new java.util.LinkedHashMap<>();
-        java.nio.file.Path socket = host.xenstoredSocket();
         CatalogStore store = new CatalogStore(
                 java.nio.file.Files.createDirectories(host.state().resolve("concurrent-anatomy")));
-        out.put("xenstore: one connection: domain (uuid), then domain + disks (DomainResolver.Lookup)",
-                round(pool, d -> {
-                    try (var xs = XenstoreClient.connect(socket, "a", java.time.Duration.ofSeconds(5))) {
-                        var dd = new DomainDisks(xs);
-                        dd.domain(500 + d);
-                        dd.domain(500 + d);
-                        dd.disks(500 + d);
-                    }
-                }));
         out.put("QMP: connect + query-status, query-block, query-blockstats sent together (LiveCreate before the transaction)",
                 round(pool, d -> {
                     try (var c = new QmpClient(host.qmpSocket(500 + d), "a",
@@ -131,7 +132,7 @@ final class ConcurrentBench {
                                 BlockDevices.of(answers.get(1), answers.get(2)));
                     }
                 }));
-        out.put("catalog: two atomic saves per domain (pending mark + result), one file per domain, one directory",
+        out.put("catalog: two flushed saves per domain (a create flushes one, the pending mark), one file per domain, one directory",
                 round(pool, d -> {
                     var c = DomainCatalog.empty(BenchHost.uuid(700 + d));
                     store.save(c);
@@ -182,6 +183,16 @@ final class ConcurrentBench {
         return System.nanoTime() - t0;
     }
 
+    private List<String> cpuRow(String side, CpuTicks t) {
+        return List.of(side, perCreate(t.qemus()), perCreate(t.jvm()),
+                String.format(Locale.ROOT, "%.2f", (double) t.jitMs() / Math.max(1, measuredCreates)),
+                perCreate(t.machine()));
+    }
+
+    private String perCreate(long ticks) {
+        return String.format(Locale.ROOT, "%.2f", ticks * CpuTicks.MS_PER_TICK / Math.max(1, measuredCreates));
+    }
+
     private static long rss(long pid) {
         try {
             for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status"))) {
@@ -209,6 +220,14 @@ final class ConcurrentBench {
                 List.of("raw QMP clients", raw.cell(), String.format(Locale.ROOT, "%.0f", rawTput)),
                 List.of("xensnap ÷ raw throughput", "",
                         "**" + String.format(Locale.ROOT, "%.2f×", oursTput / rawTput) + "**")));
+        out.para("CPU time per snapshot in the measured rounds (ms; from /proc, in 10 ms ticks summed over "
+                + measuredCreates + " snapshots a side): the QEMUs, this benchmark's JVM (the provider, or the raw"
+                + " clients), of that the JIT compiler's time, and the whole machine ("
+                + Runtime.getRuntime().availableProcessors() + " cores). When the machine's CPU per snapshot times "
+                + domains + " ÷ cores is about the round's wall time, the round is bound by CPU, and the throughput"
+                + " ratio is the ratio of these CPU times:");
+        out.table(List.of("", "QEMUs", "JVM", "of it JIT", "machine"), List.of(
+                cpuRow("xensnap (one provider)", oursCpu), cpuRow("raw QMP clients", rawCpu)));
         out.para("The steps of a create, each run by all " + domains + " domains at once (round wall time, ms):");
         List<List<String>> rows = new ArrayList<>();
         steps.forEach((k, v) -> rows.add(List.of(k, v.cell())));
