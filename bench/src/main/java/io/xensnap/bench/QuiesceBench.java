@@ -34,6 +34,7 @@ final class QuiesceBench {
     private Stats transaction;
     private Stats frozen;
     private Stats freezeRequest;
+    private Stats afterFreeze;
     private Stats frozenUnsynced;
     private Stats freezeRequestUnsynced;
 
@@ -70,6 +71,7 @@ final class QuiesceBench {
             List<Long> bare = new ArrayList<>();
             List<Long> frozenNs = new ArrayList<>();
             List<Long> freezeNs = new ArrayList<>();
+            List<Long> afterFreezeNs = new ArrayList<>();
             List<Long> frozenUnsyncedNs = new ArrayList<>();
             List<Long> freezeUnsyncedNs = new ArrayList<>();
             for (int i = 0; i < runs.total(); i++) {
@@ -79,6 +81,7 @@ final class QuiesceBench {
                 SnapshotInfo q = engine.create(new SnapshotRequest(dom, "q" + i, "", List.of(DiskSpec.internal("xvda")),
                         QuiescePolicy.REQUIRE));
                 long freeze = marks[1] - marks[0];
+                long afterFrozen = marks[2] - marks[1];
                 SnapshotInfo u = unsynced.create(new SnapshotRequest(dom, "u" + i, "",
                         List.of(DiskSpec.internal("xvda")), QuiescePolicy.REQUIRE));
                 if (!q.quiesced() || !u.quiesced()) {
@@ -88,6 +91,7 @@ final class QuiesceBench {
                     bare.add(tx);
                     frozenNs.add(q.frozen().toNanos());
                     freezeNs.add(freeze);
+                    afterFreezeNs.add(afterFrozen);
                     frozenUnsyncedNs.add(u.frozen().toNanos());
                     freezeUnsyncedNs.add(marks[1] - marks[0]);
                 }
@@ -95,6 +99,7 @@ final class QuiesceBench {
             transaction = Stats.ofNanos(bare);
             frozen = Stats.ofNanos(frozenNs);
             freezeRequest = Stats.ofNanos(freezeNs);
+            afterFreeze = Stats.ofNanos(afterFreezeNs);
             frozenUnsynced = Stats.ofNanos(frozenUnsyncedNs);
             freezeRequestUnsynced = Stats.ofNanos(freezeUnsyncedNs);
         } finally {
@@ -116,6 +121,7 @@ final class QuiesceBench {
                 List.of("bare transaction (quiesce never)", transaction.cell()),
                 List.of("guest frozen (quiesce require)", frozen.cell()),
                 List.of("of which the freeze request (guest-fsfreeze-freeze)", freezeRequest.cell()),
+                List.of("of which the rest: the transaction, then the thaw's round trip", afterFreeze.cell()),
                 List.of("guest frozen without the guest's sync first (quiesce.presync false)", frozenUnsynced.cell()),
                 List.of("of which the freeze request", freezeRequestUnsynced.cell())));
         double over = frozen.median() - transaction.median();
