@@ -144,7 +144,8 @@ public final class LiveCreate {
             }
             libxl = changesDisks ? peers.libxl().hold(libxlDomain) : null;
             if (marked == null) {
-                marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
+                marked = PendingMark.write(peers, plan, libxlDomain, undo, PendingOperation.Kind.CREATE,
+                        agent.socket().orElse(null));
             }
             targets = targets != null ? targets : targets(plan, queries.await(), qmp);
             makeOverlays(plan, targets.devices(), made, undo);
@@ -183,7 +184,8 @@ public final class LiveCreate {
         MemorySave memory = new MemorySave(peers.domains().orElseThrow(), plan.domain().label(),
                 libxlDomain.domid(), plan.memory());
         // the mark names the save image before it exists
-        DomainCatalog marked = markPending(plan, libxlDomain, undo, agent.socket().orElse(null));
+        DomainCatalog marked = PendingMark.write(peers, plan, libxlDomain, undo, PendingOperation.Kind.CREATE,
+                agent.socket().orElse(null));
         return new MemoryStart(memory, marked, saveUnlessInSession(plan, memory, changesDisks, undo));
     }
 
@@ -234,26 +236,6 @@ public final class LiveCreate {
             actions.add(action(plan, d, device, nodeNames));
         }
         return new Targets(resolved, actions);
-    }
-
-    /**
-     * The catalog's pending mark, with the plan, before anything changes: after a crash reconcile learns from it what
-     * was under way. Undone by putting the catalog back as it was (or removing it if there was none). Then libxl's
-     * config as it is at this instant, kept with the snapshot (its path follows from the mark, so reconcile finds it).
-     */
-    private DomainCatalog markPending(CreatePlan plan, LibxlDomain libxlDomain, UndoLog undo, Path agent)
-            throws CatalogException, IOException, LibxlConfigException, SnapshotException {
-        DomainCatalog before = plan.catalog();
-        boolean existed = peers.catalogs().exists(before.uuid());
-        DomainCatalog marked = before.withName(plan.domain().name())
-                .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE, plan.name(),
-                        peers.clock().instant(), plan.description(), planned(plan), plan.memory(), agent)));
-        peers.catalogs().save(marked);
-        undo.done("mark create of " + plan.name() + " in the catalog",
-                () -> peers.catalogs().restore(before, existed));
-        KeptConfig.keep(peers.libxl(), libxlDomain, peers.catalogs().domainConfig(before.uuid(), plan.name()), undo,
-                plan.domain().label());
-        return marked;
     }
 
     /** The transaction with the guest frozen for it alone (when it is frozen at all), thawed whatever its outcome. */

@@ -102,7 +102,8 @@ public final class RestoringCreate {
         DomainView domain = plan.domain();
         int domid = domain.domid().getAsInt();
         DomainControl xl = peers.domains().orElseThrow();
-        DomainCatalog marked = markPending(plan, new LibxlDomain(domid, UUID.fromString(domain.uuid())), undo);
+        DomainCatalog marked = PendingMark.write(peers, plan,
+                new LibxlDomain(domid, UUID.fromString(domain.uuid())), undo, PendingOperation.Kind.CREATE_SAVED, null);
         MemorySave memory = new MemorySave(xl, domain.label(), domid, plan.memory());
         memory.save(undo);
         UndoLog diskUndo = new UndoLog();
@@ -162,25 +163,6 @@ public final class RestoringCreate {
             xl.restore(plan.memory(), Optional.empty());
             LOG.info("{}: restored from {} as it was", plan.domain().label(), plan.memory());
         });
-    }
-
-    /**
-     * The mark, kind {@link PendingOperation.Kind#CREATE_SAVED}, with the plan and the save image, before anything
-     * changes; then libxl's config as it is now, kept with the snapshot (it names the blkback disk as it was).
-     */
-    private DomainCatalog markPending(CreatePlan plan, LibxlDomain libxlDomain, UndoLog undo)
-            throws CatalogException, IOException, LibxlConfigException, SnapshotException {
-        DomainCatalog before = plan.catalog();
-        boolean existed = peers.catalogs().exists(before.uuid());
-        DomainCatalog marked = before.withName(plan.domain().name())
-                .withPending(Optional.of(new PendingOperation(PendingOperation.Kind.CREATE_SAVED, plan.name(),
-                        peers.clock().instant(), plan.description(), LiveCreate.planned(plan), plan.memory(), null)));
-        peers.catalogs().save(marked);
-        undo.done("mark create of " + plan.name() + " in the catalog",
-                () -> peers.catalogs().restore(before, existed));
-        KeptConfig.keep(peers.libxl(), libxlDomain, peers.catalogs().domainConfig(before.uuid(), plan.name()), undo,
-                plan.domain().label());
-        return marked;
     }
 
     /**
